@@ -1,0 +1,117 @@
+"""The operator's command line: `seethesigns init | add-staff | serve`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import pyotp
+import segno
+
+from seethesigns.config_file import render_config, write_private
+from seethesigns.db import make_engine, make_session_factory, upgrade_database
+from seethesigns.encryption import EncryptionError, GpgService
+from seethesigns.settings import CONFIG_ENV, Settings, SettingsError, load_settings
+from seethesigns.staff_accounts import StaffAccounts, StaffError
+
+CONFIG_OPTION = click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+    envvar=CONFIG_ENV, help=f"TOML configuration (default: ${CONFIG_ENV}).",
+)
+
+
+def _settings(config_path: Path | None) -> Settings:
+    try:
+        return load_settings(config_path)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+def main() -> None:
+    """See the Signs: an anonymous drop box for young people."""
+
+
+@main.command()
+@click.option("--data-dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Where the database, keyring and encrypted reports will live.")
+@click.option("--submission-key", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The PUBLIC submission key, armored (its private half stays offline).")
+@CONFIG_OPTION
+def init(data_dir: Path, submission_key: Path, config_path: Path | None) -> None:
+    """Create an instance: configuration with fresh secrets, keyring, and database."""
+    data_dir = data_dir.resolve()
+    config_path = (config_path or data_dir / "seethesigns.toml").resolve()
+    if config_path.exists():
+        raise click.ClickException(f"{config_path} already exists; refusing to overwrite it")
+    armored = submission_key.read_text("utf-8", errors="replace")
+    for sub in ("", "gnupg", "store", "tmp"):
+        (data_dir / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fingerprint = GpgService(data_dir / "gnupg", "", data_dir / "tmp").import_submission_key(
+            armored)
+    except EncryptionError as exc:
+        raise click.ClickException(f"{submission_key}: {exc}") from None
+    write_private(config_path, render_config(data_dir, fingerprint))
+    settings = _settings(config_path)
+    upgrade_database(settings.database_url)
+    click.echo(f"Configuration: {config_path}")
+    click.echo(f"Submission key fingerprint: {_grouped(fingerprint)}")
+    click.echo("Check this fingerprint against the one shown on the offline workstation.")
+
+
+def _grouped(fingerprint: str) -> str:
+    return " ".join(fingerprint[i : i + 4] for i in range(0, len(fingerprint), 4))
+
+
+@main.command("add-staff")
+@click.argument("username")
+@click.option("--admin", is_flag=True, help="Make the account an administrator.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
+@CONFIG_OPTION
+def add_staff(username: str, admin: bool, as_json: bool, config_path: Path | None) -> None:
+    """Create a staff account with a server-generated passphrase and TOTP secret."""
+    settings = _settings(config_path)
+    accounts = StaffAccounts(settings.argon2, settings.login)
+    with make_session_factory(make_engine(settings.database_url))() as db:
+        try:
+            created = accounts.create(db, username, is_admin=admin)
+        except StaffError as exc:
+            raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps({"username": created.staff.username,
+                               "passphrase": created.passphrase,
+                               "totp_secret": created.totp_secret}))
+        return
+    uri = pyotp.TOTP(created.totp_secret).provisioning_uri(
+        name=created.staff.username, issuer_name="See the Signs")
+    click.echo(f"Created {'admin' if admin else 'staff member'} {created.staff.username!r}.")
+    click.echo(f"Passphrase:  {created.passphrase}")
+    click.echo(f"TOTP secret: {_grouped(created.totp_secret)}")
+    click.echo("Scan this with an authenticator app, then keep the passphrase safe:")
+    segno.make(uri, error="m").terminal(out=sys.stdout, compact=True)
+
+
+@main.command()
+@click.argument("interface", type=click.Choice(["source", "journalist"]))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=None, help="Default 8080 (source), 8081 (staff).")
+@click.option("--workers", type=int, default=2, show_default=True)
+@click.option("--threads", type=int, default=8, show_default=True)
+@CONFIG_OPTION
+def serve(interface: str, host: str, port: int | None, workers: int, threads: int,
+          config_path: Path | None) -> None:
+    """Serve one interface with gunicorn."""
+    from seethesigns.server import GunicornServer, gunicorn_options
+
+    settings = _settings(config_path)
+    if interface == "source":
+        from source_interface import create_app
+    else:
+        from journalist_interface import create_app  # type: ignore[assignment]
+    port = port or (8080 if interface == "source" else 8081)
+    GunicornServer(lambda: create_app(settings),
+                   gunicorn_options(host, port, workers, threads)).run()

@@ -1,0 +1,104 @@
+"""Codenames for sources, and what the server derives from them.
+
+A codename is seven words from the EFF large list (7,776 words): 7 x 12.92 = 90.5 bits.
+Nothing stores it. The server keeps only argon2id(codename, pepper 1) as the source's
+filesystem_id, and uses argon2id(codename, pepper 2) as the passphrase of the source's reply
+key without ever storing it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from argon2.low_level import Type, hash_secret_raw
+
+from seethesigns.settings import Argon2Settings
+
+CODENAME_WORDS = 7
+MAX_CODENAME_CHARS = 128
+WORDLISTS = Path(__file__).parent / "wordlists"
+
+
+@cache
+def load_wordlist(name: str) -> tuple[str, ...]:
+    """A shipped word list, one word a line."""
+    text = (WORDLISTS / name).read_text("utf-8")
+    words = tuple(line.strip() for line in text.splitlines() if line.strip())
+    if len(set(words)) != len(words):
+        raise ValueError(f"word list {name} has duplicates")
+    return words
+
+
+def diceware(words: int, wordlist: str = "eff_large_wordlist.txt") -> str:
+    """`words` words drawn uniformly with the secrets module, joined by spaces."""
+    pool = load_wordlist(wordlist)
+    return " ".join(secrets.choice(pool) for _ in range(words))
+
+
+def generate_codename() -> str:
+    """A fresh codename for a new source."""
+    return diceware(CODENAME_WORDS)
+
+
+def normalize_codename(text: str) -> str | None:
+    """Lower-case, single-spaced form of what a source typed, or None if it cannot be one."""
+    if len(text) > MAX_CODENAME_CHARS:
+        return None
+    cleaned = " ".join(unicodedata.normalize("NFKC", text).lower().split())
+    return cleaned or None
+
+
+@dataclass(frozen=True)
+class SourceSecrets:
+    """What a codename derives: a public-ish id and the passphrase of the reply key."""
+
+    filesystem_id: str
+    key_secret: str
+
+
+class CodenameDeriver:
+    """Derives a source's filesystem_id and key secret from a codename with argon2id."""
+
+    def __init__(self, pepper_filesystem_id: bytes, pepper_key_secret: bytes,
+                 cost: Argon2Settings) -> None:
+        self._pepper_fs = pepper_filesystem_id
+        self._pepper_key = pepper_key_secret
+        self._cost = cost
+
+    def _argon2(self, codename: str, pepper: bytes) -> bytes:
+        return hash_secret_raw(
+            secret=codename.encode("utf-8"),
+            salt=pepper,
+            time_cost=self._cost.time_cost,
+            memory_cost=self._cost.memory_cost_kib,
+            parallelism=self._cost.parallelism,
+            hash_len=32,
+            type=Type.ID,
+        )
+
+    def derive(self, codename: str) -> SourceSecrets:
+        """Both derived values for a normalised codename."""
+        fs_raw = self._argon2(codename, self._pepper_fs)
+        key_raw = self._argon2(codename, self._pepper_key)
+        return SourceSecrets(
+            filesystem_id=base64.b32encode(fs_raw).decode("ascii").rstrip("="),
+            key_secret=base64.b64encode(key_raw).decode("ascii"),
+        )
+
+
+def generate_designation() -> str:
+    """A staff-facing name of the form "adjective noun"."""
+    adjective = secrets.choice(load_wordlist("adjectives.txt"))
+    noun = secrets.choice(load_wordlist("nouns.txt"))
+    return f"{adjective} {noun}"
+
+
+def constant_time_equal(a: str, b: str) -> bool:
+    """Compare two secrets without leaking where they differ."""
+    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))

@@ -1,0 +1,87 @@
+"""Writing a new instance's TOML configuration with fresh secrets."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from seethesigns.settings import Argon2Settings
+
+TEMPLATE = """\
+# See the Signs instance configuration, written by `seethesigns init`.
+# It holds secrets: keep it mode 0600, owned by the service user, and back it up with the data
+# directory. Losing the codename peppers makes every source's codename useless.
+
+[instance]
+data_dir = "{data_dir}"
+
+[database]
+# SQLite by default; for PostgreSQL: "postgresql+psycopg://user@/seethesigns"
+url = "sqlite:///{data_dir}/seethesigns.db"
+
+[gnupg]
+homedir = "gnupg"
+submission_key_fingerprint = "{fingerprint}"
+# How often each app re-checks that the submission key can still encrypt.
+key_check_interval_seconds = 30
+
+[codenames]
+# Two different 32-byte peppers: one derives filesystem ids, the other reply-key passphrases.
+pepper_filesystem_id = "{pepper1}"
+pepper_key_secret = "{pepper2}"
+
+[argon2]
+# argon2id cost for codenames and staff passphrases: ~0.2-0.3 s on one core (see README).
+time_cost = {time_cost}
+memory_cost_kib = {memory_cost_kib}
+parallelism = {parallelism}
+
+[source]
+secret_key = "{source_key}"
+session_cookie_name = "sts_source"
+session_idle_minutes = 120
+
+[journalist]
+secret_key = "{journalist_key}"
+session_cookie_name = "sts_staff"
+session_idle_minutes = 120
+
+[login]
+max_failures = 5
+failure_window_seconds = 60
+lockout_seconds = 300
+
+[uploads]
+max_bytes = {max_bytes}
+max_message_chars = 100000
+"""
+
+
+def render_config(data_dir: Path, fingerprint: str, *, argon2: Argon2Settings | None = None,
+                  max_bytes: int = 2 * 1024**3) -> str:
+    """A complete configuration with freshly generated secrets."""
+    cost = argon2 or Argon2Settings()
+    pepper1, pepper2 = secrets.token_hex(32), secrets.token_hex(32)
+    while pepper2 == pepper1:  # pragma: no cover - 2**-256
+        pepper2 = secrets.token_hex(32)
+    return TEMPLATE.format(
+        data_dir=str(data_dir).replace("\\", "\\\\").replace('"', '\\"'),
+        fingerprint=fingerprint,
+        pepper1=pepper1,
+        pepper2=pepper2,
+        time_cost=cost.time_cost,
+        memory_cost_kib=cost.memory_cost_kib,
+        parallelism=cost.parallelism,
+        source_key=secrets.token_hex(32),
+        journalist_key=secrets.token_hex(32),
+        max_bytes=max_bytes,
+    )
+
+
+def write_private(path: Path, text: str) -> None:
+    """Create path with mode 0600, refusing to overwrite an existing file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)

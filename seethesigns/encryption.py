@@ -1,0 +1,258 @@
+"""Every use of GnuPG, behind one class. Results are checked; failures raise named errors."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import gnupg
+
+# python-gnupg logs the commands it runs at DEBUG; keep it quiet whatever the root level.
+logging.getLogger("gnupg").setLevel(logging.WARNING)
+
+# Big chunks between Python and gpg: the default 16 KiB makes a 2 GiB upload crawl.
+BUFFER_SIZE = 1024 * 1024
+# Documents are gzipped before encryption, so gpg's own compression would only cost time.
+NO_COMPRESSION = ["--compress-algo", "none"]
+# gpg-agent puts its sockets in the home; a Unix socket path must fit in 107 bytes.
+MAX_SCRATCH_PARENT = 75
+
+
+class EncryptionError(Exception):
+    """GnuPG failed to do what was asked."""
+
+
+class SubmissionKeyUnavailable(EncryptionError):
+    """The submission key is missing or cannot be used to encrypt."""
+
+
+class KeyFileRejected(EncryptionError):
+    """A key file offered as the submission key is not a usable public key."""
+
+
+class DecryptionFailed(EncryptionError):
+    """A reply could not be decrypted with the source's key."""
+
+
+class OutOfSpace(EncryptionError):
+    """The disk filled up while GnuPG was writing."""
+
+
+@dataclass(frozen=True)
+class SourceKeyPair:
+    """A source's reply keypair, armored; the secret half is passphrase-protected."""
+
+    fingerprint: str
+    public_key: str
+    secret_key: str
+
+
+def _check(result: Any, what: str) -> None:
+    """Raise if a python-gnupg result says the operation failed."""
+    ok = result.ok if hasattr(result, "ok") else bool(result)  # ImportResult has no .ok
+    if ok:
+        return
+    stderr = getattr(result, "stderr", "") or ""
+    if "No space left on device" in stderr:
+        raise OutOfSpace(f"{what}: the disk is full")
+    status = getattr(result, "status", None)
+    raise EncryptionError(f"{what} failed: {status or 'see gpg output'}")
+
+
+def _key_problem(key: dict[str, Any]) -> str | None:
+    """Why a key listed by gpg cannot be used to encrypt, or None if it can."""
+    validity = key.get("trust", "")
+    if validity == "r":
+        return "the key is revoked"
+    if validity == "e":
+        return "the key has expired"
+    expires = key.get("expires") or ""
+    if expires and int(expires) <= time.time():
+        return "the key has expired"
+    # Upper-case E: the key as a whole, with its subkeys, is usable for encryption.
+    if "E" not in (key.get("cap") or ""):
+        return "the key cannot encrypt (no usable encryption subkey)"
+    return None
+
+
+def _new_gpg(homedir: Path) -> gnupg.GPG:
+    gpg = gnupg.GPG(gnupghome=str(homedir))
+    gpg.encoding = "utf-8"
+    gpg.buffer_size = BUFFER_SIZE
+    return gpg
+
+
+@contextmanager
+def scratch_keyring(parent: Path) -> Iterator[gnupg.GPG]:
+    """A throwaway GnuPG home for one operation; its agent is stopped and the home removed."""
+    if len(str(parent)) > MAX_SCRATCH_PARENT:
+        raise EncryptionError(f"{parent} is too long a path for gpg-agent's sockets")
+    parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # Short name: gpg-agent's socket path must fit in 107 bytes.
+    home = Path(tempfile.mkdtemp(prefix="g", dir=parent))
+    # Source keys are protected by a 256-bit argon2id output, so GnuPG's own S2K stretching
+    # adds nothing but seconds (3 s per key generation here at the calibrated default).
+    for name in ("gpg-agent.conf", "gpg.conf"):
+        (home / name).write_text("s2k-count 65536\n")
+    try:
+        yield _new_gpg(home)
+    finally:
+        subprocess.run(
+            ["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"],
+            capture_output=True,
+            check=False,
+        )
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def inspect_public_key(armored: str, scratch_dir: Path) -> str:
+    """Check that armored holds exactly one usable public key; return its fingerprint.
+
+    A secret key is refused outright: the submission key's private half must never reach
+    the server.
+    """
+    if "PRIVATE KEY BLOCK" in armored:
+        raise KeyFileRejected("this file holds a SECRET key; give the server the public key only")
+    with scratch_keyring(scratch_dir) as gpg:
+        scanned = gpg.scan_keys_mem(armored)
+        if any(key.get("type") == "sec" for key in scanned):
+            raise KeyFileRejected("this file holds a SECRET key; give the server the public key only")
+        if len(scanned) != 1:
+            raise KeyFileRejected(f"expected exactly one public key, found {len(scanned)}")
+        result = gpg.import_keys(armored)
+        if not result.fingerprints:
+            raise KeyFileRejected("GnuPG could not import this key")
+        if result.sec_imported:
+            raise KeyFileRejected("this file holds a SECRET key; give the server the public key only")
+        keys = gpg.list_keys(keys=result.fingerprints[0])
+        if len(keys) != 1:
+            raise KeyFileRejected("GnuPG could not read back the imported key")
+        problem = _key_problem(keys[0])
+        if problem:
+            raise KeyFileRejected(problem)
+        return str(keys[0]["fingerprint"]).upper()
+
+
+class GpgService:
+    """Encryption to the submission key, and the per-source reply keys.
+
+    The server's own keyring holds only the public submission key. Source keys are never put
+    in a shared keyring: each operation gets a throwaway keyring with just the keys it needs,
+    so its cost does not grow with the number of sources (SecureDrop #6389).
+    """
+
+    def __init__(self, homedir: Path, submission_fingerprint: str, scratch_dir: Path) -> None:
+        self._homedir = homedir
+        self._fingerprint = submission_fingerprint
+        self._scratch_dir = scratch_dir
+        self._gpg = _new_gpg(homedir)
+
+    @property
+    def submission_fingerprint(self) -> str:
+        """The fingerprint recorded in settings."""
+        return self._fingerprint
+
+    def import_submission_key(self, armored: str) -> str:
+        """Validate and import the public submission key into the server keyring."""
+        fingerprint = inspect_public_key(armored, self._scratch_dir)
+        _check(self._gpg.import_keys(armored), "importing the submission key")
+        return fingerprint
+
+    def check_submission_key(self) -> None:
+        """Raise SubmissionKeyUnavailable unless the submission key can encrypt right now."""
+        if not self._homedir.is_dir():
+            raise SubmissionKeyUnavailable("the server keyring is missing")
+        keys = self._gpg.list_keys(keys=self._fingerprint)
+        if len(keys) != 1:
+            raise SubmissionKeyUnavailable("the submission key is not in the server keyring")
+        problem = _key_problem(keys[0])
+        if problem:
+            raise SubmissionKeyUnavailable(problem)
+
+    def submission_public_key(self) -> str:
+        """The armored public submission key."""
+        armored = self._gpg.export_keys(self._fingerprint)
+        if "PUBLIC KEY BLOCK" not in armored:
+            raise SubmissionKeyUnavailable("the submission key could not be exported")
+        return str(armored)
+
+    def encrypt_to_submission_key(self, plaintext: IO[bytes] | bytes, output: Path) -> None:
+        """Encrypt a stream or bytes to the submission key, writing ciphertext to output."""
+        if isinstance(plaintext, bytes):
+            result = self._gpg.encrypt(
+                plaintext, [self._fingerprint], always_trust=True, armor=False,
+                output=str(output),
+            )
+        else:
+            result = self._gpg.encrypt_file(
+                plaintext, [self._fingerprint], always_trust=True, armor=False,
+                output=str(output), extra_args=NO_COMPRESSION,
+            )
+        _check(result, "encrypting to the submission key")
+
+    def generate_source_keypair(self, passphrase: str) -> SourceKeyPair:
+        """Make an ed25519/cv25519 keypair protected by passphrase; keep it only as armor."""
+        with scratch_keyring(self._scratch_dir) as gpg:
+            key_input = gpg.gen_key_input(
+                key_type="EDDSA",
+                key_curve="ed25519",
+                key_usage="sign",
+                subkey_type="ECDH",
+                subkey_curve="cv25519",
+                subkey_usage="encrypt",
+                # Fixed, meaningless identity: the defaults would embed the server's hostname.
+                name_real="Source Key",
+                name_email="source@seethesigns.invalid",
+                expire_date=0,
+                passphrase=passphrase,
+            )
+            result = gpg.gen_key(key_input)
+            _check(result, "generating a source key")
+            fingerprint = str(result.fingerprint)
+            public = gpg.export_keys(fingerprint)
+            secret = gpg.export_keys(fingerprint, secret=True, passphrase=passphrase)
+            if "PUBLIC KEY BLOCK" not in public or "PRIVATE KEY BLOCK" not in secret:
+                raise EncryptionError("exporting a new source key failed")
+            return SourceKeyPair(fingerprint, str(public), str(secret))
+
+    def encrypt_reply(self, text: str, source_public_key: str, output: Path) -> None:
+        """Encrypt a staff reply to the source's key and the submission key."""
+        with scratch_keyring(self._scratch_dir) as gpg:
+            imported = gpg.import_keys(source_public_key)
+            if imported.count != 1 or not imported.fingerprints:
+                raise EncryptionError("the source's public key could not be imported")
+            _check(gpg.import_keys(self.submission_public_key()), "importing the submission key")
+            result = gpg.encrypt(
+                text.encode("utf-8"),
+                [imported.fingerprints[0], self._fingerprint],
+                always_trust=True,
+                armor=False,
+                output=str(output),
+            )
+            _check(result, "encrypting a reply")
+
+    def decrypt_replies(
+        self, ciphertexts: list[bytes], source_secret_key: str, passphrase: str
+    ) -> list[str]:
+        """Decrypt replies with the source's secret key, in memory only."""
+        if not ciphertexts:
+            return []
+        with scratch_keyring(self._scratch_dir) as gpg:
+            imported = gpg.import_keys(source_secret_key)
+            if not imported.fingerprints:
+                raise DecryptionFailed("the source's key could not be imported")
+            plaintexts = []
+            for ciphertext in ciphertexts:
+                result = gpg.decrypt(ciphertext, passphrase=passphrase)
+                if not result.ok:
+                    raise DecryptionFailed("a reply could not be decrypted")
+                plaintexts.append(result.data.decode("utf-8", errors="replace"))
+            return plaintexts

@@ -1,0 +1,22 @@
+"""Database tables, one module per table. Models hold data only."""
+
+from seethesigns.models.base import Base
+from seethesigns.models.login_failure import LoginFailure
+from seethesigns.models.reply import Reply
+from seethesigns.models.seen import SeenReply, SeenSubmission
+from seethesigns.models.source import Source
+from seethesigns.models.staff import Staff
+from seethesigns.models.submission import Submission
+from seethesigns.models.web_session import WebSession
+
+__all__ = [
+    "Base",
+    "LoginFailure",
+    "Reply",
+    "SeenReply",
+    "SeenSubmission",
+    "Source",
+    "Staff",
+    "Submission",
+    "WebSession",
+]

@@ -1,0 +1,32 @@
+"""A source: one young person, known only by what their codename derives."""
+
+from datetime import datetime
+
+from sqlalchemy import String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from seethesigns.models.base import Base, new_uuid, utcnow
+
+
+class Source(Base):
+    """A source and their reply keypair.
+
+    The keypair is stored here, per row, rather than in one shared GnuPG keyring: SecureDrop's
+    single keyring slowed to a crawl at 10-20k keys (its issue #6389). Each key operation
+    imports just the one key it needs into a throwaway keyring, so its cost does not grow
+    with the number of sources. The secret key is protected by a passphrase derived from the
+    codename, which is never stored.
+    """
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    filesystem_id: Mapped[str] = mapped_column(String(96), unique=True)
+    designation: Mapped[str] = mapped_column(String(64), unique=True)
+    pgp_fingerprint: Mapped[str] = mapped_column(String(64))
+    pgp_public_key: Mapped[str] = mapped_column(Text)
+    pgp_secret_key: Mapped[str] = mapped_column(Text)
+    interaction_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_updated: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -1,0 +1,27 @@
+"""A message or file from a source, stored encrypted to the submission key."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from seethesigns.models.base import Base, new_uuid, utcnow
+
+
+class Submission(Base):
+    """One encrypted item on disk: a message (`-msg.gpg`) or a document (`-doc.gz.gpg`)."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int]
+    checksum: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_message(self) -> bool:
+        """True for a text message, False for a document."""
+        return self.filename.endswith("-msg.gpg")

@@ -1,0 +1,76 @@
+"""Replies from staff: encrypted to the source and the submission key; read by the source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from seethesigns.encryption import GpgService
+from seethesigns.models import Reply, Source, Staff
+from seethesigns.sources import reserve_number
+from seethesigns.storage import Store, checksum, reply_name
+
+MAX_REPLY_CHARS = 100_000
+
+
+class ReplyError(Exception):
+    """A reply could not be sent."""
+
+
+@dataclass(frozen=True)
+class DecryptedReply:
+    """A reply as the source reads it."""
+
+    reply: Reply
+    text: str
+
+
+def send_reply(db: Session, store: Store, gpg: GpgService, source: Source, author: Staff,
+               text: str) -> Reply:
+    """Encrypt a reply to the source's key and the submission key, and store it."""
+    if not text.strip():
+        raise ReplyError("the reply is empty")
+    if len(text) > MAX_REPLY_CHARS:
+        raise ReplyError(f"a reply can be at most {MAX_REPLY_CHARS} characters")
+    name = reply_name(reserve_number(db, source), source.designation)
+    with store.arriving(source.filesystem_id, name) as partial:
+        gpg.encrypt_reply(text, source.pgp_public_key, partial)
+    path = store.path(source.filesystem_id, name)
+    reply = Reply(source_id=source.id, staff_id=author.id, filename=name,
+                  size=path.stat().st_size, checksum=checksum(path))
+    db.add(reply)
+    try:
+        db.commit()
+    except BaseException:
+        db.rollback()
+        store.destroy(path)
+        raise
+    return reply
+
+
+def replies_of(db: Session, source: Source) -> list[Reply]:
+    """A source's replies, oldest first."""
+    return list(db.scalars(select(Reply).where(Reply.source_id == source.id).order_by(Reply.id)))
+
+
+def read_replies(db: Session, store: Store, gpg: GpgService, source: Source,
+                 key_secret: str) -> list[DecryptedReply]:
+    """Decrypt a source's replies in memory with their own key."""
+    replies, ciphertexts = [], []
+    for reply in replies_of(db, source):
+        try:
+            ciphertexts.append(store.path(source.filesystem_id, reply.filename).read_bytes())
+        except FileNotFoundError:  # deleted by staff a moment ago
+            continue
+        replies.append(reply)
+    texts = gpg.decrypt_replies(ciphertexts, source.pgp_secret_key, key_secret)
+    return [DecryptedReply(reply, text) for reply, text in zip(replies, texts, strict=True)]
+
+
+def delete_reply(db: Session, store: Store, source: Source, reply: Reply) -> None:
+    """Destroy one reply's file, then its row."""
+    store.destroy(store.path(source.filesystem_id, reply.filename))
+    db.delete(reply)
+    db.commit()

@@ -1,0 +1,223 @@
+"""One frozen, typed settings object, loaded from a TOML file in one place."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CONFIG_ENV = "SEETHESIGNS_CONFIG"
+
+
+class SettingsError(Exception):
+    """The configuration file is missing, unreadable, or has a missing or invalid value."""
+
+
+@dataclass(frozen=True)
+class Argon2Settings:
+    """Cost of argon2id, used for codename derivation and staff passphrase hashing.
+
+    The production default (t=3, m=64 MiB, p=1) costs about 0.2-0.3 s on one core here:
+    slow enough that guessing codenames from a stolen database is hopeless, fast enough
+    that a young person on a slow phone over Tor does not notice it twice per login.
+    """
+
+    time_cost: int = 3
+    memory_cost_kib: int = 65536
+    parallelism: int = 1
+
+
+@dataclass(frozen=True)
+class InterfaceSettings:
+    """What differs between the source and the staff interface."""
+
+    secret_key: bytes
+    session_cookie_name: str
+    session_idle_minutes: int
+
+
+@dataclass(frozen=True)
+class LoginSettings:
+    """Brute-force limits for staff login."""
+
+    max_failures: int = 5
+    failure_window_seconds: int = 60
+    lockout_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything an instance needs, as read from its TOML file."""
+
+    data_dir: Path
+    database_url: str
+    gnupg_homedir: Path
+    submission_key_fingerprint: str
+    pepper_filesystem_id: bytes
+    pepper_key_secret: bytes
+    argon2: Argon2Settings
+    source: InterfaceSettings
+    journalist: InterfaceSettings
+    login: LoginSettings
+    max_upload_bytes: int = 2 * 1024**3
+    max_message_chars: int = 100_000
+    key_check_interval_seconds: float = 30.0
+
+    @property
+    def store_dir(self) -> Path:
+        """Where encrypted submissions and replies live, one folder per source."""
+        return self.data_dir / "store"
+
+    @property
+    def tmp_dir(self) -> Path:
+        """Scratch space on the same filesystem: encrypted upload spools, throwaway keyrings."""
+        return self.data_dir / "tmp"
+
+
+def _get(table: dict[str, Any], section: str, key: str, kind: type) -> Any:
+    """Return table[key] if present and of the right type, else raise naming the key."""
+    name = f"[{section}] {key}"
+    if key not in table:
+        raise SettingsError(f"settings: {name} is missing")
+    value = table[key]
+    if kind is int and isinstance(value, bool):
+        raise SettingsError(f"settings: {name} must be an integer")
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind):
+        raise SettingsError(f"settings: {name} must be of type {kind.__name__}")
+    return value
+
+
+def _get_optional(table: dict[str, Any], section: str, key: str, kind: type, default: Any) -> Any:
+    """Like _get, but a missing key takes the documented default."""
+    return _get(table, section, key, kind) if key in table else default
+
+
+def _positive(section: str, key: str, value: int | float) -> Any:
+    if value <= 0:
+        raise SettingsError(f"settings: [{section}] {key} must be positive")
+    return value
+
+
+def _secret(table: dict[str, Any], section: str, key: str) -> bytes:
+    """A 32-byte secret written as 64 hex characters."""
+    text = _get(table, section, key, str)
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raise SettingsError(f"settings: [{section}] {key} must be hexadecimal") from None
+    if len(raw) != 32:
+        raise SettingsError(f"settings: [{section}] {key} must be 32 bytes (64 hex characters)")
+    return raw
+
+
+def _section(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    table = doc.get(name)
+    if not isinstance(table, dict):
+        raise SettingsError(f"settings: section [{name}] is missing")
+    return table
+
+
+def _load_argon2(doc: dict[str, Any]) -> Argon2Settings:
+    table = doc.get("argon2", {})
+    defaults = Argon2Settings()
+    values = {
+        key: _positive("argon2", key, _get_optional(table, "argon2", key, int, getattr(defaults, key)))
+        for key in ("time_cost", "memory_cost_kib", "parallelism")
+    }
+    if values["memory_cost_kib"] < 8 * values["parallelism"]:
+        raise SettingsError("settings: [argon2] memory_cost_kib must be at least 8 x parallelism")
+    return Argon2Settings(**values)
+
+
+def _load_interface(doc: dict[str, Any], name: str) -> InterfaceSettings:
+    table = _section(doc, name)
+    cookie = _get(table, name, "session_cookie_name", str)
+    if not cookie.isidentifier():
+        raise SettingsError(f"settings: [{name}] session_cookie_name must be a plain identifier")
+    idle = _get_optional(table, name, "session_idle_minutes", int, 120)
+    return InterfaceSettings(
+        secret_key=_secret(table, name, "secret_key"),
+        session_cookie_name=cookie,
+        session_idle_minutes=_positive(name, "session_idle_minutes", idle),
+    )
+
+
+def _load_login(doc: dict[str, Any]) -> LoginSettings:
+    table = doc.get("login", {})
+    defaults = LoginSettings()
+    return LoginSettings(
+        **{
+            key: _positive("login", key, _get_optional(table, "login", key, int, getattr(defaults, key)))
+            for key in ("max_failures", "failure_window_seconds", "lockout_seconds")
+        }
+    )
+
+
+def parse_settings(doc: dict[str, Any], base_dir: Path) -> Settings:
+    """Build Settings from a parsed TOML document; relative paths are taken from base_dir."""
+    instance = _section(doc, "instance")
+    data_dir = (base_dir / _get(instance, "instance", "data_dir", str)).resolve()
+    gnupg = _section(doc, "gnupg")
+    codenames = _section(doc, "codenames")
+    pepper_fs = _secret(codenames, "codenames", "pepper_filesystem_id")
+    pepper_key = _secret(codenames, "codenames", "pepper_key_secret")
+    if pepper_fs == pepper_key:
+        raise SettingsError(
+            "settings: [codenames] pepper_filesystem_id and pepper_key_secret must differ"
+        )
+    source = _load_interface(doc, "source")
+    journalist = _load_interface(doc, "journalist")
+    if source.session_cookie_name == journalist.session_cookie_name:
+        raise SettingsError("settings: [source] and [journalist] session_cookie_name must differ")
+    if source.secret_key == journalist.secret_key:
+        raise SettingsError("settings: [source] and [journalist] secret_key must differ")
+    uploads = doc.get("uploads", {})
+    fingerprint = _get(gnupg, "gnupg", "submission_key_fingerprint", str).upper()
+    if len(fingerprint) not in (40, 64) or any(c not in "0123456789ABCDEF" for c in fingerprint):
+        raise SettingsError("settings: [gnupg] submission_key_fingerprint is not a fingerprint")
+    default_db = f"sqlite:///{data_dir / 'seethesigns.db'}"
+    return Settings(
+        data_dir=data_dir,
+        database_url=_get_optional(_section(doc, "database") if "database" in doc else {},
+                                   "database", "url", str, default_db),
+        gnupg_homedir=(data_dir / _get_optional(gnupg, "gnupg", "homedir", str, "gnupg")).resolve(),
+        submission_key_fingerprint=fingerprint,
+        pepper_filesystem_id=pepper_fs,
+        pepper_key_secret=pepper_key,
+        argon2=_load_argon2(doc),
+        source=source,
+        journalist=journalist,
+        login=_load_login(doc),
+        max_upload_bytes=_positive(
+            "uploads", "max_bytes", _get_optional(uploads, "uploads", "max_bytes", int, 2 * 1024**3)
+        ),
+        max_message_chars=_positive(
+            "uploads", "max_message_chars",
+            _get_optional(uploads, "uploads", "max_message_chars", int, 100_000),
+        ),
+        key_check_interval_seconds=_get_optional(
+            gnupg, "gnupg", "key_check_interval_seconds", float, 30.0
+        ),
+    )
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    """Load settings from path, or from $SEETHESIGNS_CONFIG when path is None."""
+    if path is None:
+        env = os.environ.get(CONFIG_ENV)
+        if not env:
+            raise SettingsError(f"no configuration given: pass --config or set {CONFIG_ENV}")
+        path = env
+    config_path = Path(path)
+    try:
+        with config_path.open("rb") as handle:
+            doc = tomllib.load(handle)
+    except FileNotFoundError:
+        raise SettingsError(f"settings: {config_path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"settings: {config_path} is not valid TOML: {exc}") from None
+    return parse_settings(doc, config_path.resolve().parent)

@@ -1,0 +1,94 @@
+"""Creating, finding and deleting sources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from seethesigns.codenames import CodenameDeriver, generate_designation, normalize_codename
+from seethesigns.encryption import GpgService
+from seethesigns.models import Source
+from seethesigns.models.base import utcnow
+from seethesigns.storage import Store
+
+DESIGNATION_TRIES = 50
+# Derived when what was typed cannot be a codename, so a malformed login costs the same time.
+_PLACEHOLDER = "placeholder codename that no source can have"
+
+
+class SourceError(Exception):
+    """A source could not be created."""
+
+
+@dataclass(frozen=True)
+class LoggedInSource:
+    """A source found by codename, with the key secret that opens their replies."""
+
+    source: Source
+    key_secret: str
+
+
+def _free_designation(db: Session) -> str:
+    for _ in range(DESIGNATION_TRIES):
+        candidate = generate_designation()
+        if db.scalar(select(Source.id).where(Source.designation == candidate)) is None:
+            return candidate
+    raise SourceError("no free designation found")
+
+
+def create_source(db: Session, deriver: CodenameDeriver, gpg: GpgService,
+                  codename: str) -> LoggedInSource:
+    """Create a source for a freshly generated codename, with its reply keypair."""
+    normal = normalize_codename(codename)
+    if normal is None:
+        raise SourceError("not a codename")
+    derived = deriver.derive(normal)
+    if db.scalar(select(Source.id).where(Source.filesystem_id == derived.filesystem_id)):
+        raise SourceError("this codename is already in use")
+    keys = gpg.generate_source_keypair(derived.key_secret)
+    source = Source(
+        filesystem_id=derived.filesystem_id,
+        designation=_free_designation(db),
+        pgp_fingerprint=keys.fingerprint,
+        pgp_public_key=keys.public_key,
+        pgp_secret_key=keys.secret_key,
+    )
+    db.add(source)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise SourceError("this codename or designation is already in use") from None
+    return LoggedInSource(source, derived.key_secret)
+
+
+def find_source(db: Session, deriver: CodenameDeriver, codename: str) -> LoggedInSource | None:
+    """The source a codename belongs to, or None; the time taken does not depend on which."""
+    normal = normalize_codename(codename)
+    derived = deriver.derive(normal or _PLACEHOLDER)
+    source = db.scalar(select(Source).where(Source.filesystem_id == derived.filesystem_id))
+    if normal is None or source is None:
+        return None
+    return LoggedInSource(source, derived.key_secret)
+
+
+def reserve_number(db: Session, source: Source) -> int:
+    """Take the next item number for a source (shared by submissions and replies)."""
+    db.execute(
+        update(Source)
+        .where(Source.id == source.id)
+        .values(interaction_count=Source.interaction_count + 1, last_updated=utcnow())
+    )
+    db.commit()
+    db.refresh(source)
+    return source.interaction_count
+
+
+def delete_source(db: Session, store: Store, source: Source) -> None:
+    """Destroy every file of a source, then every row (replies and submissions cascade)."""
+    store.destroy_source(source.filesystem_id)
+    db.delete(source)
+    db.commit()

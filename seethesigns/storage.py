@@ -1,0 +1,142 @@
+"""Encrypted files on disk: where they go, how they arrive atomically, how they are destroyed."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+FILESYSTEM_ID = re.compile(r"^[A-Z2-7]{16,96}$")
+STORED_NAME = re.compile(r"^[0-9]+-[a-z_]+-(msg\.gpg|doc\.gz\.gpg|reply\.gpg)$")
+CHUNK = 1024 * 1024
+
+
+class StorageError(Exception):
+    """A file could not be stored or found."""
+
+
+class StorageFull(StorageError):
+    """The disk is full; nothing was kept."""
+
+
+def designation_slug(designation: str) -> str:
+    """"gentle otter" -> "gentle_otter", as used in stored file names."""
+    return designation.lower().replace(" ", "_")
+
+
+def message_name(n: int, designation: str) -> str:
+    """The stored name of a source's n-th item when it is a message."""
+    return f"{n}-{designation_slug(designation)}-msg.gpg"
+
+
+def document_name(n: int, designation: str) -> str:
+    """The stored name of a source's n-th item when it is a document."""
+    return f"{n}-{designation_slug(designation)}-doc.gz.gpg"
+
+
+def reply_name(n: int, designation: str) -> str:
+    """The stored name of a source's n-th item when it is a staff reply."""
+    return f"{n}-{designation_slug(designation)}-reply.gpg"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Store:
+    """The store directory: one folder per source, named by its filesystem_id."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def source_dir(self, filesystem_id: str) -> Path:
+        """The folder of one source; the id is checked so it can never name another path."""
+        if not FILESYSTEM_ID.match(filesystem_id):
+            raise StorageError("not a filesystem id")
+        return self.root / filesystem_id
+
+    def path(self, filesystem_id: str, filename: str) -> Path:
+        """The path of a stored item, refusing any name that is not one we made."""
+        if not STORED_NAME.match(filename):
+            raise StorageError("not a stored file name")
+        return self.source_dir(filesystem_id) / filename
+
+    @contextmanager
+    def arriving(self, filesystem_id: str, filename: str) -> Iterator[Path]:
+        """Yield a temporary path to write; on success make it durable under its final name.
+
+        Only a file that has been fsynced and atomically renamed counts as stored; if the
+        body raises, the partial file is removed, so a failed submission leaves nothing.
+        """
+        final = self.path(filesystem_id, filename)
+        if final.exists():
+            raise StorageError(f"{filename} already exists")
+        folder = final.parent
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        partial = folder / f".partial-{secrets.token_hex(8)}"
+        try:
+            yield partial
+            with partial.open("rb+") as handle:
+                os.fsync(handle.fileno())
+            os.rename(partial, final)
+            _fsync_dir(folder)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            if exc.errno == errno.ENOSPC:
+                raise StorageFull("the disk is full") from exc
+            raise StorageError(str(exc)) from exc
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+
+    def remove_partials(self, filesystem_id: str) -> None:
+        """Remove leftovers of interrupted writes in one source's folder."""
+        folder = self.source_dir(filesystem_id)
+        for leftover in folder.glob(".partial-*"):
+            leftover.unlink(missing_ok=True)
+
+    def destroy(self, path: Path) -> None:
+        """Overwrite a file with zeros, flush, then unlink it."""
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            return
+        with path.open("rb+") as handle:
+            zeros = bytes(min(CHUNK, size))
+            remaining = size
+            while remaining > 0:
+                step = min(CHUNK, remaining)
+                handle.write(zeros[:step])
+                remaining -= step
+            handle.flush()
+            os.fsync(handle.fileno())
+        path.unlink()
+
+    def destroy_source(self, filesystem_id: str) -> None:
+        """Destroy every file of a source, then its folder."""
+        folder = self.source_dir(filesystem_id)
+        if not folder.exists():
+            return
+        for item in folder.iterdir():
+            if item.is_file() and not item.is_symlink():
+                self.destroy(item)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def checksum(path: Path) -> str:
+    """SHA-256 of a stored file, as "sha256:<hex>" (the API's ETag)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return f"sha256:{digest.hexdigest()}"

@@ -1,0 +1,77 @@
+"""Storing what a source sends: messages and documents, encrypted, durably, all or nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from seethesigns.encryption import GpgService
+from seethesigns.models import Source, Submission
+from seethesigns.sources import reserve_number
+from seethesigns.storage import Store, checksum, document_name, message_name
+from seethesigns.uploads import GzipReader
+
+
+@dataclass(frozen=True)
+class Document:
+    """An uploaded file: its stream (already spooled encrypted) and its name as sent."""
+
+    stream: IO[bytes]
+    filename: str
+
+
+def _stored(store: Store, source: Source, name: str) -> Submission:
+    path = store.path(source.filesystem_id, name)
+    return Submission(source_id=source.id, filename=name, size=path.stat().st_size,
+                      checksum=checksum(path))
+
+
+def submit(db: Session, store: Store, gpg: GpgService, source: Source,
+           message: str | None, documents: list[Document]) -> list[Submission]:
+    """Encrypt and store a message and documents; keep all of them or none.
+
+    Each file is fsynced and renamed into place before its row is written, and the rows
+    are committed together. If anything fails, the files already written are destroyed,
+    so a failed submission leaves nothing behind.
+    """
+    written: list[Path] = []
+    rows: list[Submission] = []
+    try:
+        if message:
+            name = message_name(reserve_number(db, source), source.designation)
+            with store.arriving(source.filesystem_id, name) as partial:
+                gpg.encrypt_to_submission_key(message.encode("utf-8"), partial)
+            written.append(store.path(source.filesystem_id, name))
+            rows.append(_stored(store, source, name))
+        for document in documents:
+            name = document_name(reserve_number(db, source), source.designation)
+            with store.arriving(source.filesystem_id, name) as partial:
+                gpg.encrypt_to_submission_key(GzipReader(document.stream, document.filename),
+                                              partial)
+            written.append(store.path(source.filesystem_id, name))
+            rows.append(_stored(store, source, name))
+        db.add_all(rows)
+        db.commit()
+    except BaseException:
+        db.rollback()
+        for path in written:
+            store.destroy(path)
+        raise
+    return rows
+
+
+def submissions_of(db: Session, source: Source) -> list[Submission]:
+    """A source's submissions, oldest first."""
+    return list(db.scalars(select(Submission).where(Submission.source_id == source.id)
+                           .order_by(Submission.id)))
+
+
+def delete_submission(db: Session, store: Store, source: Source, item: Submission) -> None:
+    """Destroy one submission's file, then its row."""
+    store.destroy(store.path(source.filesystem_id, item.filename))
+    db.delete(item)
+    db.commit()

@@ -1,0 +1,157 @@
+"""Uploads on their way to GnuPG: an encrypted spool, and gzip as a stream.
+
+Werkzeug's form parser writes any upload over 500 KB to a plaintext temporary file. A
+source's document must never be on disk in the clear, so the apps replace its stream
+factory with EncryptedSpool: the bytes go to an unlinked temporary file under AES-256-CTR
+with a key that exists only in this process's memory, and are read back, decrypted, straight
+into gzip and GnuPG.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import struct
+import tempfile
+import unicodedata
+import zlib
+from pathlib import Path
+from typing import IO
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from werkzeug.exceptions import RequestEntityTooLarge
+
+CHUNK = 1024 * 1024
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+class UploadTooLarge(RequestEntityTooLarge):
+    """One uploaded file is larger than the instance allows."""
+
+
+class EncryptedSpool:
+    """A write-then-read file whose bytes on disk are encrypted under a key held in memory."""
+
+    def __init__(self, tmp_dir: Path, max_bytes: int) -> None:
+        tmp_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # An unlinked file: it has no name, and vanishes when closed or when we die.
+        self._file = tempfile.TemporaryFile(dir=tmp_dir)  # noqa: SIM115 - owned by this object
+        self._key = os.urandom(32)
+        self._nonce = os.urandom(16)
+        self._max = max_bytes
+        self._size = 0
+        self._pos = 0
+        self._writer = self._cipher(0).encryptor()
+        self._reader = self._cipher(0).decryptor()
+        self.closed = False
+
+    def _cipher(self, block: int) -> Cipher[modes.CTR]:
+        counter = (int.from_bytes(self._nonce, "big") + block) % (1 << 128)
+        return Cipher(algorithms.AES(self._key), modes.CTR(counter.to_bytes(16, "big")))
+
+    def write(self, data: bytes) -> int:
+        """Append data (the parser only ever appends)."""
+        if self._pos != self._size:
+            raise OSError("EncryptedSpool only appends")
+        if self._size + len(data) > self._max:
+            raise UploadTooLarge()
+        self._file.write(self._writer.update(bytes(data)))
+        self._size += len(data)
+        self._pos = self._size
+        return len(data)
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        """Move the read position; reading decrypts from there."""
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos, os.SEEK_END: self._size}[whence]
+        target = max(0, min(self._size, base + offset))
+        if target == self._size and self._pos == self._size:
+            return target
+        self._file.seek(target)
+        self._reader = self._cipher(target // 16).decryptor()
+        self._reader.update(bytes(target % 16))
+        self._pos = target
+        return target
+
+    def tell(self) -> int:
+        """The current position."""
+        return self._pos
+
+    def read(self, size: int = -1) -> bytes:
+        """Read and decrypt up to size bytes."""
+        if size is None or size < 0:
+            size = self._size - self._pos
+        data = self._file.read(min(size, self._size - self._pos))
+        self._pos += len(data)
+        return self._reader.update(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def close(self) -> None:
+        """Drop the key and the file."""
+        if not self.closed:
+            self._file.close()
+            self._key = b""
+            self.closed = True
+
+    def __enter__(self) -> EncryptedSpool:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def sanitize_filename(name: str | None) -> str:
+    """A safe base name for a document: no path, no control characters, no leading dots."""
+    text = unicodedata.normalize("NFC", name or "")
+    text = text.replace("\\", "/").rsplit("/", 1)[-1]
+    text = _UNSAFE.sub("", text).strip().lstrip(".").strip()
+    encoded = text.encode("utf-8")[:200]
+    text = encoded.decode("utf-8", errors="ignore")
+    return text or "document"
+
+
+class GzipReader:
+    """Reads a source stream and yields it gzip-compressed, with the name in the header.
+
+    The FNAME field carries the sanitised original name in UTF-8, so the offline viewer can
+    restore it. Only what one read() needs is ever held in memory.
+    """
+
+    def __init__(self, source: IO[bytes], filename: str, level: int = 6) -> None:
+        self._source = source
+        self._crc = 0
+        self._size = 0
+        self._compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+        flags = 0x08  # FNAME
+        self._pending = (
+            b"\x1f\x8b\x08" + bytes([flags]) + struct.pack("<I", 0) + b"\x00\xff"
+            + sanitize_filename(filename).encode("utf-8") + b"\x00"
+        )
+        self._done = False
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to roughly size bytes of gzip data; b"" at the end."""
+        want = CHUNK if size is None or size < 0 else max(size, 1)
+        while len(self._pending) < want and not self._done:
+            chunk = self._source.read(CHUNK)
+            if chunk:
+                self._crc = zlib.crc32(chunk, self._crc)
+                self._size += len(chunk)
+                self._pending += self._compressor.compress(chunk)
+            else:
+                self._pending += self._compressor.flush() + struct.pack(
+                    "<II", self._crc & 0xFFFFFFFF, self._size & 0xFFFFFFFF
+                )
+                self._done = True
+        out, self._pending = self._pending[:want], self._pending[want:]
+        return out

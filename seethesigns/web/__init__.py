@@ -1,0 +1,1 @@
+"""Flask plumbing both interfaces share: sessions, headers, database, key checks."""

@@ -1,0 +1,170 @@
+"""register_* helpers that both app factories call."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, Request, current_app, g, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from seethesigns.codenames import CodenameDeriver
+from seethesigns.db import make_engine, make_session_factory
+from seethesigns.encryption import GpgService, SubmissionKeyUnavailable
+from seethesigns.settings import InterfaceSettings, Settings
+from seethesigns.storage import Store
+from seethesigns.uploads import EncryptedSpool
+from seethesigns.web.sessions import ServerSessionInterface
+
+EXTENSION = "seethesigns"
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+DRAIN_CHUNK = 1024 * 1024
+
+
+@dataclass
+class Services:
+    """The collaborators a request needs, built once per app in create_app."""
+
+    settings: Settings
+    db: sessionmaker[Session]
+    gpg: GpgService
+    store: Store
+    deriver: CodenameDeriver
+    key_checked_at: float = field(default=float("-inf"))
+    key_problem: str | None = None
+
+
+def build_services(settings: Settings) -> Services:
+    """Build the services for one app from its settings."""
+    return Services(
+        settings=settings,
+        db=make_session_factory(make_engine(settings.database_url)),
+        gpg=GpgService(settings.gnupg_homedir, settings.submission_key_fingerprint,
+                       settings.tmp_dir),
+        store=Store(settings.store_dir),
+        deriver=CodenameDeriver(settings.pepper_filesystem_id, settings.pepper_key_secret,
+                                settings.argon2),
+    )
+
+
+def services() -> Services:
+    """The services of the current app."""
+    found: Services = current_app.extensions[EXTENSION]
+    return found
+
+
+def db() -> Session:
+    """The database session of the current request, opened on first use."""
+    if "db" not in g:
+        g.db = services().db()
+    session: Session = g.db
+    return session
+
+
+def _close_db(_exc: BaseException | None) -> None:
+    session = g.pop("db", None)
+    if session is not None:
+        session.close()
+
+
+class EncryptedUploadRequest(Request):
+    """A request whose uploaded files are spooled encrypted, never in plaintext."""
+
+    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
+                         filename: str | None = None,
+                         content_length: int | None = None) -> Any:
+        settings = services().settings
+        return EncryptedSpool(settings.tmp_dir, settings.max_upload_bytes)
+
+
+def _security_headers(response: Any) -> Any:
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    return response
+
+
+def _check_submission_key() -> Any:
+    """Refuse to serve while the submission key is missing or unusable."""
+    if request.endpoint == "static":
+        return None
+    found = services()
+    now = time.monotonic()
+    if now - found.key_checked_at >= found.settings.key_check_interval_seconds:
+        try:
+            found.gpg.check_submission_key()
+            found.key_problem = None
+        except SubmissionKeyUnavailable as exc:
+            found.key_problem = str(exc)
+        found.key_checked_at = now
+    if found.key_problem is not None:
+        current_app.logger.error("submission key unusable: %s", found.key_problem)
+        return render_template("unavailable.html"), 503
+    return None
+
+
+def _drain_body() -> None:
+    """Read and discard what is left of the request body.
+
+    Replying to an oversized upload before its body is read makes the server close a socket
+    with unread data, which the browser sees as a reset connection rather than our page
+    (SecureDrop #6194). The declared length bounds the work.
+    """
+    stream = request.environ.get("wsgi.input")
+    remaining = request.content_length or 0
+    if stream is None:
+        return
+    while remaining > 0:
+        chunk = stream.read(min(DRAIN_CHUNK, remaining))
+        if not chunk:
+            break
+        remaining -= len(chunk)
+
+
+def _error_page(exc: HTTPException) -> Any:
+    if isinstance(exc, RequestEntityTooLarge):
+        _drain_body()
+    code = exc.code or 500
+    return render_template("error.html", code=code, csrf_error=isinstance(exc, CSRFError)), code
+
+
+def _internal_error(exc: Exception) -> Any:
+    current_app.logger.exception("unhandled error in %s", request.endpoint)
+    return render_template("error.html", code=500, csrf_error=False), 500
+
+
+def register_core(app: Flask, settings: Settings, interface: InterfaceSettings,
+                  name: str, found: Services | None = None) -> Services:
+    """Wire services, sessions, CSRF, headers, the key check and error pages into app."""
+    found = found or build_services(settings)
+    app.extensions[EXTENSION] = found
+    app.request_class = EncryptedUploadRequest
+    app.config.update(
+        SECRET_KEY=interface.secret_key,
+        SESSION_COOKIE_NAME=interface.session_cookie_name,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes + 4 * 1024 * 1024,
+        MAX_FORM_MEMORY_SIZE=2 * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the server-side session
+    )
+    app.session_interface = ServerSessionInterface(
+        found.db, name, timedelta(minutes=interface.session_idle_minutes)
+    )
+    CSRFProtect(app)
+    app.teardown_appcontext(_close_db)
+    app.before_request(_check_submission_key)
+    app.after_request(_security_headers)
+    app.register_error_handler(HTTPException, _error_page)
+    app.register_error_handler(Exception, _internal_error)
+    return found

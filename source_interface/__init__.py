@@ -1,0 +1,19 @@
+"""The source interface: where a young person makes a report and reads replies."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from seethesigns.settings import Settings
+from seethesigns.web.setup import Services, register_core
+from source_interface.views import auth, main, reports
+
+
+def create_app(settings: Settings, services: Services | None = None) -> Flask:
+    """Build the source app from settings (and, in tests, ready-made services)."""
+    app = Flask(__name__)
+    register_core(app, settings, settings.source, "source", services)
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(reports.bp)
+    return app

@@ -1,0 +1,95 @@
+"""The logged-in source's page: replies, and sending more."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, Callable, TypeVar
+
+from flask import Blueprint, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from seethesigns.encryption import DecryptionFailed, OutOfSpace
+from seethesigns.models import Reply
+from seethesigns.replies import delete_reply, read_replies, replies_of
+from seethesigns.storage import StorageFull
+from seethesigns.submissions import Document, submit as store_submission
+from seethesigns.web.setup import db, services
+from source_interface.session_state import current_source
+
+bp = Blueprint("reports", __name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def login_required(view: F) -> F:
+    """Send anyone not logged in to the login page."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        g.source = current_source()
+        if g.source is None:
+            return redirect(url_for("auth.login"))
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def _page(status: int = 200, **context: Any) -> tuple[str, int]:
+    found = services()
+    try:
+        replies = read_replies(db(), found.store, found.gpg, g.source.source, g.source.key_secret)
+        unreadable = False
+    except DecryptionFailed:
+        replies, unreadable = [], True
+    return render_template("lookup.html", replies=replies, unreadable=unreadable,
+                           max_message=found.settings.max_message_chars,
+                           max_bytes=found.settings.max_upload_bytes,
+                           new=request.args.get("new") == "1", **context), status
+
+
+@bp.get("/lookup")
+@login_required
+def lookup() -> tuple[str, int]:
+    """Show replies and the form to send more."""
+    return _page(sent=request.args.get("sent") == "1")
+
+
+@bp.post("/submit")
+@login_required
+def submit() -> Response | tuple[str, int]:
+    """Encrypt and store a message and files; acknowledge only once they are on disk."""
+    message = request.form.get("msg", "")
+    documents = [Document(f.stream, f.filename or "") for f in request.files.getlist("fh")
+                 if f.filename]
+    limit = services().settings.max_message_chars
+    if not message.strip() and not documents:
+        return _page(400, error="empty", msg=message)
+    if len(message) > limit:
+        return _page(400, error="too_long", msg=message)
+    found = services()
+    try:
+        store_submission(db(), found.store, found.gpg, g.source.source,
+                         message if message.strip() else None, documents)
+    except (StorageFull, OutOfSpace):
+        return _page(507, error="full", msg=message)
+    return redirect(url_for("reports.lookup", sent=1))
+
+
+@bp.post("/delete-reply")
+@login_required
+def delete_one_reply() -> Response:
+    """Delete one reply the source has read."""
+    reply = db().scalar(select(Reply).where(Reply.uuid == request.form.get("reply_uuid", ""),
+                                            Reply.source_id == g.source.source.id))
+    if reply is not None:
+        delete_reply(db(), services().store, g.source.source, reply)
+    return redirect(url_for("reports.lookup"))
+
+
+@bp.post("/delete-all-replies")
+@login_required
+def delete_all_replies() -> Response:
+    """Delete every reply to this source."""
+    for reply in replies_of(db(), g.source.source):
+        delete_reply(db(), services().store, g.source.source, reply)
+    return redirect(url_for("reports.lookup"))

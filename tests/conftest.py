@@ -1,0 +1,147 @@
+"""Fixtures shared by the whole suite: real GnuPG keys, real database files, real apps.
+
+They build on each other: test_keys -> settings -> source_app / journalist_app -> clients.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import gnupg
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from seethesigns.config_file import render_config, write_private
+from seethesigns.db import upgrade_database
+from seethesigns.encryption import GpgService
+from seethesigns.settings import Argon2Settings, Settings, load_settings
+
+# Tests turn argon2 down through settings, never by patching: ~1 ms instead of ~0.25 s.
+CHEAP_ARGON2 = Argon2Settings(time_cost=1, memory_cost_kib=64, parallelism=1)
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class OfflineKey:
+    """The test submission keypair; its private half plays the air-gapped workstation."""
+
+    homedir: Path
+    fingerprint: str
+    public_key: str
+
+    def decrypt(self, ciphertext: bytes) -> bytes:
+        """Decrypt with the offline secret key, as staff would on the workstation."""
+        gpg = gnupg.GPG(gnupghome=str(self.homedir))
+        result = gpg.decrypt(ciphertext)
+        assert result.ok, result.status
+        return bytes(result.data)
+
+
+def short_tmpdir(prefix: str) -> Path:
+    """A directory with a short path: gpg-agent's socket paths must fit in 107 bytes."""
+    return Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+
+
+def make_offline_key(homedir: Path, name: str = "Test Submission Key") -> OfflineKey:
+    """Generate an ed25519/cv25519 keypair with real GnuPG, unprotected (tests only)."""
+    homedir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    gpg = gnupg.GPG(gnupghome=str(homedir))
+    result = gpg.gen_key(gpg.gen_key_input(
+        key_type="EDDSA", key_curve="ed25519", subkey_type="ECDH", subkey_curve="cv25519",
+        name_real=name, name_email="submission@seethesigns.invalid", no_protection=True,
+        expire_date=0,
+    ))
+    assert result.fingerprint, result.stderr
+    return OfflineKey(homedir, str(result.fingerprint), str(gpg.export_keys(result.fingerprint)))
+
+
+@pytest.fixture(scope="session")
+def offline_key() -> Iterator[OfflineKey]:
+    """One test submission keypair for the whole session."""
+    home = short_tmpdir("stsk")
+    yield make_offline_key(home / "offline")
+    subprocess.run(["gpgconf", "--homedir", str(home / "offline"), "--kill", "all"], check=False)
+    shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def template_database() -> Iterator[Path]:
+    """A database migrated once with Alembic; each test gets its own copy of the file."""
+    home = short_tmpdir("stsdb")
+    path = home / "template.db"
+    upgrade_database(f"sqlite:///{path}")
+    yield path
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def make_instance(offline_key: OfflineKey, template_database: Path, *,
+                  max_bytes: int = 2 * 1024**3, extra: str = "") -> Settings:
+    """A real instance on disk: config file, keyring with the public key, database file."""
+    data_dir = short_tmpdir("sts")
+    for sub in ("gnupg", "store", "tmp"):
+        (data_dir / sub).mkdir(mode=0o700)
+    GpgService(data_dir / "gnupg", "", data_dir / "tmp").import_submission_key(
+        offline_key.public_key)
+    shutil.copyfile(template_database, data_dir / "seethesigns.db")
+    config = data_dir / "seethesigns.toml"
+    text = render_config(data_dir, offline_key.fingerprint, argon2=CHEAP_ARGON2,
+                         max_bytes=max_bytes)
+    text = text.replace("key_check_interval_seconds = 30", "key_check_interval_seconds = 0")
+    write_private(config, text + extra)
+    return load_settings(config)
+
+
+@pytest.fixture
+def settings(offline_key: OfflineKey, template_database: Path) -> Iterator[Settings]:
+    """Settings of a fresh instance with its own database file and keyring."""
+    found = make_instance(offline_key, template_database)
+    yield found
+    subprocess.run(["gpgconf", "--homedir", str(found.gnupg_homedir), "--kill", "all"],
+                   check=False)
+    shutil.rmtree(found.data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def source_app(settings: Settings) -> Flask:
+    """The source interface of that instance."""
+    from source_interface import create_app
+
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def journalist_app(settings: Settings) -> Flask:
+    """The staff interface of the same instance."""
+    from journalist_interface import create_app
+
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def source_client(source_app: Flask) -> FlaskClient:
+    """A browser on the source interface."""
+    return source_app.test_client()
+
+
+@pytest.fixture
+def journalist_client(journalist_app: Flask) -> FlaskClient:
+    """A browser on the staff interface."""
+    return journalist_app.test_client()
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token embedded in a page's form."""
+    found = CSRF_FIELD.search(html)
+    assert found, "page has no CSRF token"
+    return found.group(1)
