@@ -1,0 +1,163 @@
+"""Both interfaces under real gunicorn processes, started with the operator's own command."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import pyotp
+import pytest
+import requests
+
+from seethesigns.db import make_engine, make_session_factory
+from seethesigns.settings import Settings
+from seethesigns.staff_accounts import StaffAccounts
+from tests.conftest import OfflineKey, make_instance, short_tmpdir
+
+SEETHESIGNS = Path(sys.executable).parent / "seethesigns"
+CODENAME = re.compile(r'<p class="codename" id="codename">([a-z -]+)</p>')
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """One `seethesigns serve` process."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+    log_handle: BinaryIO
+
+    def worker_pids(self) -> list[int]:
+        """The gunicorn worker processes (children of the master)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
+
+@dataclass
+class LiveInstance:
+    """A real instance with both interfaces served over HTTP, and a staff account."""
+
+    settings: Settings
+    config: Path
+    source: Server
+    journalist: Server
+    staff: dict[str, str]
+    log_dir: Path
+
+
+def start_server(interface: str, config: Path, log_dir: Path) -> Server:
+    """Start one interface with `seethesigns serve` and wait until it answers."""
+    port = free_port()
+    log = log_dir / f"{interface}.log"
+    handle = log.open("wb")
+    process = subprocess.Popen(
+        [str(SEETHESIGNS), "serve", interface, "--port", str(port), "--workers", "1",
+         "--config", str(config)],
+        stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            handle.close()
+            raise RuntimeError(f"{interface} exited: {log.read_text()}")
+        try:
+            requests.get(url + "/login", timeout=2)
+            return Server(process, url, log, handle)
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    process.kill()
+    handle.close()
+    raise RuntimeError(f"{interface} did not start: {log.read_text()}")
+
+
+def stop_server(server: Server) -> None:
+    """Stop the gunicorn master and its workers."""
+    if server.process.poll() is None:
+        os.killpg(server.process.pid, signal.SIGTERM)
+        try:
+            server.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.process.pid, signal.SIGKILL)
+            server.process.wait()
+    server.log_handle.close()
+
+
+@pytest.fixture(scope="module")
+def live(offline_key: OfflineKey, template_database: Path) -> Iterator[LiveInstance]:
+    """Both interfaces of a fresh instance, under gunicorn, and one staff member."""
+    settings = make_instance(offline_key, template_database)
+    config = settings.data_dir / "seethesigns.toml"
+    log_dir = short_tmpdir("stslog")
+    made = subprocess.run(
+        [str(SEETHESIGNS), "add-staff", "casey", "--admin", "--json", "--config", str(config)],
+        capture_output=True, text=True, check=True,
+    )
+    staff = json.loads(made.stdout)
+    source = start_server("source", config, log_dir)
+    journalist = start_server("journalist", config, log_dir)
+    yield LiveInstance(settings, config, source, journalist, staff, log_dir)
+    stop_server(source)
+    stop_server(journalist)
+    subprocess.run(["gpgconf", "--homedir", str(settings.gnupg_homedir), "--kill", "all"],
+                   check=False)
+    shutil.rmtree(settings.data_dir, ignore_errors=True)
+    shutil.rmtree(log_dir, ignore_errors=True)
+
+
+def csrf(html: str) -> str:
+    """The CSRF token in a page."""
+    found = CSRF.search(html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def new_source(base_url: str, http: requests.Session) -> str:
+    """Create a source over HTTP; return its codename."""
+    page = http.get(base_url + "/generate").text
+    codename = CODENAME.search(page)
+    assert codename
+    form = dict(re.findall(r'name="(codename|issued|mac|csrf_token)" value="([^"]*)"', page))
+    response = http.post(base_url + "/create", data=form, allow_redirects=False)
+    assert response.status_code == 302, response.text
+    return codename.group(1)
+
+
+def fresh_staff(live: LiveInstance) -> dict[str, str]:
+    """Another staff account, so each test has TOTP time steps of its own."""
+    accounts = StaffAccounts(live.settings.argon2, live.settings.login)
+    with make_session_factory(make_engine(live.settings.database_url))() as db:
+        created = accounts.create(db, f"staff-{secrets.token_hex(4)}")
+    return {"username": created.staff.username, "passphrase": created.passphrase,
+            "totp_secret": created.totp_secret}
+
+
+def staff_login(live: LiveInstance, http: requests.Session, staff: dict[str, str],
+                code: str | None = None) -> requests.Response:
+    """Post the staff login form over HTTP with a real TOTP code."""
+    page = http.get(live.journalist.url + "/login").text
+    return http.post(live.journalist.url + "/login", data={
+        "csrf_token": csrf(page), "username": staff["username"],
+        "passphrase": staff["passphrase"],
+        "token": code or pyotp.TOTP(staff["totp_secret"]).now(),
+    }, allow_redirects=False)
