@@ -67,6 +67,15 @@ def _grouped(fingerprint: str) -> str:
     return " ".join(fingerprint[i : i + 4] for i in range(0, len(fingerprint), 4))
 
 
+@main.command()
+@CONFIG_OPTION
+def migrate(config_path: Path | None) -> None:
+    """Bring the database schema up to date (run after every upgrade)."""
+    settings = _settings(config_path)
+    upgrade_database(settings.database_url)
+    click.echo("Database schema is up to date.")
+
+
 @main.command("add-staff")
 @click.argument("username")
 @click.option("--admin", is_flag=True, help="Make the account an administrator.")

@@ -61,13 +61,13 @@ class Store:
 
     def source_dir(self, filesystem_id: str) -> Path:
         """The folder of one source; the id is checked so it can never name another path."""
-        if not FILESYSTEM_ID.match(filesystem_id):
+        if not FILESYSTEM_ID.fullmatch(filesystem_id):
             raise StorageError("not a filesystem id")
         return self.root / filesystem_id
 
     def path(self, filesystem_id: str, filename: str) -> Path:
         """The path of a stored item, refusing any name that is not one we made."""
-        if not STORED_NAME.match(filename):
+        if not STORED_NAME.fullmatch(filename):
             raise StorageError("not a stored file name")
         return self.source_dir(filesystem_id) / filename
 
