@@ -58,7 +58,9 @@ class SourceKeyPair:
 def _check(result: Any, what: str) -> None:
     """Raise if a python-gnupg result says the operation failed."""
     ok = result.ok if hasattr(result, "ok") else bool(result)  # ImportResult has no .ok
-    if ok:
+    # gpg can report END_ENCRYPTION (so .ok is True) and still fail writing the output, for
+    # example on a full disk: only a zero exit status means the ciphertext is complete.
+    if ok and getattr(result, "returncode", 0) == 0:
         return
     stderr = getattr(result, "stderr", "") or ""
     if "No space left on device" in stderr:

@@ -22,7 +22,9 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from werkzeug.exceptions import RequestEntityTooLarge
 
 CHUNK = 1024 * 1024
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
+# C0 and C1 controls, path separators, line separators and bidi controls: "invoice\u202egpj.exe"
+# would show staff "invoiceexe.jpg", and "\x9b" starts a terminal escape sequence.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f/\\\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 
 
 class UploadTooLarge(RequestEntityTooLarge):

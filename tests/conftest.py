@@ -6,6 +6,7 @@ They build on each other: test_keys -> settings -> source_app / journalist_app -
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -145,3 +146,19 @@ def csrf_token(html: str) -> str:
     found = CSRF_FIELD.search(html)
     assert found, "page has no CSRF token"
     return found.group(1)
+
+
+def multipart(fields: dict[str, str], file_field: str, filename: str,
+              content: bytes) -> tuple[bytes, str]:
+    """A multipart/form-data body and its content type."""
+    boundary = "sts" + secrets.token_hex(12)
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
+        f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+        + content + b"\r\n"
+    )
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"

@@ -82,7 +82,9 @@ class ServerSessionInterface(SessionInterface):
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         """Load the session named by the cookie, if it exists and has not expired."""
         token = request.cookies.get(self.get_cookie_name(app), "")
-        if len(token) != 43 or not token.replace("-", "").replace("_", "").isalnum():
+        # isascii too: str.isalnum() accepts "é", which _row_id cannot encode (a 500).
+        unpunctuated = token.replace("-", "").replace("_", "")
+        if len(token) != 43 or not (token.isascii() and unpunctuated.isalnum()):
             return ServerSession()
         with self._db() as db:
             row = db.get(WebSession, _row_id(token))

@@ -17,7 +17,7 @@ import requests
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from tests.conftest import OfflineKey, make_instance
+from tests.conftest import OfflineKey, make_instance, multipart
 from tests.integration.conftest import (
     LiveInstance, csrf, fresh_staff, new_source, start_server, staff_login, stop_server,
 )
@@ -46,22 +46,6 @@ def open_regular_files(pid: int) -> list[Path]:
         except FileNotFoundError:
             continue
     return found
-
-
-def multipart(fields: dict[str, str], file_field: str, filename: str,
-              content: bytes) -> tuple[bytes, str]:
-    """A multipart/form-data body and its content type."""
-    boundary = "sts" + secrets.token_hex(12)
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-        for name, value in fields.items()
-    ]
-    parts.append(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
-        f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
-        + content + b"\r\n"
-    )
-    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
 def test_detector_sees_werkzeug_default_spool() -> None:

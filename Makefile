@@ -1,0 +1,62 @@
+# See the Signs: developer tasks. `make help` lists them; the README's commands are these targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Touched once the locked dependencies and the project are installed; newer locks redo it.
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+LOCK_ARGS ?=
+
+.PHONY: help system-packages venv run test lint format bench lock clean
+
+help: ## List these targets
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z-]+:.*## / { printf "  make %-16s %s\n", $$1, $$2 }' \
+		$(MAKEFILE_LIST)
+
+system-packages: ## Install missing Debian packages (gnupg, tor, python3-venv) with apt-get
+	@PYTHON=$(PYTHON) scripts/system-packages.sh
+
+venv: $(STAMP) ## Make .venv with the locked dev dependencies and the project (editable)
+
+$(BIN)/python: | system-packages
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+		|| { echo "$(PYTHON) is not Python 3.11; run e.g. 'make venv PYTHON=python3.11'" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# `pip check` fails when pyproject.toml gained a dependency that the lock does not have yet.
+$(STAMP): requirements-dev.lock pyproject.toml $(BIN)/python | system-packages
+	$(BIN)/python -m pip install --quiet --require-hashes --only-binary :all: -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --editable .
+	$(BIN)/python -m pip check
+	@touch $@
+
+run: venv ## Run both interfaces on 127.0.0.1:8080 (source) and :8081 (staff) with dev data in .dev/
+	scripts/run-dev.sh
+
+test: venv ## Run the tests (pass options with PYTEST_ARGS="-k name -x")
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv ## Check lint, formatting and types (ruff, ruff format, mypy)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: venv ## Sort imports and reformat the code in place
+	$(BIN)/ruff check --select I --fix .
+	$(BIN)/ruff format .
+
+bench: venv ## Measure uploads (bench/upload.py; pass options with BENCH_ARGS)
+	$(BIN)/python bench/upload.py $(BENCH_ARGS)
+
+lock: ## Refresh the hash-pinned lock files from pyproject.toml (LOCK_ARGS=--upgrade moves pins)
+	@[ -x $(BIN)/uv ] || $(MAKE) venv
+	scripts/lock.sh $(LOCK_ARGS)
+
+clean: ## Remove .venv, .dev (dev keys, data, accounts) and caches
+	rm -rf $(VENV) .dev .pytest_cache .mypy_cache .ruff_cache build test-artifacts bench/results
+	rm -rf *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,42 @@
+"""Logging in with passphrase and one-time code, and logging out."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from journalist_interface.staff_session import current_staff, log_in, log_out, staff_accounts
+from seethesigns.staff_accounts import LockedOut, LoginFailed
+from seethesigns.web.setup import db
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | str | tuple[str, int]:
+    """Log in; a failure never says which of the three things was wrong."""
+    if request.method == "GET":
+        if current_staff() is not None:
+            return redirect(url_for("sources.index"))
+        return render_template("login.html")
+    form = request.form
+    username = form.get("username", "")
+    try:
+        staff = staff_accounts().authenticate(
+            db(), username, form.get("passphrase", ""), form.get("token", ""), time.time()
+        )
+    except LockedOut:
+        return render_template("login.html", failed="locked", username=username), 429
+    except LoginFailed:
+        return render_template("login.html", failed="wrong", username=username), 401
+    log_in(staff)
+    return redirect(url_for("sources.index"))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """End the session, here and in the database."""
+    log_out()
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,81 @@
+"""The list of sources, one source's conversation, replying, and deleting a source."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from journalist_interface.inbox import find_source, items_of, list_sources, mark_seen
+from journalist_interface.staff_session import login_required
+from seethesigns.encryption import OutOfSpace
+from seethesigns.models import Source
+from seethesigns.replies import MAX_REPLY_CHARS, ReplyError, send_reply
+from seethesigns.sources import delete_source
+from seethesigns.storage import StorageFull
+from seethesigns.web.setup import db, services
+
+bp = Blueprint("sources", __name__)
+
+
+def source_or_404(source_uuid: str) -> Source:
+    """The source named in the URL, or a 404 page."""
+    source = find_source(db(), source_uuid)
+    if source is None:
+        abort(404)
+    return source
+
+
+def _source_page(source: Source, status: int = 200, **context: Any) -> tuple[str, int]:
+    return render_template(
+        "source.html",
+        source=source,
+        items=items_of(db(), source, g.staff),
+        max_reply=MAX_REPLY_CHARS,
+        notice=request.args.get("notice"),
+        **context,
+    ), status
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    """Every source, most recent activity first, with what this person has not yet seen."""
+    return render_template(
+        "index.html", rows=list_sources(db(), g.staff), notice=request.args.get("notice")
+    )
+
+
+@bp.get("/sources/<source_uuid>")
+@login_required
+def source(source_uuid: str) -> tuple[str, int]:
+    """One source's submissions and replies, in order, with the reply form."""
+    return _source_page(source_or_404(source_uuid))
+
+
+@bp.post("/sources/<source_uuid>/reply")
+@login_required
+def reply(source_uuid: str) -> Response | tuple[str, int]:
+    """Encrypt and store a reply; on failure keep what was typed."""
+    found = source_or_404(source_uuid)
+    text = request.form.get("message", "")
+    try:
+        sent = send_reply(db(), services().store, services().gpg, found, g.staff, text)
+    except ReplyError as exc:
+        return _source_page(found, 400, error=str(exc), message=text)
+    except (StorageFull, OutOfSpace):
+        return _source_page(found, 507, full=True, message=text)
+    mark_seen(db(), g.staff, sent)
+    return redirect(url_for("sources.source", source_uuid=found.uuid, notice="reply_sent"))
+
+
+@bp.post("/sources/<source_uuid>/delete")
+@login_required
+def delete(source_uuid: str) -> Response | tuple[str, int]:
+    """Destroy every file and row of a source, once confirmed."""
+    found = source_or_404(source_uuid)
+    if request.form.get("confirm") != "yes":
+        return _source_page(found, 400, unconfirmed=True)
+    delete_source(db(), services().store, found)
+    return redirect(url_for("sources.index", notice="source_deleted"))

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install the Debian packages the project needs, only those missing (`make system-packages`):
+# gnupg (all encryption and the tests), tor (onion services), and python3-venv where the
+# Python given in $PYTHON cannot make a virtual environment.
+set -euo pipefail
+
+python=${PYTHON:-python3}
+missing=()
+command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
+command -v tor >/dev/null 2>&1 || missing+=(tor)
+# Debian's python3 ships the venv module but leaves ensurepip to python3-venv.
+"$python" -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+
+[ "${#missing[@]}" -eq 0 ] && exit 0
+
+echo "==> Installing Debian packages: ${missing[*]}"
+as_root=(env DEBIAN_FRONTEND=noninteractive)
+[ "$(id -u)" -eq 0 ] || as_root=(sudo "${as_root[@]}")
+"${as_root[@]}" apt-get update -q
+"${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,1 @@
+"""See the Signs: the core shared by the source and staff interfaces."""

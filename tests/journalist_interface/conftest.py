@@ -1,0 +1,126 @@
+"""Fixtures for the staff interface: real staff accounts, logged-in browsers, a real source.
+
+They build on the suite's fixtures: settings -> open_db -> alice -> logged_in, and
+source_client -> reported (a source who has sent a message and a file).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pyotp
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.test import TestResponse
+
+from seethesigns.db import make_engine, make_session_factory
+from seethesigns.models import Source
+from seethesigns.settings import Settings
+from seethesigns.staff_accounts import NewStaff, StaffAccounts
+from tests.conftest import csrf_token
+from tests.source_interface.test_journey import new_source
+
+MESSAGE = "they make me carry things to another town"
+DOCUMENT = b"a photo, pretend"
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A source created through the source interface, who sent a message and a document."""
+
+    uuid: str
+    designation: str
+    filesystem_id: str
+    codename: str
+
+
+@pytest.fixture
+def open_db(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the instance's real database, for setting up and checking outcomes."""
+    engine = make_engine(settings.database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+def add_staff(open_db: sessionmaker[Session], settings: Settings, username: str) -> NewStaff:
+    """Create a staff account the way the CLI does, with server-made secrets."""
+    with open_db() as db:
+        return StaffAccounts(settings.argon2, settings.login).create(db, username)
+
+
+@pytest.fixture
+def alice(open_db: sessionmaker[Session], settings: Settings) -> NewStaff:
+    """A staff member."""
+    return add_staff(open_db, settings, "alice")
+
+
+def log_in(
+    client: FlaskClient,
+    account: NewStaff,
+    *,
+    at: float | None = None,
+    username: str | None = None,
+    passphrase: str | None = None,
+    token: str | None = None,
+) -> TestResponse:
+    """Fill in the login form; by default with the right details and the current code.
+
+    A code is accepted once, so a second login in one test passes `at=time.time() + 30`:
+    the next time step's code, which the server accepts as one step of clock drift.
+    """
+    page = client.get("/login").get_data(as_text=True)
+    code = pyotp.TOTP(account.totp_secret).at(time.time() if at is None else at)
+    return client.post(
+        "/login",
+        data={
+            "csrf_token": csrf_token(page),
+            "username": account.staff.username if username is None else username,
+            "passphrase": account.passphrase if passphrase is None else passphrase,
+            "token": code if token is None else token,
+        },
+    )
+
+
+@pytest.fixture
+def logged_in(journalist_client: FlaskClient, alice: NewStaff) -> FlaskClient:
+    """A browser on the staff interface, logged in as alice."""
+    assert log_in(journalist_client, alice).status_code == 302
+    return journalist_client
+
+
+@pytest.fixture
+def reported(source_client: FlaskClient, open_db: sessionmaker[Session]) -> Reported:
+    """A source who has sent a message (item 1) and a document (item 2); still logged in."""
+    codename = new_source(source_client)
+    page = source_client.get("/lookup").get_data(as_text=True)
+    response = source_client.post(
+        "/submit",
+        data={
+            "csrf_token": csrf_token(page),
+            "msg": MESSAGE,
+            "fh": (io.BytesIO(DOCUMENT), "photo.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    with open_db() as db:
+        source = db.scalars(select(Source)).one()
+    return Reported(source.uuid, source.designation, source.filesystem_id, codename)
+
+
+def page_of(client: FlaskClient, path: str) -> str:
+    """GET a page that must load, and return its HTML."""
+    response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def download_links(page: str) -> list[str]:
+    """The download links on a source's page, in page order."""
+    return re.findall(r'href="(/sources/[0-9a-f-]+/items/[0-9a-f-]+/download)"', page)

@@ -1,0 +1,107 @@
+"""The staff member's view of the data: unread counts in one query, items in order."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+
+from journalist_interface.inbox import items_of, list_sources, mark_seen
+from seethesigns.models import Reply, Source, Submission
+from seethesigns.settings import Settings
+from seethesigns.staff_accounts import NewStaff
+from tests.journalist_interface.conftest import add_staff
+
+# The listing never opens files or keys, so rows alone stand in for sources here.
+START = datetime(2024, 5, 1, 12, 0)
+
+
+def add_source(db: Session, n: int, *, items: list[str]) -> Source:
+    """A source with stored items named like "1-msg", "2-reply" (no files on disk)."""
+    source = Source(
+        filesystem_id=f"{'A' * 16}{n:04d}",
+        designation=f"source {n}",
+        pgp_fingerprint="0" * 40,
+        pgp_public_key="-",
+        pgp_secret_key="-",
+        last_updated=START + timedelta(minutes=n),
+    )
+    db.add(source)
+    db.flush()
+    for name in items:
+        number, kind = name.split("-")
+        filename = f"{number}-source_{n}-{'doc.gz' if kind == 'doc' else kind}.gpg"
+        model = Reply if kind == "reply" else Submission
+        db.add(model(source_id=source.id, filename=filename, size=1, checksum="sha256:0"))
+    db.commit()
+    return source
+
+
+def test_listing_is_one_query_whatever_the_number_of_sources(
+    open_db: sessionmaker[Session], alice: NewStaff
+) -> None:
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    with open_db() as db:
+        for n in range(20):
+            add_source(db, n, items=["1-msg", "2-doc"])
+        engine = db.get_bind()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            rows = list_sources(db, alice.staff)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    assert len(rows) == 20
+    assert len(statements) == 1
+    assert [row.source.designation for row in rows][:2] == ["source 19", "source 18"]
+    assert {row.unread for row in rows} == {2}
+
+
+def test_unread_counts_skip_own_replies_and_seen_items(
+    open_db: sessionmaker[Session], alice: NewStaff, settings: Settings
+) -> None:
+    bob = add_staff(open_db, settings, "bob")
+    with open_db() as db:
+        source = add_source(db, 1, items=["1-msg", "2-doc"])
+        db.add_all(
+            [
+                Reply(
+                    source_id=source.id,
+                    staff_id=alice.staff.id,
+                    size=1,
+                    checksum="-",
+                    filename="3-source_1-reply.gpg",
+                ),
+                Reply(
+                    source_id=source.id,
+                    staff_id=None,
+                    size=1,
+                    checksum="-",
+                    filename="4-source_1-reply.gpg",
+                ),
+            ]
+        )
+        db.commit()
+        mark_seen(db, alice.staff, items_of(db, source, alice.staff)[0].row)
+        mark_seen(db, alice.staff, items_of(db, source, alice.staff)[0].row)  # harmless again
+        unread = {row.source.id: row.unread for row in list_sources(db, alice.staff)}
+        # alice: the document and the deleted account's reply; not her own reply.
+        assert unread == {source.id: 2}
+        assert list_sources(db, bob.staff)[0].unread == 4
+
+
+def test_items_are_interleaved_by_number_not_by_text(
+    open_db: sessionmaker[Session], alice: NewStaff
+) -> None:
+    with open_db() as db:
+        source = add_source(db, 1, items=["10-msg", "2-reply", "1-msg", "11-reply", "3-doc"])
+        found = items_of(db, source, alice.staff)
+    assert [item.number for item in found] == [1, 2, 3, 10, 11]
+    assert [item.kind for item in found] == ["message", "reply", "document", "message", "reply"]
+    assert found[1].author == "a deleted account"
+    assert not any(item.seen for item in found)

@@ -1,0 +1,111 @@
+"""Codenames: enough entropy, and what the server derives from them."""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+
+import pytest
+
+from seethesigns.codenames import (
+    CODENAME_WORDS,
+    MAX_CODENAME_CHARS,
+    CodenameDeriver,
+    constant_time_equal,
+    generate_codename,
+    generate_designation,
+    load_wordlist,
+    normalize_codename,
+)
+from tests.conftest import CHEAP_ARGON2
+
+PEPPER_1 = bytes(range(32))
+PEPPER_2 = bytes(range(32, 64))
+
+
+@pytest.fixture
+def deriver() -> CodenameDeriver:
+    """A deriver with fixed peppers and the cheap argon2 cost of the tests."""
+    return CodenameDeriver(PEPPER_1, PEPPER_2, CHEAP_ARGON2)
+
+
+def test_codename_is_seven_words_from_a_large_list() -> None:
+    words = load_wordlist("eff_large_wordlist.txt")
+    assert len(set(words)) == len(words) >= 7000
+    assert CODENAME_WORDS * math.log2(len(words)) >= 90
+    codename = generate_codename()
+    assert len(codename.split(" ")) == 7
+    assert all(word in words for word in codename.split(" "))
+
+
+def test_codenames_differ() -> None:
+    assert generate_codename() != generate_codename()
+
+
+def test_codename_survives_normalisation() -> None:
+    codename = generate_codename()
+    assert normalize_codename(codename) == codename
+    assert len(codename) <= MAX_CODENAME_CHARS
+
+
+def test_derivation_is_deterministic(deriver: CodenameDeriver) -> None:
+    assert deriver.derive("alpha bravo charlie") == deriver.derive("alpha bravo charlie")
+    assert deriver.derive("alpha bravo charlie") != deriver.derive("alpha bravo charliE")
+
+
+def test_derived_values_differ_from_each_other_and_the_codename(deriver: CodenameDeriver) -> None:
+    codename = generate_codename()
+    derived = deriver.derive(codename)
+    assert derived.filesystem_id != derived.key_secret
+    assert codename not in (derived.filesystem_id, derived.key_secret)
+    assert base64.b64decode(derived.key_secret) != base64.b32decode(derived.filesystem_id + "====")
+
+
+def test_filesystem_id_is_upper_case_base32(deriver: CodenameDeriver) -> None:
+    filesystem_id = deriver.derive(generate_codename()).filesystem_id
+    assert re.fullmatch(r"[A-Z2-7]{52}", filesystem_id)
+    assert len(base64.b32decode(filesystem_id + "====")) == 32
+
+
+def test_key_secret_carries_256_bits(deriver: CodenameDeriver) -> None:
+    assert len(base64.b64decode(deriver.derive("x").key_secret)) == 32
+
+
+def test_different_peppers_give_different_ids() -> None:
+    codename = generate_codename()
+    first = CodenameDeriver(PEPPER_1, PEPPER_2, CHEAP_ARGON2).derive(codename)
+    second = CodenameDeriver(PEPPER_2, PEPPER_1, CHEAP_ARGON2).derive(codename)
+    assert first.filesystem_id != second.filesystem_id
+    assert first.key_secret != second.key_secret
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("Alpha BRAVO charlie", "alpha bravo charlie"),
+        ("  alpha   bravo\tcharlie \n", "alpha bravo charlie"),
+        ("\uff41\uff4c\uff50\uff48\uff41 bravo", "alpha bravo"),  # full-width letters
+        ("alpha\u00a0bravo", "alpha bravo"),  # no-break space
+        ("", None),
+        ("   \t ", None),
+        ("a" * (MAX_CODENAME_CHARS + 1), None),
+    ],
+)
+def test_normalize_codename(typed: str, expected: str | None) -> None:
+    assert normalize_codename(typed) == expected
+
+
+def test_normalize_accepts_the_longest_allowed_input() -> None:
+    assert normalize_codename("a" * MAX_CODENAME_CHARS) == "a" * MAX_CODENAME_CHARS
+
+
+def test_designation_is_adjective_then_noun() -> None:
+    adjective, noun = generate_designation().split(" ")
+    assert adjective in load_wordlist("adjectives.txt")
+    assert noun in load_wordlist("nouns.txt")
+
+
+def test_constant_time_equal() -> None:
+    assert constant_time_equal("same words", "same words")
+    assert not constant_time_equal("same words", "same word")

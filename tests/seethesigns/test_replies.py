@@ -1,0 +1,127 @@
+"""Replies from staff: encrypted to the source and the submission key, read by the source."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from seethesigns.encryption import DecryptionFailed, GpgService
+from seethesigns.models import Reply, Staff
+from seethesigns.replies import (
+    MAX_REPLY_CHARS,
+    ReplyError,
+    delete_reply,
+    read_replies,
+    replies_of,
+    send_reply,
+)
+from seethesigns.settings import Settings
+from seethesigns.sources import LoggedInSource
+from seethesigns.staff_accounts import StaffAccounts
+from seethesigns.storage import Store, checksum
+from seethesigns.submissions import submit
+from tests.conftest import OfflineKey
+
+TEXT = "Thank you for telling us. You are not in trouble. 💚"
+
+
+@pytest.fixture
+def author(db: Session, settings: Settings) -> Staff:
+    """A staff member to sign replies."""
+    return StaffAccounts(settings.argon2, settings.login).create(db, "alice").staff
+
+
+def test_send_and_read_a_reply(
+    db: Session,
+    store: Store,
+    gpg: GpgService,
+    source: LoggedInSource,
+    author: Staff,
+    offline_key: OfflineKey,
+) -> None:
+    reply = send_reply(db, store, gpg, source.source, author, TEXT)
+    slug = source.source.designation.replace(" ", "_")
+    assert reply.filename == f"1-{slug}-reply.gpg"
+    assert reply.staff_id == author.id
+    path = store.path(source.source.filesystem_id, reply.filename)
+    assert TEXT.encode() not in path.read_bytes()
+    assert (reply.size, reply.checksum) == (path.stat().st_size, checksum(path))
+    (read,) = read_replies(db, store, gpg, source.source, source.key_secret)
+    assert (read.reply.id, read.text) == (reply.id, TEXT)
+    # Staff can read what they sent on the offline workstation.
+    assert offline_key.decrypt(path.read_bytes()).decode() == TEXT
+
+
+def test_numbers_are_shared_with_submissions(
+    db: Session, store: Store, gpg: GpgService, source: LoggedInSource, author: Staff
+) -> None:
+    submit(db, store, gpg, source.source, "hello", [])
+    assert send_reply(db, store, gpg, source.source, author, "hi").filename.startswith("2-")
+    assert submit(db, store, gpg, source.source, "ok", [])[0].filename.startswith("3-")
+
+
+def test_replies_are_read_oldest_first(
+    db: Session, store: Store, gpg: GpgService, source: LoggedInSource, author: Staff
+) -> None:
+    for text in ("one", "two", "three"):
+        send_reply(db, store, gpg, source.source, author, text)
+    texts = [r.text for r in read_replies(db, store, gpg, source.source, source.key_secret)]
+    assert texts == ["one", "two", "three"]
+
+
+def test_unsendable_replies(
+    db: Session, store: Store, gpg: GpgService, source: LoggedInSource, author: Staff
+) -> None:
+    for text, message in [
+        ("", "empty"),
+        (" \n\t", "empty"),
+        ("x" * (MAX_REPLY_CHARS + 1), "at most"),
+    ]:
+        with pytest.raises(ReplyError, match=message):
+            send_reply(db, store, gpg, source.source, author, text)
+    assert db.scalar(select(func.count()).select_from(Reply)) == 0
+    assert not store.source_dir(source.source.filesystem_id).exists()
+
+
+def test_a_reply_of_the_longest_length_is_sent(
+    db: Session, store: Store, gpg: GpgService, source: LoggedInSource, author: Staff
+) -> None:
+    send_reply(db, store, gpg, source.source, author, "x" * MAX_REPLY_CHARS)
+    (read,) = read_replies(db, store, gpg, source.source, source.key_secret)
+    assert len(read.text) == MAX_REPLY_CHARS
+
+
+def test_wrong_key_secret_cannot_read(
+    db: Session, store: Store, gpg: GpgService, source: LoggedInSource, author: Staff
+) -> None:
+    send_reply(db, store, gpg, source.source, author, TEXT)
+    with pytest.raises(DecryptionFailed):
+        read_replies(db, store, gpg, source.source, source.key_secret[::-1])
+
+
+def test_no_replies_needs_no_gnupg(
+    db: Session, store: Store, gpg: GpgService, source: LoggedInSource
+) -> None:
+    assert read_replies(db, store, gpg, source.source, "not even the right secret") == []
+
+
+def test_a_reply_whose_file_was_just_destroyed_is_skipped(
+    db: Session, store: Store, gpg: GpgService, source: LoggedInSource, author: Staff
+) -> None:
+    gone = send_reply(db, store, gpg, source.source, author, "gone")
+    send_reply(db, store, gpg, source.source, author, "kept")
+    store.destroy(store.path(source.source.filesystem_id, gone.filename))
+    texts = [r.text for r in read_replies(db, store, gpg, source.source, source.key_secret)]
+    assert texts == ["kept"]
+
+
+def test_delete_reply(
+    db: Session, store: Store, gpg: GpgService, source: LoggedInSource, author: Staff
+) -> None:
+    first = send_reply(db, store, gpg, source.source, author, "first")
+    second = send_reply(db, store, gpg, source.source, author, "second")
+    delete_reply(db, store, source.source, first)
+    assert not store.path(source.source.filesystem_id, first.filename).exists()
+    db.expire_all()
+    assert [r.id for r in replies_of(db, source.source)] == [second.id]

@@ -1,0 +1,195 @@
+"""Loading the instance's TOML configuration: every required value, every clear error."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from seethesigns.config_file import render_config
+from seethesigns.settings import CONFIG_ENV, Settings, SettingsError, load_settings
+
+FINGERPRINT = "A" * 40
+REQUIRED = [
+    ("instance", "data_dir"),
+    ("gnupg", "submission_key_fingerprint"),
+    ("codenames", "pepper_filesystem_id"),
+    ("codenames", "pepper_key_secret"),
+    ("source", "secret_key"),
+    ("source", "session_cookie_name"),
+    ("journalist", "secret_key"),
+    ("journalist", "session_cookie_name"),
+]
+
+
+def valid_config(data_dir: Path) -> str:
+    """A complete configuration as `seethesigns init` writes it."""
+    return render_config(data_dir, FINGERPRINT)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "seethesigns.toml"
+    path.write_text(text, "utf-8")
+    return path
+
+
+def without_key(text: str, key: str) -> str:
+    """The configuration with the line `key = ...` removed."""
+    removed, count = re.subn(rf"(?m)^{key} = .*\n", "", text, count=1)
+    assert count == 1, key
+    return removed
+
+
+def set_value(text: str, section: str, key: str, value: str) -> str:
+    """The configuration with `key` in `[section]` set to the TOML literal value."""
+    head, _, rest = text.partition(f"[{section}]\n")
+    assert rest, section
+    replaced, count = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", rest, count=1)
+    assert count == 1, key
+    return f"{head}[{section}]\n{replaced}"
+
+
+def test_valid_config_loads(tmp_path: Path) -> None:
+    loaded = load_settings(write(tmp_path, valid_config(tmp_path / "data")))
+    assert loaded.data_dir == (tmp_path / "data").resolve()
+    assert loaded.submission_key_fingerprint == FINGERPRINT
+    assert len(loaded.pepper_filesystem_id) == len(loaded.pepper_key_secret) == 32
+    assert loaded.gnupg_homedir == loaded.data_dir / "gnupg"
+    assert loaded.store_dir == loaded.data_dir / "store"
+    assert loaded.tmp_dir == loaded.data_dir / "tmp"
+    assert loaded.database_url == f"sqlite:///{loaded.data_dir}/seethesigns.db"
+    assert loaded.source.session_cookie_name == "sts_source"
+    assert loaded.journalist.session_cookie_name == "sts_staff"
+    assert loaded.argon2.memory_cost_kib == 65536
+    assert loaded.login.max_failures == 5
+
+
+def test_relative_data_dir_is_taken_from_the_config_file(tmp_path: Path) -> None:
+    text = set_value(valid_config(tmp_path), "instance", "data_dir", '"data"')
+    assert load_settings(write(tmp_path, text)).data_dir == (tmp_path / "data").resolve()
+
+
+@pytest.mark.parametrize(("section", "key"), REQUIRED)
+def test_missing_required_key_is_named(tmp_path: Path, section: str, key: str) -> None:
+    text = valid_config(tmp_path)
+    if section in ("source", "journalist"):
+        head, _, rest = text.partition(f"[{section}]\n")
+        text = f"{head}[{section}]\n{without_key(rest, key)}"
+    else:
+        text = without_key(text, key)
+    with pytest.raises(SettingsError, match=re.escape(f"[{section}] {key} is missing")):
+        load_settings(write(tmp_path, text))
+
+
+@pytest.mark.parametrize("section", ["instance", "gnupg", "codenames", "source", "journalist"])
+def test_missing_section_is_named(tmp_path: Path, section: str) -> None:
+    text = valid_config(tmp_path).replace(f"[{section}]\n", "[renamed]\n")
+    # Two [renamed] tables would be invalid TOML; rename only one section per test.
+    with pytest.raises(SettingsError, match=re.escape(f"section [{section}] is missing")):
+        load_settings(write(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "message"),
+    [
+        ("argon2", "time_cost", '"3"', "[argon2] time_cost must be of type int"),
+        ("argon2", "time_cost", "true", "[argon2] time_cost must be an integer"),
+        ("argon2", "time_cost", "0", "[argon2] time_cost must be positive"),
+        ("argon2", "memory_cost_kib", "4", "[argon2] memory_cost_kib must be at least 8"),
+        ("login", "max_failures", "-1", "[login] max_failures must be positive"),
+        ("uploads", "max_bytes", "1.5", "[uploads] max_bytes must be of type int"),
+        ("source", "session_idle_minutes", "0", "[source] session_idle_minutes must be positive"),
+        ("source", "session_cookie_name", '"a b"', "[source] session_cookie_name must be a plain"),
+        ("source", "secret_key", "42", "[source] secret_key must be of type str"),
+        ("gnupg", "submission_key_fingerprint", '"ABCD"', "submission_key_fingerprint is not a"),
+        (
+            "gnupg",
+            "key_check_interval_seconds",
+            '"30"',
+            "[gnupg] key_check_interval_seconds must be of type float",
+        ),
+        ("instance", "data_dir", "7", "[instance] data_dir must be of type str"),
+    ],
+)
+def test_invalid_value_is_named(
+    tmp_path: Path, section: str, key: str, value: str, message: str
+) -> None:
+    text = set_value(valid_config(tmp_path), section, key, value)
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        load_settings(write(tmp_path, text))
+
+
+def test_integer_where_float_expected_is_accepted(tmp_path: Path) -> None:
+    text = set_value(valid_config(tmp_path), "gnupg", "key_check_interval_seconds", "5")
+    assert load_settings(write(tmp_path, text)).key_check_interval_seconds == 5.0
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('"' + "ab" * 31 + '"', "must be 32 bytes"),
+        ('"' + "ab" * 33 + '"', "must be 32 bytes"),
+        ('"' + "zz" * 32 + '"', "must be hexadecimal"),
+    ],
+)
+def test_pepper_must_be_32_bytes_of_hex(tmp_path: Path, value: str, message: str) -> None:
+    text = set_value(valid_config(tmp_path), "codenames", "pepper_key_secret", value)
+    with pytest.raises(SettingsError, match=re.escape(f"[codenames] pepper_key_secret {message}")):
+        load_settings(write(tmp_path, text))
+
+
+def test_identical_peppers_are_refused(tmp_path: Path) -> None:
+    text = valid_config(tmp_path)
+    pepper = re.search(r'pepper_filesystem_id = "([0-9a-f]+)"', text).group(1)
+    text = set_value(text, "codenames", "pepper_key_secret", f'"{pepper}"')
+    with pytest.raises(SettingsError, match="pepper_filesystem_id and pepper_key_secret must"):
+        load_settings(write(tmp_path, text))
+
+
+def test_identical_cookie_names_are_refused(tmp_path: Path) -> None:
+    text = set_value(valid_config(tmp_path), "journalist", "session_cookie_name", '"sts_source"')
+    with pytest.raises(SettingsError, match="session_cookie_name must differ"):
+        load_settings(write(tmp_path, text))
+
+
+def test_identical_secret_keys_are_refused(tmp_path: Path) -> None:
+    text = valid_config(tmp_path)
+    key = re.search(r'(?m)^secret_key = "([0-9a-f]+)"', text).group(1)
+    text = set_value(text, "journalist", "secret_key", f'"{key}"')
+    with pytest.raises(SettingsError, match="secret_key must differ"):
+        load_settings(write(tmp_path, text))
+
+
+def test_environment_variable_is_the_fallback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, valid_config(tmp_path / "from-env"))
+    monkeypatch.setenv(CONFIG_ENV, str(path))
+    assert load_settings().data_dir == (tmp_path / "from-env").resolve()
+
+
+def test_no_path_and_no_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(CONFIG_ENV, raising=False)
+    with pytest.raises(SettingsError, match=CONFIG_ENV):
+        load_settings()
+
+
+def test_nonexistent_file(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="does not exist"):
+        load_settings(tmp_path / "nowhere.toml")
+
+
+def test_invalid_toml(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="is not valid TOML"):
+        load_settings(write(tmp_path, "[instance\ndata_dir = 1\n"))
+
+
+def test_settings_are_frozen(tmp_path: Path) -> None:
+    loaded = load_settings(write(tmp_path, valid_config(tmp_path)))
+    assert isinstance(loaded, Settings)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        loaded.max_upload_bytes = 1  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        loaded.source.secret_key = b""  # type: ignore[misc]

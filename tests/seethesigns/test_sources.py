@@ -1,0 +1,140 @@
+"""Creating, finding and deleting sources, with real GnuPG and a real database file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from seethesigns.codenames import CodenameDeriver, load_wordlist
+from seethesigns.encryption import GpgService
+from seethesigns.models import Reply, Source, Submission
+from seethesigns.replies import send_reply
+from seethesigns.settings import Settings
+from seethesigns.sources import (
+    LoggedInSource,
+    SourceError,
+    create_source,
+    delete_source,
+    find_source,
+    reserve_number,
+)
+from seethesigns.staff_accounts import StaffAccounts
+from seethesigns.storage import Store
+from seethesigns.submissions import submit
+
+
+def count(db: Session, table: type) -> int:
+    return db.scalar(select(func.count()).select_from(table)) or 0
+
+
+def database_bytes(settings: Settings) -> bytes:
+    """The database file and its write-ahead log, as a thief would copy them."""
+    path = Path(settings.database_url.removeprefix("sqlite:///"))
+    return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+def test_create_source(
+    source: LoggedInSource, codename: str, deriver: CodenameDeriver, db: Session
+) -> None:
+    derived = deriver.derive(codename)
+    stored = db.scalar(select(Source))
+    assert stored.id == source.source.id
+    assert stored.filesystem_id == derived.filesystem_id
+    assert source.key_secret == derived.key_secret
+    adjective, noun = stored.designation.split(" ")
+    assert adjective in load_wordlist("adjectives.txt")
+    assert noun in load_wordlist("nouns.txt")
+    assert "PUBLIC KEY BLOCK" in stored.pgp_public_key
+    assert "PRIVATE KEY BLOCK" in stored.pgp_secret_key
+    assert stored.interaction_count == 0
+
+
+def test_neither_codename_nor_key_secret_is_stored(
+    source: LoggedInSource, codename: str, settings: Settings
+) -> None:
+    stored = database_bytes(settings)
+    assert source.source.filesystem_id.encode() in stored  # the check can see rows
+    assert codename.encode() not in stored
+    assert source.key_secret.encode() not in stored
+
+
+def test_the_same_codename_cannot_be_taken_twice(
+    source: LoggedInSource, codename: str, db: Session, deriver: CodenameDeriver, gpg: GpgService
+) -> None:
+    with pytest.raises(SourceError, match="already in use"):
+        create_source(db, deriver, gpg, codename.upper())
+    assert count(db, Source) == 1
+
+
+def test_create_refuses_what_cannot_be_a_codename(
+    db: Session, deriver: CodenameDeriver, gpg: GpgService
+) -> None:
+    for typed in ("", "   ", "a" * 200):
+        with pytest.raises(SourceError, match="not a codename"):
+            create_source(db, deriver, gpg, typed)
+    assert count(db, Source) == 0
+
+
+def test_two_sources_get_different_designations_and_keys(
+    source: LoggedInSource, db: Session, deriver: CodenameDeriver, gpg: GpgService
+) -> None:
+    other = create_source(db, deriver, gpg, "another codename of seven words here ok")
+    assert other.source.designation != source.source.designation
+    assert other.source.pgp_fingerprint != source.source.pgp_fingerprint
+    assert other.key_secret != source.key_secret
+
+
+def test_find_source_by_codename_as_typed(
+    source: LoggedInSource, codename: str, db: Session, deriver: CodenameDeriver
+) -> None:
+    typed = "  " + codename.upper().replace(" ", "   ") + "\n"
+    found = find_source(db, deriver, typed)
+    assert found is not None
+    assert found.source.id == source.source.id
+    assert found.key_secret == source.key_secret
+
+
+def test_find_source_with_a_wrong_codename(
+    source: LoggedInSource, db: Session, deriver: CodenameDeriver
+) -> None:
+    for typed in ("wrong words entirely", "", "   ", "a" * 200):
+        assert find_source(db, deriver, typed) is None, typed
+
+
+def test_find_source_with_one_word_changed(
+    source: LoggedInSource, codename: str, db: Session, deriver: CodenameDeriver
+) -> None:
+    words = codename.split(" ")
+    words[-1] = "zebra" if words[-1] != "zebra" else "zoom"
+    assert find_source(db, deriver, " ".join(words)) is None
+
+
+def test_find_source_with_other_peppers(
+    source: LoggedInSource, codename: str, db: Session, settings: Settings
+) -> None:
+    swapped = CodenameDeriver(
+        settings.pepper_key_secret, settings.pepper_filesystem_id, settings.argon2
+    )
+    assert find_source(db, swapped, codename) is None
+
+
+def test_reserve_number_counts_up(source: LoggedInSource, db: Session) -> None:
+    assert [reserve_number(db, source.source) for _ in range(3)] == [1, 2, 3]
+    db.expire_all()
+    assert db.get(Source, source.source.id).interaction_count == 3
+
+
+def test_delete_source_removes_files_and_rows(
+    source: LoggedInSource, db: Session, store: Store, gpg: GpgService, settings: Settings
+) -> None:
+    submit(db, store, gpg, source.source, "a message", [])
+    author = StaffAccounts(settings.argon2, settings.login).create(db, "alice").staff
+    send_reply(db, store, gpg, source.source, author, "a reply")
+    folder = store.source_dir(source.source.filesystem_id)
+    assert len(list(folder.iterdir())) == 2
+    delete_source(db, store, source.source)
+    assert not folder.exists()
+    assert (count(db, Source), count(db, Submission), count(db, Reply)) == (0, 0, 0)

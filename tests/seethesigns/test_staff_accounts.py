@@ -1,0 +1,237 @@
+"""Staff accounts: server-made secrets, three-factor login, replay refusal and lockout."""
+
+from __future__ import annotations
+
+import base64
+import time
+from dataclasses import replace
+from datetime import timedelta
+
+import pyotp
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from seethesigns.codenames import load_wordlist
+from seethesigns.models import LoginFailure, Staff
+from seethesigns.models.base import utcnow
+from seethesigns.settings import Settings
+from seethesigns.staff_accounts import (
+    LockedOut,
+    LoginFailed,
+    NewStaff,
+    StaffAccounts,
+    StaffError,
+    totp_step,
+)
+
+
+@pytest.fixture
+def accounts(settings: Settings) -> StaffAccounts:
+    """Accounts with the instance's cheap argon2 cost and default limits (5 in 60 s)."""
+    return StaffAccounts(settings.argon2, settings.login)
+
+
+@pytest.fixture
+def alice(db: Session, accounts: StaffAccounts) -> NewStaff:
+    """A freshly created staff member and the secrets handed to her."""
+    return accounts.create(db, "alice")
+
+
+def code(secret: str, at: float) -> str:
+    return pyotp.TOTP(secret).at(at)
+
+
+def login(
+    accounts: StaffAccounts,
+    db: Session,
+    who: NewStaff,
+    *,
+    at: float | None = None,
+    passphrase: str | None = None,
+    token: str | None = None,
+) -> Staff:
+    at = time.time() if at is None else at
+    return accounts.authenticate(
+        db,
+        who.staff.username,
+        who.passphrase if passphrase is None else passphrase,
+        code(who.totp_secret, at) if token is None else token,
+        at,
+    )
+
+
+def failures(db: Session, staff: Staff) -> int:
+    return (
+        db.scalar(
+            select(func.count()).select_from(LoginFailure).where(LoginFailure.staff_id == staff.id)
+        )
+        or 0
+    )
+
+
+def test_passphrase_is_seven_diceware_words(alice: NewStaff) -> None:
+    words = alice.passphrase.split(" ")
+    assert len(words) >= 7
+    assert all(word in load_wordlist("eff_large_wordlist.txt") for word in words)
+
+
+def test_only_an_argon2id_hash_is_stored(alice: NewStaff, db: Session) -> None:
+    stored = db.scalar(select(Staff).where(Staff.username == "alice"))
+    assert stored.passphrase_hash.startswith("$argon2id$")
+    assert alice.passphrase not in stored.passphrase_hash
+    assert "m=64,t=1,p=1" in stored.passphrase_hash  # the instance's cost, from settings
+
+
+def test_totp_secret_is_base32(alice: NewStaff, db: Session) -> None:
+    assert len(base64.b32decode(alice.totp_secret)) >= 20  # 160 bits, RFC 4226's advice
+    assert db.get(Staff, alice.staff.id).totp_secret == alice.totp_secret
+
+
+def test_two_accounts_get_different_secrets(
+    alice: NewStaff, db: Session, accounts: StaffAccounts
+) -> None:
+    bob = accounts.create(db, "bob", is_admin=True)
+    assert bob.passphrase != alice.passphrase
+    assert bob.totp_secret != alice.totp_secret
+    assert bob.staff.is_admin and not alice.staff.is_admin
+
+
+def test_duplicate_username_is_refused(
+    alice: NewStaff, db: Session, accounts: StaffAccounts
+) -> None:
+    with pytest.raises(StaffError, match="already exists"):
+        accounts.create(db, " alice ")
+    assert db.scalar(select(func.count()).select_from(Staff)) == 1
+
+
+@pytest.mark.parametrize("username", ["", "   ", "x" * 65, "bad\nname", "tab\there"])
+def test_invalid_usernames_are_refused(db: Session, accounts: StaffAccounts, username: str) -> None:
+    with pytest.raises(StaffError, match="printable"):
+        accounts.create(db, username)
+
+
+def test_authenticate_with_all_three_factors(
+    alice: NewStaff, db: Session, accounts: StaffAccounts
+) -> None:
+    staff = login(accounts, db, alice)
+    assert staff.id == alice.staff.id
+    assert staff.last_login is not None
+
+
+def test_a_code_from_the_previous_step_is_accepted(
+    alice: NewStaff, db: Session, accounts: StaffAccounts
+) -> None:
+    now = time.time()
+    login(accounts, db, alice, at=now, token=code(alice.totp_secret, now - 30))
+
+
+def test_a_code_two_steps_old_is_refused(
+    alice: NewStaff, db: Session, accounts: StaffAccounts
+) -> None:
+    now = time.time()
+    with pytest.raises(LoginFailed):
+        login(accounts, db, alice, at=now, token=code(alice.totp_secret, now - 60))
+
+
+def test_a_code_is_accepted_once(alice: NewStaff, db: Session, accounts: StaffAccounts) -> None:
+    now = time.time()
+    login(accounts, db, alice, at=now)
+    with pytest.raises(LoginFailed):
+        login(accounts, db, alice, at=now)
+    # An older code than the last one accepted is a replay too.
+    with pytest.raises(LoginFailed):
+        login(accounts, db, alice, at=now, token=code(alice.totp_secret, now - 30))
+    login(accounts, db, alice, at=now + 30)
+
+
+def test_wrong_passphrase(alice: NewStaff, db: Session, accounts: StaffAccounts) -> None:
+    with pytest.raises(LoginFailed) as raised:
+        login(accounts, db, alice, passphrase=alice.passphrase + "x")
+    assert not isinstance(raised.value, LockedOut)
+    assert failures(db, alice.staff) == 1
+
+
+def test_wrong_passphrase_does_not_burn_the_code(
+    alice: NewStaff, db: Session, accounts: StaffAccounts
+) -> None:
+    now = time.time()
+    with pytest.raises(LoginFailed):
+        login(accounts, db, alice, at=now, passphrase="nope")
+    login(accounts, db, alice, at=now)
+
+
+def test_wrong_code(alice: NewStaff, db: Session, accounts: StaffAccounts) -> None:
+    right = code(alice.totp_secret, time.time())
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+    with pytest.raises(LoginFailed):
+        login(accounts, db, alice, token=wrong)
+    with pytest.raises(LoginFailed):
+        login(accounts, db, alice, token="")
+
+
+def test_unknown_user(db: Session, accounts: StaffAccounts) -> None:
+    with pytest.raises(LoginFailed) as raised:
+        accounts.authenticate(db, "mallory", "any passphrase", "123456", time.time())
+    assert not isinstance(raised.value, LockedOut)
+
+
+def test_lockout_after_more_than_max_failures(
+    alice: NewStaff, db: Session, accounts: StaffAccounts, settings: Settings
+) -> None:
+    limit = settings.login.max_failures
+    for _ in range(limit):
+        with pytest.raises(LoginFailed) as raised:
+            login(accounts, db, alice, passphrase="wrong")
+        assert not isinstance(raised.value, LockedOut)
+    with pytest.raises(LoginFailed):
+        login(accounts, db, alice, passphrase="wrong")
+    # Locked now: even the right passphrase and a fresh code are refused.
+    with pytest.raises(LockedOut):
+        login(accounts, db, alice)
+    assert db.get(Staff, alice.staff.id).locked_until > utcnow()
+
+
+def test_max_failures_alone_do_not_lock(
+    alice: NewStaff, db: Session, accounts: StaffAccounts, settings: Settings
+) -> None:
+    for _ in range(settings.login.max_failures):
+        with pytest.raises(LoginFailed):
+            login(accounts, db, alice, passphrase="wrong")
+    login(accounts, db, alice)
+    assert failures(db, alice.staff) == 0
+
+
+def test_failures_outside_the_window_do_not_count(
+    alice: NewStaff, db: Session, accounts: StaffAccounts, settings: Settings
+) -> None:
+    for _ in range(settings.login.max_failures):
+        with pytest.raises(LoginFailed):
+            login(accounts, db, alice, passphrase="wrong")
+    window = timedelta(seconds=settings.login.failure_window_seconds + 1)
+    db.execute(update(LoginFailure).values(occurred_at=utcnow() - window))
+    db.commit()
+    with pytest.raises(LoginFailed) as raised:
+        login(accounts, db, alice, passphrase="wrong")
+    assert not isinstance(raised.value, LockedOut)
+    login(accounts, db, alice)
+
+
+def test_lock_expires(alice: NewStaff, db: Session, settings: Settings) -> None:
+    strict = StaffAccounts(settings.argon2, replace(settings.login, max_failures=1))
+    for _ in range(2):
+        with pytest.raises(LoginFailed):
+            login(strict, db, alice, passphrase="wrong")
+    with pytest.raises(LockedOut):
+        login(strict, db, alice)
+    db.execute(update(Staff).values(locked_until=utcnow() - timedelta(seconds=1)))
+    db.commit()
+    assert login(strict, db, alice).locked_until is None
+
+
+def test_totp_step_tolerates_spaces() -> None:
+    secret = pyotp.random_base32()
+    now = 1_700_000_000.0
+    token = code(secret, now)
+    assert totp_step(secret, f"{token[:3]} {token[3:]}", now) == int(now // 30)
+    assert totp_step(secret, token, now + 90) is None
