@@ -37,8 +37,10 @@ class MultipartFile:
             f'--{self.boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
             for k, v in fields.items()
         )
-        head += (f'--{self.boundary}\r\nContent-Disposition: form-data; name="fh"; '
-                 f'filename="{path.name}"\r\nContent-Type: application/octet-stream\r\n\r\n')
+        head += (
+            f'--{self.boundary}\r\nContent-Disposition: form-data; name="fh"; '
+            f'filename="{path.name}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        )
         self._parts = [head.encode(), None, f"\r\n--{self.boundary}--\r\n".encode()]
         self._file = path.open("rb")
         self.length = len(self._parts[0]) + path.stat().st_size + len(self._parts[2])  # type: ignore[arg-type]
@@ -69,10 +71,18 @@ def make_key(home: Path) -> tuple[str, Path]:
     """An offline submission keypair and its exported public key."""
     home.mkdir(mode=0o700)
     gpg = gnupg.GPG(gnupghome=str(home))
-    result = gpg.gen_key(gpg.gen_key_input(
-        key_type="EDDSA", key_curve="ed25519", subkey_type="ECDH", subkey_curve="cv25519",
-        name_real="Bench", name_email="bench@seethesigns.invalid", no_protection=True,
-        expire_date=0))
+    result = gpg.gen_key(
+        gpg.gen_key_input(
+            key_type="EDDSA",
+            key_curve="ed25519",
+            subkey_type="ECDH",
+            subkey_curve="cv25519",
+            name_real="Bench",
+            name_email="bench@seethesigns.invalid",
+            no_protection=True,
+            expire_date=0,
+        )
+    )
     public = home.parent / "public.asc"
     public.write_text(gpg.export_keys(result.fingerprint))
     return str(result.fingerprint), public
@@ -101,17 +111,41 @@ def main() -> None:
     try:
         fingerprint, public = make_key(work / "offline")
         config = work / "seethesigns.toml"
-        subprocess.run([str(SEETHESIGNS), "init", "--data-dir", str(work / "data"),
-                        "--submission-key", str(public), "--config", str(config)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                str(SEETHESIGNS),
+                "init",
+                "--data-dir",
+                str(work / "data"),
+                "--submission-key",
+                str(public),
+                "--config",
+                str(config),
+            ],
+            check=True,
+            capture_output=True,
+        )
         upload = work / "upload.bin"
         with upload.open("wb") as handle:
             for _ in range(args.mib):
                 handle.write(os.urandom(CHUNK))
         port = free_port()
         server = subprocess.Popen(
-            [str(SEETHESIGNS), "serve", "source", "--port", str(port), "--workers", "1",
-             "--threads", "2", "--config", str(config)], start_new_session=True)
+            [
+                str(SEETHESIGNS),
+                "serve",
+                "source",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+                "--threads",
+                "2",
+                "--config",
+                str(config),
+            ],
+            start_new_session=True,
+        )
         base = f"http://127.0.0.1:{port}"
         for _ in range(300):
             try:
@@ -123,8 +157,9 @@ def main() -> None:
         page = web.get(base + "/generate").text
         form = dict(re.findall(r'name="(codename|issued|mac|csrf_token)" value="([^"]*)"', page))
         web.post(base + "/create", data=form).raise_for_status()
-        token = re.search(r'name="csrf_token" value="([^"]+)"',
-                          web.get(base + "/lookup").text).group(1)  # type: ignore[union-attr]
+        token = re.search(
+            r'name="csrf_token" value="([^"]+)"', web.get(base + "/lookup").text
+        ).group(1)  # type: ignore[union-attr]
         worker = int(Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()[0])
         rss_before = peak_rss_mib(worker)
 
@@ -132,37 +167,50 @@ def main() -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3600, blocksize=CHUNK)
         cookie = "; ".join(f"{c.name}={c.value}" for c in web.cookies)
         start = time.perf_counter()
-        conn.request("POST", "/submit", body=body,  # type: ignore[arg-type]
-                     headers={"Content-Type": f"multipart/form-data; boundary={body.boundary}",
-                              "Content-Length": str(body.length), "Cookie": cookie})
+        conn.request(
+            "POST",
+            "/submit",
+            body=body,  # type: ignore[arg-type]
+            headers={
+                "Content-Type": f"multipart/form-data; boundary={body.boundary}",
+                "Content-Length": str(body.length),
+                "Cookie": cookie,
+            },
+        )
         status = conn.getresponse().status
         upload_s = time.perf_counter() - start
         assert status == 302, f"upload failed with HTTP {status}"
         rss_after = peak_rss_mib(worker)
 
-        gpg = (f"gpg --homedir {work / 'data' / 'gnupg'} --batch --yes --trust-model always "
-               f"--encrypt -r {fingerprint}")
+        gpg = (
+            f"gpg --homedir {work / 'data' / 'gnupg'} --batch --yes --trust-model always "
+            f"--encrypt -r {fingerprint}"
+        )
         pipeline_s = timed(f"gzip -c {upload} | {gpg} -o {work / 'cli.gz.gpg'}")
         gpg_only_s = timed(f"{gpg} -o {work / 'cli.gpg'} {upload}")
         stored = next((work / "data" / "store").rglob("*-doc.gz.gpg"))
 
         print(f"file size:                      {args.mib} MiB of random bytes")
-        print(f"through the source interface:   {upload_s:8.2f} s  "
-              f"({args.mib / upload_s:.0f} MiB/s)")
+        print(
+            f"through the source interface:   {upload_s:8.2f} s  ({args.mib / upload_s:.0f} MiB/s)"
+        )
         print(f"gzip -c | gpg --encrypt:        {pipeline_s:8.2f} s")
         print(f"gpg --encrypt alone:            {gpg_only_s:8.2f} s")
         print(f"ratio to gzip|gpg:              {upload_s / pipeline_s:8.2f}")
         print(f"ratio to gpg alone:             {upload_s / gpg_only_s:8.2f}")
         print(f"worker peak RSS before upload:  {rss_before:8.1f} MiB")
-        print(f"worker peak RSS after upload:   {rss_after:8.1f} MiB "
-              f"(+{rss_after - rss_before:.1f} MiB for a {args.mib} MiB file)")
+        print(
+            f"worker peak RSS after upload:   {rss_after:8.1f} MiB "
+            f"(+{rss_after - rss_before:.1f} MiB for a {args.mib} MiB file)"
+        )
         print(f"stored ciphertext:              {stored.stat().st_size / CHUNK:8.1f} MiB")
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
-        subprocess.run(["gpgconf", "--homedir", str(work / "offline"), "--kill", "all"],
-                       check=False)
+        subprocess.run(
+            ["gpgconf", "--homedir", str(work / "offline"), "--kill", "all"], check=False
+        )
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 

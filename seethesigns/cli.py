@@ -17,8 +17,11 @@ from seethesigns.settings import CONFIG_ENV, Settings, SettingsError, load_setti
 from seethesigns.staff_accounts import StaffAccounts, StaffError
 
 CONFIG_OPTION = click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-    envvar=CONFIG_ENV, help=f"TOML configuration (default: ${CONFIG_ENV}).",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar=CONFIG_ENV,
+    help=f"TOML configuration (default: ${CONFIG_ENV}).",
 )
 
 
@@ -35,11 +38,18 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--data-dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Where the database, keyring and encrypted reports will live.")
-@click.option("--submission-key", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The PUBLIC submission key, armored (its private half stays offline).")
+@click.option(
+    "--data-dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the database, keyring and encrypted reports will live.",
+)
+@click.option(
+    "--submission-key",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The PUBLIC submission key, armored (its private half stays offline).",
+)
 @CONFIG_OPTION
 def init(data_dir: Path, submission_key: Path, config_path: Path | None) -> None:
     """Create an instance: configuration with fresh secrets, keyring, and database."""
@@ -52,7 +62,8 @@ def init(data_dir: Path, submission_key: Path, config_path: Path | None) -> None
         (data_dir / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         fingerprint = GpgService(data_dir / "gnupg", "", data_dir / "tmp").import_submission_key(
-            armored)
+            armored
+        )
     except EncryptionError as exc:
         raise click.ClickException(f"{submission_key}: {exc}") from None
     write_private(config_path, render_config(data_dir, fingerprint))
@@ -91,12 +102,19 @@ def add_staff(username: str, admin: bool, as_json: bool, config_path: Path | Non
         except StaffError as exc:
             raise click.ClickException(str(exc)) from None
     if as_json:
-        click.echo(json.dumps({"username": created.staff.username,
-                               "passphrase": created.passphrase,
-                               "totp_secret": created.totp_secret}))
+        click.echo(
+            json.dumps(
+                {
+                    "username": created.staff.username,
+                    "passphrase": created.passphrase,
+                    "totp_secret": created.totp_secret,
+                }
+            )
+        )
         return
     uri = pyotp.TOTP(created.totp_secret).provisioning_uri(
-        name=created.staff.username, issuer_name="See the Signs")
+        name=created.staff.username, issuer_name="See the Signs"
+    )
     click.echo(f"Created {'admin' if admin else 'staff member'} {created.staff.username!r}.")
     click.echo(f"Passphrase:  {created.passphrase}")
     click.echo(f"TOTP secret: {_grouped(created.totp_secret)}")
@@ -111,8 +129,14 @@ def add_staff(username: str, admin: bool, as_json: bool, config_path: Path | Non
 @click.option("--workers", type=int, default=2, show_default=True)
 @click.option("--threads", type=int, default=8, show_default=True)
 @CONFIG_OPTION
-def serve(interface: str, host: str, port: int | None, workers: int, threads: int,
-          config_path: Path | None) -> None:
+def serve(
+    interface: str,
+    host: str,
+    port: int | None,
+    workers: int,
+    threads: int,
+    config_path: Path | None,
+) -> None:
     """Serve one interface with gunicorn."""
     from seethesigns.server import GunicornServer, gunicorn_options
 
@@ -120,7 +144,8 @@ def serve(interface: str, host: str, port: int | None, workers: int, threads: in
     if interface == "source":
         from source_interface import create_app
     else:
-        from journalist_interface import create_app  # type: ignore[assignment]
+        from journalist_interface import create_app
     port = port or (8080 if interface == "source" else 8081)
-    GunicornServer(lambda: create_app(settings),
-                   gunicorn_options(host, port, workers, threads)).run()
+    GunicornServer(
+        lambda: create_app(settings), gunicorn_options(host, port, workers, threads)
+    ).run()

@@ -65,8 +65,9 @@ class SourceSecrets:
 class CodenameDeriver:
     """Derives a source's filesystem_id and key secret from a codename with argon2id."""
 
-    def __init__(self, pepper_filesystem_id: bytes, pepper_key_secret: bytes,
-                 cost: Argon2Settings) -> None:
+    def __init__(
+        self, pepper_filesystem_id: bytes, pepper_key_secret: bytes, cost: Argon2Settings
+    ) -> None:
         self._pepper_fs = pepper_filesystem_id
         self._pepper_key = pepper_key_secret
         self._cost = cost

@@ -58,8 +58,13 @@ max_message_chars = 100000
 """
 
 
-def render_config(data_dir: Path, fingerprint: str, *, argon2: Argon2Settings | None = None,
-                  max_bytes: int = 2 * 1024**3) -> str:
+def render_config(
+    data_dir: Path,
+    fingerprint: str,
+    *,
+    argon2: Argon2Settings | None = None,
+    max_bytes: int = 2 * 1024**3,
+) -> str:
     """A complete configuration with freshly generated secrets."""
     cost = argon2 or Argon2Settings()
     pepper1, pepper2 = secrets.token_hex(32), secrets.token_hex(32)

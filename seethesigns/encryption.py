@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, Protocol
 
 import gnupg
 
@@ -44,6 +44,12 @@ class DecryptionFailed(EncryptionError):
 
 class OutOfSpace(EncryptionError):
     """The disk filled up while GnuPG was writing."""
+
+
+class Readable(Protocol):
+    """Anything python-gnupg can stream from: a file, a spool, a GzipReader."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -126,14 +132,18 @@ def inspect_public_key(armored: str, scratch_dir: Path) -> str:
     with scratch_keyring(scratch_dir) as gpg:
         scanned = gpg.scan_keys_mem(armored)
         if any(key.get("type") == "sec" for key in scanned):
-            raise KeyFileRejected("this file holds a SECRET key; give the server the public key only")
+            raise KeyFileRejected(
+                "this file holds a SECRET key; give the server the public key only"
+            )
         if len(scanned) != 1:
             raise KeyFileRejected(f"expected exactly one public key, found {len(scanned)}")
         result = gpg.import_keys(armored)
         if not result.fingerprints:
             raise KeyFileRejected("GnuPG could not import this key")
         if result.sec_imported:
-            raise KeyFileRejected("this file holds a SECRET key; give the server the public key only")
+            raise KeyFileRejected(
+                "this file holds a SECRET key; give the server the public key only"
+            )
         keys = gpg.list_keys(keys=result.fingerprints[0])
         if len(keys) != 1:
             raise KeyFileRejected("GnuPG could not read back the imported key")
@@ -186,17 +196,24 @@ class GpgService:
             raise SubmissionKeyUnavailable("the submission key could not be exported")
         return str(armored)
 
-    def encrypt_to_submission_key(self, plaintext: IO[bytes] | bytes, output: Path) -> None:
+    def encrypt_to_submission_key(self, plaintext: Readable | bytes, output: Path) -> None:
         """Encrypt a stream or bytes to the submission key, writing ciphertext to output."""
         if isinstance(plaintext, bytes):
             result = self._gpg.encrypt(
-                plaintext, [self._fingerprint], always_trust=True, armor=False,
+                plaintext,
+                [self._fingerprint],
+                always_trust=True,
+                armor=False,
                 output=str(output),
             )
         else:
             result = self._gpg.encrypt_file(
-                plaintext, [self._fingerprint], always_trust=True, armor=False,
-                output=str(output), extra_args=NO_COMPRESSION,
+                plaintext,
+                [self._fingerprint],
+                always_trust=True,
+                armor=False,
+                output=str(output),
+                extra_args=NO_COMPRESSION,
             )
         _check(result, "encrypting to the submission key")
 

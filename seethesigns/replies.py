@@ -27,8 +27,9 @@ class DecryptedReply:
     text: str
 
 
-def send_reply(db: Session, store: Store, gpg: GpgService, source: Source, author: Staff,
-               text: str) -> Reply:
+def send_reply(
+    db: Session, store: Store, gpg: GpgService, source: Source, author: Staff, text: str
+) -> Reply:
     """Encrypt a reply to the source's key and the submission key, and store it."""
     if not text.strip():
         raise ReplyError("the reply is empty")
@@ -38,8 +39,13 @@ def send_reply(db: Session, store: Store, gpg: GpgService, source: Source, autho
     with store.arriving(source.filesystem_id, name) as partial:
         gpg.encrypt_reply(text, source.pgp_public_key, partial)
     path = store.path(source.filesystem_id, name)
-    reply = Reply(source_id=source.id, staff_id=author.id, filename=name,
-                  size=path.stat().st_size, checksum=checksum(path))
+    reply = Reply(
+        source_id=source.id,
+        staff_id=author.id,
+        filename=name,
+        size=path.stat().st_size,
+        checksum=checksum(path),
+    )
     db.add(reply)
     try:
         db.commit()
@@ -55,8 +61,9 @@ def replies_of(db: Session, source: Source) -> list[Reply]:
     return list(db.scalars(select(Reply).where(Reply.source_id == source.id).order_by(Reply.id)))
 
 
-def read_replies(db: Session, store: Store, gpg: GpgService, source: Source,
-                 key_secret: str) -> list[DecryptedReply]:
+def read_replies(
+    db: Session, store: Store, gpg: GpgService, source: Source, key_secret: str
+) -> list[DecryptedReply]:
     """Decrypt a source's replies in memory with their own key."""
     replies, ciphertexts = [], []
     for reply in replies_of(db, source):

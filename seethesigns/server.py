@@ -9,7 +9,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 
-class GunicornServer(BaseApplication):  # type: ignore[misc]
+class GunicornServer(BaseApplication):
     """Gunicorn with its options set here, loading the app in each worker after fork."""
 
     def __init__(self, factory: Callable[[], Flask], options: dict[str, Any]) -> None:

@@ -125,7 +125,9 @@ def _load_argon2(doc: dict[str, Any]) -> Argon2Settings:
     table = doc.get("argon2", {})
     defaults = Argon2Settings()
     values = {
-        key: _positive("argon2", key, _get_optional(table, "argon2", key, int, getattr(defaults, key)))
+        key: _positive(
+            "argon2", key, _get_optional(table, "argon2", key, int, getattr(defaults, key))
+        )
         for key in ("time_cost", "memory_cost_kib", "parallelism")
     }
     if values["memory_cost_kib"] < 8 * values["parallelism"]:
@@ -151,7 +153,9 @@ def _load_login(doc: dict[str, Any]) -> LoginSettings:
     defaults = LoginSettings()
     return LoginSettings(
         **{
-            key: _positive("login", key, _get_optional(table, "login", key, int, getattr(defaults, key)))
+            key: _positive(
+                "login", key, _get_optional(table, "login", key, int, getattr(defaults, key))
+            )
             for key in ("max_failures", "failure_window_seconds", "lockout_seconds")
         }
     )
@@ -182,8 +186,13 @@ def parse_settings(doc: dict[str, Any], base_dir: Path) -> Settings:
     default_db = f"sqlite:///{data_dir / 'seethesigns.db'}"
     return Settings(
         data_dir=data_dir,
-        database_url=_get_optional(_section(doc, "database") if "database" in doc else {},
-                                   "database", "url", str, default_db),
+        database_url=_get_optional(
+            _section(doc, "database") if "database" in doc else {},
+            "database",
+            "url",
+            str,
+            default_db,
+        ),
         gnupg_homedir=(data_dir / _get_optional(gnupg, "gnupg", "homedir", str, "gnupg")).resolve(),
         submission_key_fingerprint=fingerprint,
         pepper_filesystem_id=pepper_fs,
@@ -196,7 +205,8 @@ def parse_settings(doc: dict[str, Any], base_dir: Path) -> Settings:
             "uploads", "max_bytes", _get_optional(uploads, "uploads", "max_bytes", int, 2 * 1024**3)
         ),
         max_message_chars=_positive(
-            "uploads", "max_message_chars",
+            "uploads",
+            "max_message_chars",
             _get_optional(uploads, "uploads", "max_message_chars", int, 100_000),
         ),
         key_check_interval_seconds=_get_optional(

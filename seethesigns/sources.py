@@ -39,8 +39,9 @@ def _free_designation(db: Session) -> str:
     raise SourceError("no free designation found")
 
 
-def create_source(db: Session, deriver: CodenameDeriver, gpg: GpgService,
-                  codename: str) -> LoggedInSource:
+def create_source(
+    db: Session, deriver: CodenameDeriver, gpg: GpgService, codename: str
+) -> LoggedInSource:
     """Create a source for a freshly generated codename, with its reply keypair."""
     normal = normalize_codename(codename)
     if normal is None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -59,8 +60,9 @@ class StaffAccounts:
     """Creates staff accounts and checks logins, with the instance's argon2 cost and limits."""
 
     def __init__(self, cost: Argon2Settings, limits: LoginSettings) -> None:
-        self.hasher = PasswordHasher(time_cost=cost.time_cost, memory_cost=cost.memory_cost_kib,
-                                     parallelism=cost.parallelism)
+        self.hasher = PasswordHasher(
+            time_cost=cost.time_cost, memory_cost=cost.memory_cost_kib, parallelism=cost.parallelism
+        )
         self._limits = limits
         # Verified against when the username is unknown, so that costs the same time.
         self._dummy_hash = self.hasher.hash("no such staff member")
@@ -72,8 +74,12 @@ class StaffAccounts:
             raise StaffError(f"a username is 1 to {USERNAME_MAX} printable characters")
         passphrase = diceware(PASSPHRASE_WORDS)
         totp_secret = pyotp.random_base32(32)
-        staff = Staff(username=username, passphrase_hash=self.hasher.hash(passphrase),
-                      totp_secret=totp_secret, is_admin=is_admin)
+        staff = Staff(
+            username=username,
+            passphrase_hash=self.hasher.hash(passphrase),
+            totp_secret=totp_secret,
+            is_admin=is_admin,
+        )
         db.add(staff)
         try:
             db.commit()
@@ -87,8 +93,11 @@ class StaffAccounts:
         window_start = now - timedelta(seconds=self._limits.failure_window_seconds)
         db.add(LoginFailure(staff_id=staff.id, occurred_at=now))
         db.execute(delete(LoginFailure).where(LoginFailure.occurred_at < window_start))
-        recent = db.scalar(select(func.count()).select_from(LoginFailure).where(
-            LoginFailure.staff_id == staff.id, LoginFailure.occurred_at >= window_start))
+        recent = db.scalar(
+            select(func.count())
+            .select_from(LoginFailure)
+            .where(LoginFailure.staff_id == staff.id, LoginFailure.occurred_at >= window_start)
+        )
         if recent and recent > self._limits.max_failures:
             staff.locked_until = now + timedelta(seconds=self._limits.lockout_seconds)
         db.commit()
@@ -100,8 +109,9 @@ class StaffAccounts:
             return False
         return staff is not None
 
-    def authenticate(self, db: Session, username: str, passphrase: str, token: str,
-                     now: float) -> Staff:
+    def authenticate(
+        self, db: Session, username: str, passphrase: str, token: str, now: float
+    ) -> Staff:
         """Return the staff member if all three factors are right, else raise LoginFailed.
 
         A TOTP code is accepted once: the conditional update below lets only one login move
@@ -114,10 +124,14 @@ class StaffAccounts:
         if staff.locked_until is not None and staff.locked_until > utcnow():
             raise LockedOut()
         step = totp_step(staff.totp_secret, token, now)
-        claimed = passphrase_ok and step is not None and db.execute(
-            update(Staff).where(Staff.id == staff.id, Staff.last_totp_step < step)
-            .values(last_totp_step=step)
-        ).rowcount == 1
+        claimed = False
+        if passphrase_ok and step is not None:
+            result = db.execute(
+                update(Staff)
+                .where(Staff.id == staff.id, Staff.last_totp_step < step)
+                .values(last_totp_step=step)
+            )
+            claimed = cast(CursorResult[Any], result).rowcount == 1
         if not claimed:
             db.rollback()
             self._record_failure(db, staff)

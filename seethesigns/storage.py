@@ -26,7 +26,7 @@ class StorageFull(StorageError):
 
 
 def designation_slug(designation: str) -> str:
-    """"gentle otter" -> "gentle_otter", as used in stored file names."""
+    """ "gentle otter" -> "gentle_otter", as used in stored file names."""
     return designation.lower().replace(" ", "_")
 
 

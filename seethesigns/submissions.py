@@ -26,12 +26,19 @@ class Document:
 
 def _stored(store: Store, source: Source, name: str) -> Submission:
     path = store.path(source.filesystem_id, name)
-    return Submission(source_id=source.id, filename=name, size=path.stat().st_size,
-                      checksum=checksum(path))
+    return Submission(
+        source_id=source.id, filename=name, size=path.stat().st_size, checksum=checksum(path)
+    )
 
 
-def submit(db: Session, store: Store, gpg: GpgService, source: Source,
-           message: str | None, documents: list[Document]) -> list[Submission]:
+def submit(
+    db: Session,
+    store: Store,
+    gpg: GpgService,
+    source: Source,
+    message: str | None,
+    documents: list[Document],
+) -> list[Submission]:
     """Encrypt and store a message and documents; keep all of them or none.
 
     Each file is fsynced and renamed into place before its row is written, and the rows
@@ -50,8 +57,9 @@ def submit(db: Session, store: Store, gpg: GpgService, source: Source,
         for document in documents:
             name = document_name(reserve_number(db, source), source.designation)
             with store.arriving(source.filesystem_id, name) as partial:
-                gpg.encrypt_to_submission_key(GzipReader(document.stream, document.filename),
-                                              partial)
+                gpg.encrypt_to_submission_key(
+                    GzipReader(document.stream, document.filename), partial
+                )
             written.append(store.path(source.filesystem_id, name))
             rows.append(_stored(store, source, name))
         db.add_all(rows)
@@ -66,8 +74,11 @@ def submit(db: Session, store: Store, gpg: GpgService, source: Source,
 
 def submissions_of(db: Session, source: Source) -> list[Submission]:
     """A source's submissions, oldest first."""
-    return list(db.scalars(select(Submission).where(Submission.source_id == source.id)
-                           .order_by(Submission.id)))
+    return list(
+        db.scalars(
+            select(Submission).where(Submission.source_id == source.id).order_by(Submission.id)
+        )
+    )
 
 
 def delete_submission(db: Session, store: Store, source: Source, item: Submission) -> None:

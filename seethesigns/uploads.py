@@ -136,8 +136,12 @@ class GzipReader:
         self._compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
         flags = 0x08  # FNAME
         self._pending = (
-            b"\x1f\x8b\x08" + bytes([flags]) + struct.pack("<I", 0) + b"\x00\xff"
-            + sanitize_filename(filename).encode("utf-8") + b"\x00"
+            b"\x1f\x8b\x08"
+            + bytes([flags])
+            + struct.pack("<I", 0)
+            + b"\x00\xff"
+            + sanitize_filename(filename).encode("utf-8")
+            + b"\x00"
         )
         self._done = False
 

@@ -54,11 +54,18 @@ def make_offline_key(homedir: Path, name: str = "Test Submission Key") -> Offlin
     """Generate an ed25519/cv25519 keypair with real GnuPG, unprotected (tests only)."""
     homedir.mkdir(mode=0o700, parents=True, exist_ok=True)
     gpg = gnupg.GPG(gnupghome=str(homedir))
-    result = gpg.gen_key(gpg.gen_key_input(
-        key_type="EDDSA", key_curve="ed25519", subkey_type="ECDH", subkey_curve="cv25519",
-        name_real=name, name_email="submission@seethesigns.invalid", no_protection=True,
-        expire_date=0,
-    ))
+    result = gpg.gen_key(
+        gpg.gen_key_input(
+            key_type="EDDSA",
+            key_curve="ed25519",
+            subkey_type="ECDH",
+            subkey_curve="cv25519",
+            name_real=name,
+            name_email="submission@seethesigns.invalid",
+            no_protection=True,
+            expire_date=0,
+        )
+    )
     assert result.fingerprint, result.stderr
     return OfflineKey(homedir, str(result.fingerprint), str(gpg.export_keys(result.fingerprint)))
 
@@ -82,18 +89,25 @@ def template_database() -> Iterator[Path]:
     shutil.rmtree(home, ignore_errors=True)
 
 
-def make_instance(offline_key: OfflineKey, template_database: Path, *,
-                  max_bytes: int = 2 * 1024**3, extra: str = "") -> Settings:
+def make_instance(
+    offline_key: OfflineKey,
+    template_database: Path,
+    *,
+    max_bytes: int = 2 * 1024**3,
+    extra: str = "",
+) -> Settings:
     """A real instance on disk: config file, keyring with the public key, database file."""
     data_dir = short_tmpdir("sts")
     for sub in ("gnupg", "store", "tmp"):
         (data_dir / sub).mkdir(mode=0o700)
     GpgService(data_dir / "gnupg", "", data_dir / "tmp").import_submission_key(
-        offline_key.public_key)
+        offline_key.public_key
+    )
     shutil.copyfile(template_database, data_dir / "seethesigns.db")
     config = data_dir / "seethesigns.toml"
-    text = render_config(data_dir, offline_key.fingerprint, argon2=CHEAP_ARGON2,
-                         max_bytes=max_bytes)
+    text = render_config(
+        data_dir, offline_key.fingerprint, argon2=CHEAP_ARGON2, max_bytes=max_bytes
+    )
     text = text.replace("key_check_interval_seconds = 30", "key_check_interval_seconds = 0")
     write_private(config, text + extra)
     return load_settings(config)
@@ -104,8 +118,7 @@ def settings(offline_key: OfflineKey, template_database: Path) -> Iterator[Setti
     """Settings of a fresh instance with its own database file and keyring."""
     found = make_instance(offline_key, template_database)
     yield found
-    subprocess.run(["gpgconf", "--homedir", str(found.gnupg_homedir), "--kill", "all"],
-                   check=False)
+    subprocess.run(["gpgconf", "--homedir", str(found.gnupg_homedir), "--kill", "all"], check=False)
     shutil.rmtree(found.data_dir, ignore_errors=True)
 
 
@@ -148,8 +161,9 @@ def csrf_token(html: str) -> str:
     return found.group(1)
 
 
-def multipart(fields: dict[str, str], file_field: str, filename: str,
-              content: bytes) -> tuple[bytes, str]:
+def multipart(
+    fields: dict[str, str], file_field: str, filename: str, content: bytes
+) -> tuple[bytes, str]:
     """A multipart/form-data body and its content type."""
     boundary = "sts" + secrets.token_hex(12)
     parts = [
@@ -159,6 +173,9 @@ def multipart(fields: dict[str, str], file_field: str, filename: str,
     parts.append(
         f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
         f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
-        + content + b"\r\n"
+        + content
+        + b"\r\n"
     )
-    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+    return b"".join(
+        parts
+    ) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"

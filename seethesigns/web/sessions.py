@@ -72,8 +72,9 @@ class ServerSessionInterface(SessionInterface):
 
     def _unseal(self, token: str, sealed: bytes) -> dict[str, Any] | None:
         try:
-            plain = AESGCM(_seal_key(token)).decrypt(sealed[:12], sealed[12:],
-                                                     self._interface.encode())
+            plain = AESGCM(_seal_key(token)).decrypt(
+                sealed[:12], sealed[12:], self._interface.encode()
+            )
         except InvalidTag:
             return None
         data = json.loads(plain)

@@ -46,11 +46,13 @@ def build_services(settings: Settings) -> Services:
     return Services(
         settings=settings,
         db=make_session_factory(make_engine(settings.database_url)),
-        gpg=GpgService(settings.gnupg_homedir, settings.submission_key_fingerprint,
-                       settings.tmp_dir),
+        gpg=GpgService(
+            settings.gnupg_homedir, settings.submission_key_fingerprint, settings.tmp_dir
+        ),
         store=Store(settings.store_dir),
-        deriver=CodenameDeriver(settings.pepper_filesystem_id, settings.pepper_key_secret,
-                                settings.argon2),
+        deriver=CodenameDeriver(
+            settings.pepper_filesystem_id, settings.pepper_key_secret, settings.argon2
+        ),
     )
 
 
@@ -77,9 +79,13 @@ def _close_db(_exc: BaseException | None) -> None:
 class EncryptedUploadRequest(Request):
     """A request whose uploaded files are spooled encrypted, never in plaintext."""
 
-    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
-                         filename: str | None = None,
-                         content_length: int | None = None) -> Any:
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> Any:
         settings = services().settings
         return EncryptedSpool(settings.tmp_dir, settings.max_upload_bytes)
 
@@ -145,8 +151,13 @@ def _internal_error(exc: Exception) -> Any:
     return render_template("error.html", code=500, csrf_error=False), 500
 
 
-def register_core(app: Flask, settings: Settings, interface: InterfaceSettings,
-                  name: str, found: Services | None = None) -> Services:
+def register_core(
+    app: Flask,
+    settings: Settings,
+    interface: InterfaceSettings,
+    name: str,
+    found: Services | None = None,
+) -> Services:
     """Wire services, sessions, CSRF, headers, the key check and error pages into app."""
     found = found or build_services(settings)
     app.extensions[EXTENSION] = found

@@ -36,8 +36,9 @@ def generate() -> str:
     """Show a fresh codename; each page load (each tab) gets its own, stored nowhere."""
     codename = generate_codename()
     issued = str(int(time.time()))
-    return render_template("generate.html", codename=codename, issued=issued,
-                           mac=_codename_mac(codename, issued))
+    return render_template(
+        "generate.html", codename=codename, issued=issued, mac=_codename_mac(codename, issued)
+    )
 
 
 def _genuine(codename: str, issued: str, mac: str) -> bool:

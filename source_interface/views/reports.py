@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -13,7 +14,8 @@ from seethesigns.encryption import DecryptionFailed, OutOfSpace
 from seethesigns.models import Reply
 from seethesigns.replies import delete_reply, read_replies, replies_of
 from seethesigns.storage import StorageFull
-from seethesigns.submissions import Document, submit as store_submission
+from seethesigns.submissions import Document
+from seethesigns.submissions import submit as store_submission
 from seethesigns.web.setup import db, services
 from source_interface.session_state import current_source
 
@@ -41,10 +43,15 @@ def _page(status: int = 200, **context: Any) -> tuple[str, int]:
         unreadable = False
     except DecryptionFailed:
         replies, unreadable = [], True
-    return render_template("lookup.html", replies=replies, unreadable=unreadable,
-                           max_message=found.settings.max_message_chars,
-                           max_bytes=found.settings.max_upload_bytes,
-                           new=request.args.get("new") == "1", **context), status
+    return render_template(
+        "lookup.html",
+        replies=replies,
+        unreadable=unreadable,
+        max_message=found.settings.max_message_chars,
+        max_bytes=found.settings.max_upload_bytes,
+        new=request.args.get("new") == "1",
+        **context,
+    ), status
 
 
 @bp.get("/lookup")
@@ -59,8 +66,9 @@ def lookup() -> tuple[str, int]:
 def submit() -> Response | tuple[str, int]:
     """Encrypt and store a message and files; acknowledge only once they are on disk."""
     message = request.form.get("msg", "")
-    documents = [Document(f.stream, f.filename or "") for f in request.files.getlist("fh")
-                 if f.filename]
+    documents = [
+        Document(f.stream, f.filename or "") for f in request.files.getlist("fh") if f.filename
+    ]
     limit = services().settings.max_message_chars
     if not message.strip() and not documents:
         return _page(400, error="empty", msg=message)
@@ -68,8 +76,14 @@ def submit() -> Response | tuple[str, int]:
         return _page(400, error="too_long", msg=message)
     found = services()
     try:
-        store_submission(db(), found.store, found.gpg, g.source.source,
-                         message if message.strip() else None, documents)
+        store_submission(
+            db(),
+            found.store,
+            found.gpg,
+            g.source.source,
+            message if message.strip() else None,
+            documents,
+        )
     except (StorageFull, OutOfSpace):
         return _page(507, error="full", msg=message)
     return redirect(url_for("reports.lookup", sent=1))
@@ -79,8 +93,11 @@ def submit() -> Response | tuple[str, int]:
 @login_required
 def delete_one_reply() -> Response:
     """Delete one reply the source has read."""
-    reply = db().scalar(select(Reply).where(Reply.uuid == request.form.get("reply_uuid", ""),
-                                            Reply.source_id == g.source.source.id))
+    reply = db().scalar(
+        select(Reply).where(
+            Reply.uuid == request.form.get("reply_uuid", ""), Reply.source_id == g.source.source.id
+        )
+    )
     if reply is not None:
         delete_reply(db(), services().store, g.source.source, reply)
     return redirect(url_for("reports.lookup"))

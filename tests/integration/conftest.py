@@ -71,9 +71,20 @@ def start_server(interface: str, config: Path, log_dir: Path) -> Server:
     log = log_dir / f"{interface}.log"
     handle = log.open("wb")
     process = subprocess.Popen(
-        [str(SEETHESIGNS), "serve", interface, "--port", str(port), "--workers", "1",
-         "--config", str(config)],
-        stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            str(SEETHESIGNS),
+            "serve",
+            interface,
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--config",
+            str(config),
+        ],
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -111,7 +122,9 @@ def live(offline_key: OfflineKey, template_database: Path) -> Iterator[LiveInsta
     log_dir = short_tmpdir("stslog")
     made = subprocess.run(
         [str(SEETHESIGNS), "add-staff", "casey", "--admin", "--json", "--config", str(config)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     staff = json.loads(made.stdout)
     source = start_server("source", config, log_dir)
@@ -119,8 +132,9 @@ def live(offline_key: OfflineKey, template_database: Path) -> Iterator[LiveInsta
     yield LiveInstance(settings, config, source, journalist, staff, log_dir)
     stop_server(source)
     stop_server(journalist)
-    subprocess.run(["gpgconf", "--homedir", str(settings.gnupg_homedir), "--kill", "all"],
-                   check=False)
+    subprocess.run(
+        ["gpgconf", "--homedir", str(settings.gnupg_homedir), "--kill", "all"], check=False
+    )
     shutil.rmtree(settings.data_dir, ignore_errors=True)
     shutil.rmtree(log_dir, ignore_errors=True)
 
@@ -148,16 +162,25 @@ def fresh_staff(live: LiveInstance) -> dict[str, str]:
     accounts = StaffAccounts(live.settings.argon2, live.settings.login)
     with make_session_factory(make_engine(live.settings.database_url))() as db:
         created = accounts.create(db, f"staff-{secrets.token_hex(4)}")
-    return {"username": created.staff.username, "passphrase": created.passphrase,
-            "totp_secret": created.totp_secret}
+    return {
+        "username": created.staff.username,
+        "passphrase": created.passphrase,
+        "totp_secret": created.totp_secret,
+    }
 
 
-def staff_login(live: LiveInstance, http: requests.Session, staff: dict[str, str],
-                code: str | None = None) -> requests.Response:
+def staff_login(
+    live: LiveInstance, http: requests.Session, staff: dict[str, str], code: str | None = None
+) -> requests.Response:
     """Post the staff login form over HTTP with a real TOTP code."""
     page = http.get(live.journalist.url + "/login").text
-    return http.post(live.journalist.url + "/login", data={
-        "csrf_token": csrf(page), "username": staff["username"],
-        "passphrase": staff["passphrase"],
-        "token": code or pyotp.TOTP(staff["totp_secret"]).now(),
-    }, allow_redirects=False)
+    return http.post(
+        live.journalist.url + "/login",
+        data={
+            "csrf_token": csrf(page),
+            "username": staff["username"],
+            "passphrase": staff["passphrase"],
+            "token": code or pyotp.TOTP(staff["totp_secret"]).now(),
+        },
+        allow_redirects=False,
+    )

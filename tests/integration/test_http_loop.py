@@ -17,7 +17,11 @@ import requests
 
 from tests.conftest import OfflineKey, short_tmpdir
 from tests.integration.conftest import (
-    LiveInstance, csrf, fresh_staff, new_source, staff_login,
+    LiveInstance,
+    csrf,
+    fresh_staff,
+    new_source,
+    staff_login,
 )
 
 FIFTY_MB = 50 * 1024 * 1024
@@ -30,8 +34,7 @@ def gzip_name(blob: bytes) -> str:
     return blob[10:end].decode("utf-8")
 
 
-def test_report_download_reply_and_read_back(live: LiveInstance,
-                                             offline_key: OfflineKey) -> None:
+def test_report_download_reply_and_read_back(live: LiveInstance, offline_key: OfflineKey) -> None:
     upload_dir = short_tmpdir("stsup")
     upload = upload_dir / "evidence.bin"
     with upload.open("wb") as handle:
@@ -44,13 +47,24 @@ def test_report_download_reply_and_read_back(live: LiveInstance,
     codename = new_source(live.source.url, source)
     page = source.get(live.source.url + "/lookup").text
     with upload.open("rb") as handle:
-        response = source.post(live.source.url + "/submit", data={
-            "csrf_token": csrf(page), "msg": "They make my brother carry packages.",
-        }, files={"fh": ("evidence.bin", handle, "application/octet-stream")},
-            allow_redirects=False)
+        response = source.post(
+            live.source.url + "/submit",
+            data={
+                "csrf_token": csrf(page),
+                "msg": "They make my brother carry packages.",
+            },
+            files={"fh": ("evidence.bin", handle, "application/octet-stream")},
+            allow_redirects=False,
+        )
     assert response.status_code == 302, response.text
-    assert "Thank you" in source.get(response.headers["Location"] if response.headers[
-        "Location"].startswith("http") else live.source.url + response.headers["Location"]).text
+    assert (
+        "Thank you"
+        in source.get(
+            response.headers["Location"]
+            if response.headers["Location"].startswith("http")
+            else live.source.url + response.headers["Location"]
+        ).text
+    )
 
     # 2. Staff log in with a real TOTP code and download both items.
     staff = fresh_staff(live)
@@ -59,8 +73,9 @@ def test_report_download_reply_and_read_back(live: LiveInstance,
     listing = journalist.get(live.journalist.url + "/").text
     source_path = re.search(r'href="(/sources/[0-9a-f-]{36})"', listing).group(1)
     source_page = journalist.get(live.journalist.url + source_path).text
-    downloads = re.findall(r'href="(/sources/[0-9a-f-]{36}/items/[0-9a-f-]{36}/download)"',
-                           source_page)
+    downloads = re.findall(
+        r'href="(/sources/[0-9a-f-]{36}/items/[0-9a-f-]{36}/download)"', source_page
+    )
     assert len(downloads) == 2
     blobs = {}
     for link in downloads:
@@ -82,15 +97,21 @@ def test_report_download_reply_and_read_back(live: LiveInstance,
 
     # 4. Staff reply.
     reply_text = "Thank you for telling us. You did the right thing. We are here to help."
-    response = journalist.post(live.journalist.url + source_path + "/reply", data={
-        "csrf_token": csrf(source_page), "message": reply_text}, allow_redirects=False)
+    response = journalist.post(
+        live.journalist.url + source_path + "/reply",
+        data={"csrf_token": csrf(source_page), "message": reply_text},
+        allow_redirects=False,
+    )
     assert response.status_code == 302, response.text
 
     # 5. The source logs back in with the codename and reads the reply.
     returning = requests.Session()
     login_page = returning.get(live.source.url + "/login").text
-    response = returning.post(live.source.url + "/login", data={
-        "csrf_token": csrf(login_page), "codename": codename}, allow_redirects=False)
+    response = returning.post(
+        live.source.url + "/login",
+        data={"csrf_token": csrf(login_page), "codename": codename},
+        allow_redirects=False,
+    )
     assert response.status_code == 302
     lookup = returning.get(live.source.url + "/lookup").text
     assert reply_text in lookup

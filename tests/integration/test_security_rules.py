@@ -19,7 +19,13 @@ from werkzeug.wrappers import Request
 
 from tests.conftest import OfflineKey, make_instance, multipart
 from tests.integration.conftest import (
-    LiveInstance, csrf, fresh_staff, new_source, start_server, staff_login, stop_server,
+    LiveInstance,
+    csrf,
+    fresh_staff,
+    new_source,
+    staff_login,
+    start_server,
+    stop_server,
 )
 
 
@@ -52,27 +58,34 @@ def test_detector_sees_werkzeug_default_spool() -> None:
     """Control: the /proc scan below does find plaintext in Werkzeug's default temp file."""
     marker = b"CONTROL-MARKER-" + secrets.token_hex(8).encode()
     body, content_type = multipart({}, "fh", "a.bin", (marker + b".") * 100_000)
-    request = Request(EnvironBuilder(method="POST", input_stream=io.BytesIO(body),
-                                     content_type=content_type,
-                                     content_length=len(body)).get_environ())
+    request = Request(
+        EnvironBuilder(
+            method="POST",
+            input_stream=io.BytesIO(body),
+            content_type=content_type,
+            content_length=len(body),
+        ).get_environ()
+    )
     assert request.files["fh"]
     leaked = [fd for fd in open_regular_files(os.getpid()) if marker in fd.read_bytes()]
     request.close()
     assert leaked, "the detector should see Werkzeug's plaintext spool"
 
 
-def test_no_plaintext_on_disk_even_mid_upload(live: LiveInstance,
-                                              offline_key: OfflineKey) -> None:
+def test_no_plaintext_on_disk_even_mid_upload(live: LiveInstance, offline_key: OfflineKey) -> None:
     marker = b"PLAINTEXT-MARKER-" + secrets.token_hex(8).encode()
     http = requests.Session()
     new_source(live.source.url, http)
     token = csrf(http.get(live.source.url + "/lookup").text)
     message = "message " + marker.decode()
-    body, content_type = multipart({"csrf_token": token, "msg": message}, "fh", "secret.txt",
-                                   (marker + b"\n") * 200_000)
+    body, content_type = multipart(
+        {"csrf_token": token, "msg": message}, "fh", "secret.txt", (marker + b"\n") * 200_000
+    )
     cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
-    head = (f"POST /submit HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
-            f"Content-Length: {len(body)}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n")
+    head = (
+        f"POST /submit HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {len(body)}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+    )
     port = int(live.source.url.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port)) as conn:
         conn.sendall(head.encode() + body[: len(body) * 3 // 4])
@@ -88,16 +101,22 @@ def test_no_plaintext_on_disk_even_mid_upload(live: LiveInstance,
     assert stored, "the upload should have been stored"
     assert not found_in_files(marker, live.settings.data_dir, live.log_dir)
     # It really is there, encrypted: the offline key recovers it.
-    assert any(marker in offline_key.decrypt(p.read_bytes())
-               for p in live.settings.store_dir.rglob("*-msg.gpg"))
+    assert any(
+        marker in offline_key.decrypt(p.read_bytes())
+        for p in live.settings.store_dir.rglob("*-msg.gpg")
+    )
 
 
 def test_no_client_address_or_user_agent_kept(live: LiveInstance) -> None:
     tag = secrets.token_hex(6)
     agent = f"DistinctiveBrowser/7.1 (marker-{tag})"
     address = "198.51.100.77"  # documentation range, only ever sent as header text
-    headers = {"User-Agent": agent, "X-Forwarded-For": address, "X-Real-IP": address,
-               "Forwarded": f"for={address}"}
+    headers = {
+        "User-Agent": agent,
+        "X-Forwarded-For": address,
+        "X-Real-IP": address,
+        "Forwarded": f"for={address}",
+    }
     source = requests.Session()
     source.headers.update(headers)
     codename = new_source(live.source.url, source)
@@ -148,13 +167,17 @@ def small_limit_source(offline_key: OfflineKey, template_database: Path) -> Iter
 
 
 @pytest.mark.parametrize("megabytes", [3, 8])  # over the file limit; over the request limit too
-def test_oversized_file_gets_a_clear_page_not_a_reset(small_limit_source: str,
-                                                      megabytes: int) -> None:
+def test_oversized_file_gets_a_clear_page_not_a_reset(
+    small_limit_source: str, megabytes: int
+) -> None:
     http = requests.Session()
     new_source(small_limit_source, http)
     token = csrf(http.get(small_limit_source + "/lookup").text)
-    response = http.post(small_limit_source + "/submit", data={"csrf_token": token},
-                         files={"fh": ("big.bin", os.urandom(megabytes * 1024 * 1024))})
+    response = http.post(
+        small_limit_source + "/submit",
+        data={"csrf_token": token},
+        files={"fh": ("big.bin", os.urandom(megabytes * 1024 * 1024))},
+    )
     assert response.status_code == 413
     assert "too big" in response.text
     # The instance still works afterwards, and nothing was kept.

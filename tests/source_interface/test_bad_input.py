@@ -36,20 +36,30 @@ def test_too_long_message_keeps_the_text(source_client: FlaskClient, settings: S
     assert not list(settings.store_dir.rglob("*.gpg"))
 
 
-def test_post_without_csrf_token_is_refused(source_client: FlaskClient,
-                                            settings: Settings) -> None:
+def test_post_without_csrf_token_is_refused(source_client: FlaskClient, settings: Settings) -> None:
     new_source(source_client)
     response = source_client.post("/submit", data={"msg": "no token"})
     assert response.status_code == 400
     assert not list(settings.store_dir.rglob("*.gpg"))
 
 
-def test_missing_submission_key_closes_the_site(source_client: FlaskClient,
-                                                settings: Settings) -> None:
+def test_missing_submission_key_closes_the_site(
+    source_client: FlaskClient, settings: Settings
+) -> None:
     assert source_client.get("/").status_code == 200
-    subprocess.run(["gpg", "--homedir", str(settings.gnupg_homedir), "--batch", "--yes",
-                    "--delete-keys", settings.submission_key_fingerprint], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [
+            "gpg",
+            "--homedir",
+            str(settings.gnupg_homedir),
+            "--batch",
+            "--yes",
+            "--delete-keys",
+            settings.submission_key_fingerprint,
+        ],
+        check=True,
+        capture_output=True,
+    )
     for path in ("/", "/generate", "/login"):
         response = source_client.get(path)
         assert response.status_code == 503
@@ -60,22 +70,29 @@ def test_missing_submission_key_closes_the_site(source_client: FlaskClient,
 def tiny_store(settings: Settings) -> Iterator[Settings]:
     """The store directory on a 1 MiB tmpfs, so the disk fills up for real."""
     settings.store_dir.mkdir(exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs",
-                              str(settings.store_dir)], capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(settings.store_dir)],
+        capture_output=True,
+        text=True,
+    )
     if mounted.returncode != 0:
         pytest.skip(f"needs root to mount a tmpfs: {mounted.stderr.strip()}")
     yield settings
     subprocess.run(["umount", str(settings.store_dir)], check=True)
 
 
-def test_full_disk_gets_a_clear_page_and_keeps_nothing(source_client: FlaskClient,
-                                                       tiny_store: Settings) -> None:
+def test_full_disk_gets_a_clear_page_and_keeps_nothing(
+    source_client: FlaskClient, tiny_store: Settings
+) -> None:
     new_source(source_client)
     page = source_client.get("/lookup").get_data(as_text=True)
     # Encoded by hand: the test client would spool a large body to a file it never closes.
-    body, content_type = multipart({"csrf_token": csrf_token(page),
-                                    "msg": "please keep this text"},
-                                   "fh", "video.mp4", os.urandom(3 * 1024 * 1024))
+    body, content_type = multipart(
+        {"csrf_token": csrf_token(page), "msg": "please keep this text"},
+        "fh",
+        "video.mp4",
+        os.urandom(3 * 1024 * 1024),
+    )
     response = source_client.post("/submit", data=body, content_type=content_type)
     assert response.status_code == 507
     body = response.get_data(as_text=True)

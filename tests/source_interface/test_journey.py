@@ -41,11 +41,15 @@ def test_submit_message_and_file_then_login_again(
 ) -> None:
     codename = new_source(source_client)
     page = source_client.get("/lookup").get_data(as_text=True)
-    response = source_client.post("/submit", data={
-        "csrf_token": csrf_token(page),
-        "msg": "hello from a test",
-        "fh": (io.BytesIO(b"file body"), "notes.txt"),
-    }, content_type="multipart/form-data")
+    response = source_client.post(
+        "/submit",
+        data={
+            "csrf_token": csrf_token(page),
+            "msg": "hello from a test",
+            "fh": (io.BytesIO(b"file body"), "notes.txt"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     stored = sorted(p.name for p in settings.store_dir.rglob("*.gpg"))
     assert len(stored) == 2
@@ -57,8 +61,9 @@ def test_submit_message_and_file_then_login_again(
     source_client.post("/logout", data={"csrf_token": csrf_token(page)})
     assert source_client.get("/lookup").status_code == 302
     login_page = source_client.get("/login").get_data(as_text=True)
-    response = source_client.post("/login", data={"csrf_token": csrf_token(login_page),
-                                                  "codename": codename})
+    response = source_client.post(
+        "/login", data={"csrf_token": csrf_token(login_page), "codename": codename}
+    )
     assert response.status_code == 302
     assert source_client.get("/lookup").status_code == 200
 
@@ -66,14 +71,16 @@ def test_submit_message_and_file_then_login_again(
 def test_wrong_codename_is_refused(source_client: FlaskClient) -> None:
     new_source(source_client)
     page = source_client.get("/login").get_data(as_text=True)
-    response = source_client.post("/login", data={"csrf_token": csrf_token(page),
-                                                  "codename": "not a real codename at all ok"})
+    response = source_client.post(
+        "/login", data={"csrf_token": csrf_token(page), "codename": "not a real codename at all ok"}
+    )
     assert response.status_code == 401
     assert "didn't work" in response.get_data(as_text=True)
 
 
-def test_empty_submission_is_refused_and_keeps_nothing(source_client: FlaskClient,
-                                                        settings) -> None:
+def test_empty_submission_is_refused_and_keeps_nothing(
+    source_client: FlaskClient, settings
+) -> None:
     new_source(source_client)
     page = source_client.get("/lookup").get_data(as_text=True)
     response = source_client.post("/submit", data={"csrf_token": csrf_token(page), "msg": "  "})

@@ -21,8 +21,9 @@ def reply_to_only_source(settings: Settings, *texts: str) -> None:
     with make_session_factory(make_engine(settings.database_url))() as db:
         staff = StaffAccounts(settings.argon2, settings.login).create(db, "replier").staff
         source = db.scalars(select(Source)).one()
-        gpg = GpgService(settings.gnupg_homedir, settings.submission_key_fingerprint,
-                         settings.tmp_dir)
+        gpg = GpgService(
+            settings.gnupg_homedir, settings.submission_key_fingerprint, settings.tmp_dir
+        )
         for text in texts:
             send_reply(db, Store(settings.store_dir), gpg, source, staff, text)
 
@@ -32,8 +33,9 @@ def count(settings: Settings, model: type) -> int:
         return int(db.scalar(select(func.count()).select_from(model)) or 0)
 
 
-def test_replies_are_shown_and_can_be_deleted_one_by_one(source_client: FlaskClient,
-                                                         settings: Settings) -> None:
+def test_replies_are_shown_and_can_be_deleted_one_by_one(
+    source_client: FlaskClient, settings: Settings
+) -> None:
     new_source(source_client)
     reply_to_only_source(settings, "First reply <b>bold</b>", "Second reply")
     page = source_client.get("/lookup").get_data(as_text=True)
@@ -69,22 +71,29 @@ def test_delete_account_needs_confirmation_then_removes_everything(
     refused = source_client.post("/delete-account", data={"csrf_token": csrf_token(confirm)})
     assert refused.status_code == 400
     assert count(settings, Source) == 1
-    done = source_client.post("/delete-account", data={"csrf_token": csrf_token(confirm),
-                                                      "confirm": "yes"})
+    done = source_client.post(
+        "/delete-account", data={"csrf_token": csrf_token(confirm), "confirm": "yes"}
+    )
     assert "Everything is deleted" in done.get_data(as_text=True)
-    assert (count(settings, Source), count(settings, Submission), count(settings, Reply)) == (0, 0, 0)
+    assert (count(settings, Source), count(settings, Submission), count(settings, Reply)) == (
+        0,
+        0,
+        0,
+    )
     assert not any(settings.store_dir.iterdir())
     login = source_client.get("/login").get_data(as_text=True)
-    again = source_client.post("/login", data={"csrf_token": csrf_token(login),
-                                               "codename": codename})
+    again = source_client.post(
+        "/login", data={"csrf_token": csrf_token(login), "codename": codename}
+    )
     assert again.status_code == 401
 
 
 def test_logout_ends_the_session_and_explains_new_identity(source_client: FlaskClient) -> None:
     new_source(source_client)
     page = source_client.get("/lookup").get_data(as_text=True)
-    response = source_client.post("/logout", data={"csrf_token": csrf_token(page)},
-                                  follow_redirects=True)
+    response = source_client.post(
+        "/logout", data={"csrf_token": csrf_token(page)}, follow_redirects=True
+    )
     assert "New Identity" in response.get_data(as_text=True)
     assert source_client.get("/lookup").status_code == 302
 
