@@ -49,8 +49,9 @@ format: venv ## Sort imports and reformat the code in place
 	$(BIN)/ruff check --select I --fix .
 	$(BIN)/ruff format .
 
-bench: venv ## Measure uploads (bench/upload.py; pass options with BENCH_ARGS)
+bench: venv ## Print benchmark figures: 1 GiB upload (BENCH_ARGS for it) and 50,000-source scaling
 	$(BIN)/python bench/upload.py $(BENCH_ARGS)
+	$(BIN)/python bench/source_scaling.py
 
 lock: ## Refresh the hash-pinned lock files from pyproject.toml (LOCK_ARGS=--upgrade moves pins)
 	@[ -x $(BIN)/uv ] || $(MAKE) venv
