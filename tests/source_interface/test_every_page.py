@@ -1,0 +1,87 @@
+"""Every page of the source interface: no JavaScript, nothing from elsewhere, safe headers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from tests.conftest import csrf_token
+from tests.source_interface.test_journey import new_source
+
+RESOURCE = re.compile(r"<(?:link|img|script|iframe|object|embed|source|video|audio)\b[^>]*>", re.I)
+URL_ATTR = re.compile(r'\b(?:src|href|action|srcset|poster|data)\s*=\s*"([^"]*)"', re.I)
+QUICK_EXIT = "https://www.bbc.co.uk/weather"
+
+
+def pages(client: FlaskClient) -> Iterator[tuple[str, TestResponse]]:
+    """Every page a source can see, in the states they can see it in, errors included."""
+    yield "/", client.get("/")
+    yield "/generate", client.get("/generate")
+    yield "/login", client.get("/login")
+    login = client.get("/login").get_data(as_text=True)
+    yield (
+        "/login (wrong codename)",
+        client.post("/login", data={"csrf_token": csrf_token(login), "codename": "wrong codename"}),
+    )
+    yield "/logout", client.get("/logout")
+    yield "404", client.get("/no-such-page")
+    yield "405", client.get("/submit")
+    yield "/create (forged)", client.post("/create", data={"csrf_token": csrf_token(login)})
+    yield "CSRF error", client.post("/login", data={"codename": "x"})
+    new_source(client)
+    yield "/lookup", client.get("/lookup?new=1")
+    page = client.get("/lookup").get_data(as_text=True)
+    yield "/submit (empty)", client.post("/submit", data={"csrf_token": csrf_token(page)})
+    yield "/delete-account", client.get("/delete-account")
+    yield (
+        "/delete-account (unconfirmed)",
+        client.post("/delete-account", data={"csrf_token": csrf_token(page)}),
+    )
+
+
+@pytest.fixture
+def every_page(source_client: FlaskClient) -> list[tuple[str, TestResponse]]:
+    return list(pages(source_client))
+
+
+def test_no_script_and_nothing_loaded_from_elsewhere(every_page: list) -> None:
+    assert len(every_page) == 13
+    for name, response in every_page:
+        html = response.get_data(as_text=True)
+        assert "<script" not in html.lower(), name
+        assert not re.search(r"<[^>]+\son[a-z]+\s*=", html, re.I), name  # no inline handlers
+        for tag in RESOURCE.findall(html):
+            for url in URL_ATTR.findall(tag):
+                assert url.startswith("/") and not url.startswith("//"), (name, url)
+        for url in URL_ATTR.findall(html):
+            # The only link that leaves the site is the quick exit, and it sends no referrer.
+            if url.startswith(("http:", "https:", "//")):
+                assert url == QUICK_EXIT, (name, url)
+        assert html.count(f'href="{QUICK_EXIT}" rel="noreferrer"') == 1, name
+
+
+def test_security_headers_on_every_page(every_page: list) -> None:
+    for name, response in every_page:
+        headers = response.headers
+        assert headers["Content-Security-Policy"].startswith("default-src 'none'"), name
+        assert "script-src" not in headers["Content-Security-Policy"], name
+        assert headers["Referrer-Policy"] == "no-referrer", name
+        assert headers["X-Frame-Options"] == "DENY", name
+        assert headers["X-Content-Type-Options"] == "nosniff", name
+        assert headers["Cache-Control"] == "no-store", name
+
+
+def test_session_cookie_is_opaque_and_dies_with_the_browser(source_client: FlaskClient) -> None:
+    codename = new_source(source_client)
+    cookies = source_client.get_cookie("sts_source")
+    assert cookies is not None
+    assert cookies.expires is None  # a session cookie: gone when the browser closes
+    assert cookies.http_only
+    assert cookies.same_site == "Strict"
+    assert codename not in cookies.value
+    assert codename.replace(" ", "") not in cookies.value
+    assert len(cookies.value) == 43
