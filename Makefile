@@ -50,8 +50,8 @@ format: venv ## Sort imports and reformat the code in place
 	$(BIN)/ruff format .
 
 bench: venv ## Print benchmark figures: 1 GiB upload (BENCH_ARGS for it) and 50,000-source scaling
-	$(BIN)/python bench/upload.py $(BENCH_ARGS)
-	$(BIN)/python bench/source_scaling.py
+	$(BIN)/python -m bench.upload $(BENCH_ARGS)
+	$(BIN)/python -m bench.source_scaling
 
 lock: ## Refresh the hash-pinned lock files from pyproject.toml (LOCK_ARGS=--upgrade moves pins)
 	@[ -x $(BIN)/uv ] || $(MAKE) venv

@@ -5,7 +5,7 @@ SecureDrop kept every source key in one GnuPG keyring and slowed to a crawl at 1
 operation uses a throwaway keyring, so logging in (finding the source and decrypting its
 replies) and replying should cost the same at any size. This prints the median times at both
 sizes and their ratio, and the time a login takes with a right and a wrong codename at the
-production argon2 cost. Usage: python bench/source_scaling.py [--sources 50000]
+production argon2 cost. Usage: python -m bench.source_scaling [--sources 50000]
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -23,6 +21,7 @@ from pathlib import Path
 import gnupg
 from sqlalchemy import insert, select
 
+from bench.instance import make_instance, stop_agents
 from seethesigns.codenames import CodenameDeriver, generate_codename
 from seethesigns.db import make_engine, make_session_factory
 from seethesigns.encryption import GpgService
@@ -32,7 +31,6 @@ from seethesigns.settings import Argon2Settings, load_settings
 from seethesigns.sources import create_source, find_source
 from seethesigns.storage import Store
 
-SEETHESIGNS = Path(sys.executable).parent / "seethesigns"
 REAL_SOURCES = 10
 REPEATS = 15
 
@@ -47,50 +45,13 @@ def median_ms(action: Callable[[], object], repeats: int = REPEATS) -> float:
     return statistics.median(times)
 
 
-def make_instance(work: Path) -> Path:
-    """A real instance made with `seethesigns init`."""
-    home = work / "offline"
-    home.mkdir(mode=0o700)
-    gpg = gnupg.GPG(gnupghome=str(home))
-    key = gpg.gen_key(
-        gpg.gen_key_input(
-            key_type="EDDSA",
-            key_curve="ed25519",
-            subkey_type="ECDH",
-            subkey_curve="cv25519",
-            name_real="Bench",
-            name_email="bench@seethesigns.invalid",
-            no_protection=True,
-            expire_date=0,
-        )
-    )
-    public = work / "public.asc"
-    public.write_text(gpg.export_keys(key.fingerprint))
-    config = work / "seethesigns.toml"
-    subprocess.run(
-        [
-            str(SEETHESIGNS),
-            "init",
-            "--data-dir",
-            str(work / "data"),
-            "--submission-key",
-            str(public),
-            "--config",
-            str(config),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return config
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sources", type=int, default=50_000)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="stss", dir="/tmp"))
     try:
-        settings = load_settings(make_instance(work))
+        settings = load_settings(make_instance(work).config)
         factory = make_session_factory(make_engine(settings.database_url))
         gpg = GpgService(
             settings.gnupg_homedir, settings.submission_key_fingerprint, settings.tmp_dir
@@ -173,9 +134,7 @@ def main() -> None:
             f"wrong {wrong:.0f}, malformed {malformed:.0f}"
         )
     finally:
-        subprocess.run(
-            ["gpgconf", "--homedir", str(work / "offline"), "--kill", "all"], check=False
-        )
+        stop_agents(work)
         shutil.rmtree(work, ignore_errors=True)
 
 

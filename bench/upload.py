@@ -2,7 +2,7 @@
 
 Prints the upload time as a ratio to the same work done by the command-line tools in the same
 run (`gzip -c FILE | gpg --encrypt`, and `gpg --encrypt` alone), and the server worker's peak
-resident memory. Usage: python bench/upload.py [--mib 1024] [--keep]
+resident memory. Usage: python -m bench.upload [--mib 1024] [--keep]
 """
 
 from __future__ import annotations
@@ -14,17 +14,15 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-import gnupg
 import requests
 
-SEETHESIGNS = Path(sys.executable).parent / "seethesigns"
+from bench.instance import SEETHESIGNS, free_port, make_instance, stop_agents
+
 CHUNK = 1024 * 1024
 
 
@@ -61,33 +59,6 @@ class MultipartFile:
         return b""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def make_key(home: Path) -> tuple[str, Path]:
-    """An offline submission keypair and its exported public key."""
-    home.mkdir(mode=0o700)
-    gpg = gnupg.GPG(gnupghome=str(home))
-    result = gpg.gen_key(
-        gpg.gen_key_input(
-            key_type="EDDSA",
-            key_curve="ed25519",
-            subkey_type="ECDH",
-            subkey_curve="cv25519",
-            name_real="Bench",
-            name_email="bench@seethesigns.invalid",
-            no_protection=True,
-            expire_date=0,
-        )
-    )
-    public = home.parent / "public.asc"
-    public.write_text(gpg.export_keys(result.fingerprint))
-    return str(result.fingerprint), public
-
-
 def timed(command: str) -> float:
     start = time.perf_counter()
     subprocess.run(command, shell=True, check=True)  # noqa: S602 - fixed benchmark pipeline
@@ -109,22 +80,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="stsb", dir="/tmp"))
     server = None
     try:
-        fingerprint, public = make_key(work / "offline")
-        config = work / "seethesigns.toml"
-        subprocess.run(
-            [
-                str(SEETHESIGNS),
-                "init",
-                "--data-dir",
-                str(work / "data"),
-                "--submission-key",
-                str(public),
-                "--config",
-                str(config),
-            ],
-            check=True,
-            capture_output=True,
-        )
+        instance = make_instance(work)
+        config, fingerprint = instance.config, instance.fingerprint
         upload = work / "upload.bin"
         with upload.open("wb") as handle:
             for _ in range(args.mib):
@@ -208,9 +165,7 @@ def main() -> None:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
-        subprocess.run(
-            ["gpgconf", "--homedir", str(work / "offline"), "--kill", "all"], check=False
-        )
+        stop_agents(work)
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 

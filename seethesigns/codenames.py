@@ -9,7 +9,6 @@ key without ever storing it.
 from __future__ import annotations
 
 import base64
-import hmac
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -98,8 +97,3 @@ def generate_designation() -> str:
     adjective = secrets.choice(load_wordlist("adjectives.txt"))
     noun = secrets.choice(load_wordlist("nouns.txt"))
     return f"{adjective} {noun}"
-
-
-def constant_time_equal(a: str, b: str) -> bool:
-    """Compare two secrets without leaking where they differ."""
-    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))

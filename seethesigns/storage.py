@@ -99,12 +99,6 @@ class Store:
             partial.unlink(missing_ok=True)
             raise
 
-    def remove_partials(self, filesystem_id: str) -> None:
-        """Remove leftovers of interrupted writes in one source's folder."""
-        folder = self.source_dir(filesystem_id)
-        for leftover in folder.glob(".partial-*"):
-            leftover.unlink(missing_ok=True)
-
     def destroy(self, path: Path) -> None:
         """Overwrite a file with zeros, flush, then unlink it."""
         try:

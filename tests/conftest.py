@@ -154,6 +154,13 @@ def journalist_client(journalist_app: Flask) -> FlaskClient:
     return journalist_app.test_client()
 
 
+def remove_submission_key(settings: Settings) -> None:
+    """Delete the submission key from the server keyring, as a broken deployment might."""
+    command = ["gpg", "--homedir", str(settings.gnupg_homedir), "--batch", "--yes"]
+    command += ["--delete-keys", settings.submission_key_fingerprint]
+    subprocess.run(command, check=True, capture_output=True)
+
+
 def csrf_token(html: str) -> str:
     """The CSRF token embedded in a page's form."""
     found = CSRF_FIELD.search(html)

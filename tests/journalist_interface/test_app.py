@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import subprocess
 
 from flask.testing import FlaskClient
 
 from seethesigns.settings import Settings
+from tests.conftest import remove_submission_key
 from tests.journalist_interface.conftest import Reported, page_of
 
 
@@ -15,19 +15,7 @@ def test_unavailable_while_the_submission_key_is_missing(
     logged_in: FlaskClient, journalist_client: FlaskClient, settings: Settings
 ) -> None:
     assert logged_in.get("/").status_code == 200
-    subprocess.run(
-        [
-            "gpg",
-            "--homedir",
-            str(settings.gnupg_homedir),
-            "--batch",
-            "--yes",
-            "--delete-keys",
-            settings.submission_key_fingerprint,
-        ],
-        check=True,
-        capture_output=True,
-    )
+    remove_submission_key(settings)
     for path in ("/", "/login"):
         response = logged_in.get(path)
         assert response.status_code == 503

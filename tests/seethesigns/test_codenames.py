@@ -12,7 +12,6 @@ from seethesigns.codenames import (
     CODENAME_WORDS,
     MAX_CODENAME_CHARS,
     CodenameDeriver,
-    constant_time_equal,
     generate_codename,
     generate_designation,
     load_wordlist,
@@ -104,8 +103,3 @@ def test_designation_is_adjective_then_noun() -> None:
     adjective, noun = generate_designation().split(" ")
     assert adjective in load_wordlist("adjectives.txt")
     assert noun in load_wordlist("nouns.txt")
-
-
-def test_constant_time_equal() -> None:
-    assert constant_time_equal("same words", "same words")
-    assert not constant_time_equal("same words", "same word")

@@ -114,15 +114,6 @@ def test_bad_names_are_refused(store: Store, filename: str) -> None:
         pytest.fail("the body must not run")
 
 
-def test_remove_partials(store: Store) -> None:
-    folder = store.source_dir(FS_ID)
-    folder.mkdir()
-    (folder / ".partial-abc").write_bytes(b"x")
-    (folder / "1-x-msg.gpg").write_bytes(b"y")
-    store.remove_partials(FS_ID)
-    assert [p.name for p in folder.iterdir()] == ["1-x-msg.gpg"]
-
-
 def test_destroy_overwrites_before_unlinking(store: Store, tmp_path: Path) -> None:
     name = document_name(1, "gentle otter")
     content = os.urandom(3 * 1024 * 1024 + 17)

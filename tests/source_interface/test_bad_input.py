@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from seethesigns.settings import Settings
-from tests.conftest import csrf_token, multipart
+from tests.conftest import csrf_token, multipart, remove_submission_key
 from tests.source_interface.test_journey import new_source
 
 
@@ -47,19 +47,7 @@ def test_missing_submission_key_closes_the_site(
     source_client: FlaskClient, settings: Settings
 ) -> None:
     assert source_client.get("/").status_code == 200
-    subprocess.run(
-        [
-            "gpg",
-            "--homedir",
-            str(settings.gnupg_homedir),
-            "--batch",
-            "--yes",
-            "--delete-keys",
-            settings.submission_key_fingerprint,
-        ],
-        check=True,
-        capture_output=True,
-    )
+    remove_submission_key(settings)
     for path in ("/", "/generate", "/login"):
         response = source_client.get(path)
         assert response.status_code == 503

@@ -1,0 +1,63 @@
+"""What the benchmarks share: a real instance made with `seethesigns init`, and a free port."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import gnupg
+
+SEETHESIGNS = Path(sys.executable).parent / "seethesigns"
+
+
+@dataclass(frozen=True)
+class BenchInstance:
+    """An instance and the offline keypair its submissions are encrypted to."""
+
+    config: Path
+    data_dir: Path
+    offline_home: Path
+    fingerprint: str
+
+
+def make_instance(work: Path) -> BenchInstance:
+    """An unprotected offline keypair (benchmarks only) and an instance made with init."""
+    home = work / "offline"
+    home.mkdir(mode=0o700)
+    gpg = gnupg.GPG(gnupghome=str(home))
+    key = gpg.gen_key(
+        gpg.gen_key_input(
+            key_type="EDDSA",
+            key_curve="ed25519",
+            subkey_type="ECDH",
+            subkey_curve="cv25519",
+            name_real="Bench",
+            name_email="bench@seethesigns.invalid",
+            no_protection=True,
+            expire_date=0,
+        )
+    )
+    public = work / "public.asc"
+    public.write_text(gpg.export_keys(key.fingerprint))
+    config = work / "seethesigns.toml"
+    command = [str(SEETHESIGNS), "init", "--data-dir", str(work / "data")]
+    command += ["--submission-key", str(public), "--config", str(config)]
+    subprocess.run(command, check=True, capture_output=True)
+    return BenchInstance(config, work / "data", home, str(key.fingerprint))
+
+
+def stop_agents(instance_work: Path) -> None:
+    """Stop the gpg-agent of the offline keyring."""
+    subprocess.run(
+        ["gpgconf", "--homedir", str(instance_work / "offline"), "--kill", "all"], check=False
+    )
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
