@@ -1,6 +1,9 @@
 """Database tables, one module per table. Models hold data only."""
 
+from seethesigns.models.api_token import ApiToken
 from seethesigns.models.base import Base
+from seethesigns.models.case import CASE_STATUSES, Case, CaseLabel
+from seethesigns.models.instance_config import InstanceConfig
 from seethesigns.models.login_failure import LoginFailure
 from seethesigns.models.reply import Reply
 from seethesigns.models.seen import SeenReply, SeenSubmission
@@ -10,7 +13,12 @@ from seethesigns.models.submission import Submission
 from seethesigns.models.web_session import WebSession
 
 __all__ = [
+    "CASE_STATUSES",
+    "ApiToken",
     "Base",
+    "Case",
+    "CaseLabel",
+    "InstanceConfig",
     "LoginFailure",
     "Reply",
     "SeenReply",

@@ -28,5 +28,7 @@ class Source(Base):
     pgp_public_key: Mapped[str] = mapped_column(Text)
     pgp_secret_key: Mapped[str] = mapped_column(Text)
     interaction_count: Mapped[int] = mapped_column(default=0)
+    # Shared by the whole team, as SecureDrop's is_starred.
+    is_starred: Mapped[bool] = mapped_column(default=False, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_updated: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -19,6 +19,11 @@ class Staff(Base):
     display_name: Mapped[str | None] = mapped_column(String(128))
     passphrase_hash: Mapped[str] = mapped_column(String(255))
     totp_secret: Mapped[str] = mapped_column(String(64))
+    # A new TOTP secret takes effect only once the user proves it with a valid code.
+    pending_totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # Bumped when the passphrase or two-factor is reset: sessions and API tokens of an older
+    # epoch stop working.
+    session_epoch: Mapped[int] = mapped_column(default=0)
     # The TOTP time step of the last accepted code: a code at or before it is a replay.
     last_totp_step: Mapped[int] = mapped_column(default=0)
     is_admin: Mapped[bool] = mapped_column(default=False)

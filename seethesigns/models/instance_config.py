@@ -1,0 +1,22 @@
+"""Instance settings that admins change in the staff interface (one row)."""
+
+from sqlalchemy import LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from seethesigns.models.base import Base
+
+
+class InstanceConfig(Base):
+    """Organisation name and logo, and what the source interface accepts."""
+
+    __tablename__ = "instance_config"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_name: Mapped[str] = mapped_column(String(128), default="See the Signs")
+    # PNG, re-encoded on the server before it is stored.
+    logo_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    allow_uploads: Mapped[bool] = mapped_column(default=True)
+    min_message_length: Mapped[int] = mapped_column(default=0)
+    reject_codename_messages: Mapped[bool] = mapped_column(default=False)
+    # None: reports are kept until staff delete them.
+    retention_days: Mapped[int | None]
