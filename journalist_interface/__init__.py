@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from flask import Flask
 
-from journalist_interface import staff_session
-from journalist_interface.views import auth, items, sources
+from journalist_interface import api, staff_session
+from journalist_interface.views import (
+    account,
+    admin_settings,
+    admin_staff,
+    auth,
+    bulk,
+    cases,
+    items,
+    sources,
+)
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import StaffAccounts
+from seethesigns.web.branding import register_branding
 from seethesigns.web.setup import Services, register_core
 
 
@@ -19,4 +29,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(sources.bp)
     app.register_blueprint(items.bp)
+    app.register_blueprint(cases.bp)
+    app.register_blueprint(bulk.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(admin_staff.bp)
+    app.register_blueprint(admin_settings.bp)
+    register_branding(app)
+    api.register(app)
     return app

@@ -1,24 +1,24 @@
-"""What one staff member sees: sources with their unread counts, and a source's items."""
+"""A source's items as one staff member sees them, and marking items seen."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select, union_all
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from seethesigns.models import Reply, SeenReply, SeenSubmission, Source, Staff, Submission
+from seethesigns.replies import delete_reply
+from seethesigns.storage import Store
+from seethesigns.submissions import delete_submission
 
 DELETED_AUTHOR = "a deleted account"
 
 
-@dataclass(frozen=True)
-class SourceRow:
-    """A source in the list, with how many of its items this staff member has not seen."""
-
-    source: Source
-    unread: int
+def item_number(row: Submission | Reply) -> int:
+    """An item's place in the conversation: the leading number of its stored name."""
+    return int(row.filename.split("-", 1)[0])
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,8 @@ class Item:
 
     @property
     def number(self) -> int:
-        """The item's place in the conversation: the leading number of its stored name."""
-        return int(self.row.filename.split("-", 1)[0])
+        """The item's place in the conversation."""
+        return item_number(self.row)
 
     @property
     def kind(self) -> str:
@@ -40,40 +40,6 @@ class Item:
         if isinstance(self.row, Reply):
             return "reply"
         return "message" if self.row.is_message else "document"
-
-
-def list_sources(db: Session, staff: Staff) -> list[SourceRow]:
-    """Every source, newest activity first, with unread counts, in one query."""
-    unread_submissions = (
-        select(Submission.source_id.label("source_id"))
-        .outerjoin(
-            SeenSubmission,
-            and_(
-                SeenSubmission.submission_id == Submission.id, SeenSubmission.staff_id == staff.id
-            ),
-        )
-        .where(SeenSubmission.submission_id.is_(None))
-    )
-    # Replies by this staff member are not news to them; those of deleted accounts are.
-    unread_replies = (
-        select(Reply.source_id.label("source_id"))
-        .outerjoin(SeenReply, and_(SeenReply.reply_id == Reply.id, SeenReply.staff_id == staff.id))
-        .where(
-            SeenReply.reply_id.is_(None), or_(Reply.staff_id.is_(None), Reply.staff_id != staff.id)
-        )
-    )
-    unread = union_all(unread_submissions, unread_replies).subquery()
-    counts = (
-        select(unread.c.source_id, func.count().label("unread"))
-        .group_by(unread.c.source_id)
-        .subquery()
-    )
-    rows = db.execute(
-        select(Source, func.coalesce(counts.c.unread, 0))
-        .outerjoin(counts, counts.c.source_id == Source.id)
-        .order_by(Source.last_updated.desc(), Source.id.desc())
-    )
-    return [SourceRow(source, int(count)) for source, count in rows]
 
 
 def find_source(db: Session, source_uuid: str) -> Source | None:
@@ -116,17 +82,82 @@ def find_item(db: Session, source: Source, item_uuid: str) -> Submission | Reply
     return db.scalar(select(Reply).where(Reply.uuid == item_uuid, Reply.source_id == source.id))
 
 
-def mark_seen(db: Session, staff: Staff, item: Submission | Reply) -> None:
-    """Record that this staff member has seen the item (once; repeating is harmless)."""
-    seen: SeenSubmission | SeenReply = (
-        SeenSubmission(submission_id=item.id, staff_id=staff.id)
-        if isinstance(item, Submission)
-        else SeenReply(reply_id=item.id, staff_id=staff.id)
-    )
-    if db.get(type(seen), (item.id, staff.id)) is not None:
+def _record(db: Session, seen: SeenSubmission | SeenReply) -> None:
+    key = seen.submission_id if isinstance(seen, SeenSubmission) else seen.reply_id
+    if db.get(type(seen), (key, seen.staff_id)) is not None:
         return
     db.add(seen)
     try:
         db.commit()
     except IntegrityError:  # the same person's other download marked it a moment ago
         db.rollback()
+
+
+def mark_seen(db: Session, staff: Staff, item: Submission | Reply) -> None:
+    """Record that this staff member has seen the item (once; repeating is harmless)."""
+    _record(
+        db,
+        SeenSubmission(submission_id=item.id, staff_id=staff.id)
+        if isinstance(item, Submission)
+        else SeenReply(reply_id=item.id, staff_id=staff.id),
+    )
+
+
+def mark_many_seen(db: Session, staff: Staff, submissions: list[int], replies: list[int]) -> None:
+    """Record that this staff member has seen all these items, in one transaction if it can."""
+    known_submissions = set(
+        db.scalars(
+            select(SeenSubmission.submission_id).where(
+                SeenSubmission.staff_id == staff.id, SeenSubmission.submission_id.in_(submissions)
+            )
+        )
+    )
+    known_replies = set(
+        db.scalars(
+            select(SeenReply.reply_id).where(
+                SeenReply.staff_id == staff.id, SeenReply.reply_id.in_(replies)
+            )
+        )
+    )
+    new: list[SeenSubmission | SeenReply] = [
+        SeenSubmission(submission_id=id_, staff_id=staff.id)
+        for id_ in set(submissions) - known_submissions
+    ]
+    new += [SeenReply(reply_id=id_, staff_id=staff.id) for id_ in set(replies) - known_replies]
+    db.add_all(new)
+    try:
+        db.commit()
+    except IntegrityError:  # marked or deleted meanwhile by another request: one at a time
+        db.rollback()
+        for seen in new:
+            _record(db, seen)
+
+
+def sources_by_uuid(db: Session, source_uuids: list[str]) -> list[Source]:
+    """The sources with these uuids that exist, by designation."""
+    if not source_uuids:
+        return []
+    return list(
+        db.scalars(select(Source).where(Source.uuid.in_(source_uuids)).order_by(Source.designation))
+    )
+
+
+def items_by_uuid(db: Session, source: Source, item_uuids: list[str]) -> list[Submission | Reply]:
+    """This source's items with these uuids, in conversation order."""
+    found: list[Submission | Reply] = []
+    for model in (Submission, Reply):
+        found += db.scalars(
+            select(model).where(model.source_id == source.id, model.uuid.in_(item_uuids))
+        )
+    return sorted(found, key=item_number)
+
+
+def delete_items(
+    db: Session, store: Store, source: Source, items: list[Submission | Reply]
+) -> None:
+    """Destroy these items' files, then their rows, one at a time."""
+    for item in items:
+        if isinstance(item, Submission):
+            delete_submission(db, store, source, item)
+        else:
+            delete_reply(db, store, source, item)

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Install the Debian packages the project needs, only those missing (`make system-packages`):
-# gnupg (all encryption and the tests), tor (onion services), and python3-venv where the
-# Python given in $PYTHON cannot make a virtual environment.
+# gnupg (all encryption and the tests), tor (onion services), mat2 (the workstation's
+# `open --clean-metadata`), and python3-venv where the Python given in $PYTHON cannot make a
+# virtual environment.
 set -euo pipefail
 
 python=${PYTHON:-python3}
 missing=()
 command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
 command -v tor >/dev/null 2>&1 || missing+=(tor)
+# Debian's mat2 brings the GObject, Poppler and GdkPixbuf bindings that PyPI's mat2 would
+# have to build; the workstation runs it as a program.
+command -v mat2 >/dev/null 2>&1 || missing+=(mat2)
 # Debian's python3 ships the venv module but leaves ensurepip to python3-venv.
 "$python" -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -13,8 +14,13 @@ import segno
 from seethesigns.config_file import render_config, write_private
 from seethesigns.db import make_engine, make_session_factory, upgrade_database
 from seethesigns.encryption import EncryptionError, GpgService
+from seethesigns.instance_settings import instance_config
+from seethesigns.models.base import utcnow
+from seethesigns.onion_cli import onion, serve_onion_hooks
+from seethesigns.retention import purge_expired, sweep_partials
 from seethesigns.settings import CONFIG_ENV, Settings, SettingsError, load_settings
 from seethesigns.staff_accounts import StaffAccounts, StaffError
+from seethesigns.storage import Store
 
 CONFIG_OPTION = click.option(
     "--config",
@@ -87,6 +93,26 @@ def migrate(config_path: Path | None) -> None:
     click.echo("Database schema is up to date.")
 
 
+@main.command()
+@CONFIG_OPTION
+def purge(config_path: Path | None) -> None:
+    """Delete reports older than the retention period, and leftovers of interrupted writes."""
+    settings = _settings(config_path)
+    store = Store(settings.store_dir)
+    with make_session_factory(make_engine(settings.database_url))() as db:
+        days = instance_config(db).retention_days
+        purged = purge_expired(db, store, days, utcnow()) if days else None
+    partials = sweep_partials(store, time.time())
+    if purged is None:
+        click.echo("Retention is off: no reports were deleted.")
+    else:
+        click.echo(
+            f"Deleted {purged.sources} sources, {purged.submissions} submissions and "
+            f"{purged.replies} replies older than {days} days."
+        )
+    click.echo(f"Removed {partials} leftover partial files.")
+
+
 @main.command("add-staff")
 @click.argument("username")
 @click.option("--admin", is_flag=True, help="Make the account an administrator.")
@@ -128,6 +154,7 @@ def add_staff(username: str, admin: bool, as_json: bool, config_path: Path | Non
 @click.option("--port", type=int, default=None, help="Default 8080 (source), 8081 (staff).")
 @click.option("--workers", type=int, default=2, show_default=True)
 @click.option("--threads", type=int, default=8, show_default=True)
+@click.option("--onion", is_flag=True, help="Also publish this interface's onion service.")
 @CONFIG_OPTION
 def serve(
     interface: str,
@@ -135,9 +162,10 @@ def serve(
     port: int | None,
     workers: int,
     threads: int,
+    onion: bool,
     config_path: Path | None,
 ) -> None:
-    """Serve one interface with gunicorn."""
+    """Serve one interface with gunicorn (with --onion, on Tor too: see tor/README.md)."""
     from seethesigns.server import GunicornServer, gunicorn_options
 
     settings = _settings(config_path)
@@ -146,6 +174,10 @@ def serve(
     else:
         from journalist_interface import create_app
     port = port or (8080 if interface == "source" else 8081)
-    GunicornServer(
-        lambda: create_app(settings), gunicorn_options(host, port, workers, threads)
-    ).run()
+    options = gunicorn_options(host, port, workers, threads)
+    if onion:
+        options.update(serve_onion_hooks(settings, interface, f"{host}:{port}"))
+    GunicornServer(lambda: create_app(settings), options).run()
+
+
+main.add_command(onion)

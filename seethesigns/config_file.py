@@ -51,10 +51,26 @@ session_idle_minutes = 120
 max_failures = 5
 failure_window_seconds = 60
 lockout_seconds = 300
+# A staff session ends this long after login, however active (idle: session_idle_minutes).
+session_max_minutes = 480
 
 [uploads]
 max_bytes = {max_bytes}
 max_message_chars = 100000
+
+[tor]
+# `seethesigns onion up` talks to tor through this control socket (Debian's tor service makes
+# it; the service user must be in group debian-tor) or `control_port = 9051` instead, always
+# with cookie authentication. See tor/README.md.
+control_socket = "/run/tor/control"
+# The onion services' ED25519-V3 keys and the staff devices' public client keys.
+keys_dir = "onion"
+# Where the interfaces are served locally (`seethesigns serve ... --port`).
+source_port = 8080
+journalist_port = 8081
+# Proof-of-work queue: introductions handled per second when under attack, and the burst.
+pow_queue_rate = 250
+pow_queue_burst = 2500
 """
 
 

@@ -258,6 +258,21 @@ class GpgService:
             )
             _check(result, "encrypting a reply")
 
+    def encryption_key_ids(self, public_key: str) -> frozenset[str]:
+        """The long ids of the keys (primary or sub) in public_key that can encrypt."""
+        with scratch_keyring(self._scratch_dir) as gpg:
+            imported = gpg.import_keys(public_key)
+            if not imported.fingerprints:
+                raise EncryptionError("the public key could not be imported")
+            found = set()
+            for key in gpg.list_keys():
+                if "e" in (key.get("cap") or ""):
+                    found.add(str(key["keyid"]).upper())
+                for info in (key.get("subkey_info") or {}).values():
+                    if "e" in (info.get("cap") or ""):
+                        found.add(str(info["keyid"]).upper())
+            return frozenset(found)
+
     def decrypt_replies(
         self, ciphertexts: list[bytes], source_secret_key: str, passphrase: str
     ) -> list[str]:

@@ -2,10 +2,42 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from seethesigns.logos import reencode_png
 from seethesigns.models import InstanceConfig
+
+DEFAULT_ORGANIZATION_NAME = "See the Signs"
+ORGANIZATION_NAME_MAX = 128
+# A first message longer than this could never be sent: the source form allows 100,000.
+MIN_MESSAGE_LENGTH_MAX = 10_000
+RETENTION_DAYS_MAX = 3650
+
+
+class InstanceSettingsError(Exception):
+    """A setting has a value the instance cannot use; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The settings an admin submits on the settings page (the logo has its own form)."""
+
+    organization_name: str
+    allow_uploads: bool
+    min_message_length: int
+    reject_codename_messages: bool
+    retention_days: int | None
+
+
+@dataclass(frozen=True)
+class Branding:
+    """What every page's header shows: the organisation's name and whether it has a logo."""
+
+    name: str
+    has_logo: bool
 
 
 def instance_config(db: Session) -> InstanceConfig:
@@ -13,7 +45,7 @@ def instance_config(db: Session) -> InstanceConfig:
     row = db.scalar(select(InstanceConfig).order_by(InstanceConfig.id).limit(1))
     if row is None:
         row = InstanceConfig(
-            organization_name="See the Signs",
+            organization_name=DEFAULT_ORGANIZATION_NAME,
             allow_uploads=True,
             min_message_length=0,
             reject_codename_messages=False,
@@ -21,3 +53,65 @@ def instance_config(db: Session) -> InstanceConfig:
         db.add(row)
         db.commit()
     return row
+
+
+def branding(db: Session) -> Branding:
+    """The header's name and logo flag, without reading the logo itself or writing a row."""
+    found = db.execute(
+        select(InstanceConfig.organization_name, InstanceConfig.logo_png.is_not(None))
+        .order_by(InstanceConfig.id)
+        .limit(1)
+    ).first()
+    if found is None:
+        return Branding(DEFAULT_ORGANIZATION_NAME, has_logo=False)
+    return Branding(found[0], has_logo=bool(found[1]))
+
+
+def logo_png(db: Session) -> bytes | None:
+    """The stored (re-encoded) logo, or None."""
+    return db.scalar(select(InstanceConfig.logo_png).order_by(InstanceConfig.id).limit(1))
+
+
+def _check(changes: Changes) -> None:
+    name = changes.organization_name
+    if not name or len(name) > ORGANIZATION_NAME_MAX or not name.isprintable():
+        raise InstanceSettingsError(
+            f"the organisation name must be 1 to {ORGANIZATION_NAME_MAX} printable characters"
+        )
+    if not 0 <= changes.min_message_length <= MIN_MESSAGE_LENGTH_MAX:
+        raise InstanceSettingsError(
+            f"the minimum length must be between 0 and {MIN_MESSAGE_LENGTH_MAX} characters"
+        )
+    days = changes.retention_days
+    if days is not None and not 1 <= days <= RETENTION_DAYS_MAX:
+        raise InstanceSettingsError(
+            f"reports can be kept for 1 to {RETENTION_DAYS_MAX} days, or until deleted"
+        )
+
+
+def update_settings(db: Session, changes: Changes) -> InstanceConfig:
+    """Check and store new settings; nothing changes if any value is refused."""
+    changes = replace(changes, organization_name=changes.organization_name.strip())
+    _check(changes)
+    row = instance_config(db)
+    row.organization_name = changes.organization_name
+    row.allow_uploads = changes.allow_uploads
+    row.min_message_length = changes.min_message_length
+    row.reject_codename_messages = changes.reject_codename_messages
+    row.retention_days = changes.retention_days
+    db.commit()
+    return row
+
+
+def set_logo(db: Session, uploaded: bytes) -> None:
+    """Store the uploaded PNG, re-encoded (raises LogoError for anything else)."""
+    row = instance_config(db)
+    row.logo_png = reencode_png(uploaded)
+    db.commit()
+
+
+def remove_logo(db: Session) -> None:
+    """Go back to showing the organisation's name alone."""
+    row = instance_config(db)
+    row.logo_png = None
+    db.commit()

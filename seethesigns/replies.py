@@ -5,18 +5,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from seethesigns.encryption import GpgService
 from seethesigns.models import Reply, Source, Staff
+from seethesigns.pgp_packets import NotAnEncryptedMessage, parse_encrypted_message
 from seethesigns.sources import reserve_number
 from seethesigns.storage import Store, checksum, reply_name
 
 MAX_REPLY_CHARS = 100_000
+# An armored, client-encrypted reply of MAX_REPLY_CHARS characters of 4-byte UTF-8 is < 1 MB.
+MAX_PREPARED_REPLY_CHARS = 1_000_000
 
 
 class ReplyError(Exception):
     """A reply could not be sent."""
+
+
+class NotEncryptedForSource(ReplyError):
+    """A client-encrypted reply is not ciphertext that the source's key can open."""
+
+
+class ReplyUuidTaken(ReplyError):
+    """A client chose a reply uuid that another reply already has."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,59 @@ def send_reply(
     db.add(reply)
     try:
         db.commit()
+    except BaseException:
+        db.rollback()
+        store.destroy(path)
+        raise
+    return reply
+
+
+def store_prepared_reply(
+    db: Session,
+    store: Store,
+    gpg: GpgService,
+    source: Source,
+    author: Staff,
+    armored: str,
+    reply_uuid: str | None = None,
+) -> Reply:
+    """Store a reply that the client encrypted itself (the Journalist API's way of replying).
+
+    Only a well-formed public-key encrypted message addressed to the source's own key is
+    accepted: plaintext must never be stored, and one reply the source cannot decrypt would
+    hide every reply from them. The dearmored bytes are stored, so armor headers (which a
+    client could fill with anything) never reach the disk.
+    """
+    if len(armored) > MAX_PREPARED_REPLY_CHARS:
+        raise ReplyError(f"an encrypted reply can be at most {MAX_PREPARED_REPLY_CHARS} characters")
+    try:
+        message = parse_encrypted_message(armored)
+    except NotAnEncryptedMessage as exc:
+        raise NotEncryptedForSource(str(exc)) from None
+    if not message.recipient_key_ids & gpg.encryption_key_ids(source.pgp_public_key):
+        raise NotEncryptedForSource("the reply is not encrypted to the source's key")
+    if reply_uuid is not None and db.scalar(select(Reply.id).where(Reply.uuid == reply_uuid)):
+        raise ReplyUuidTaken("that uuid is already in use")
+    name = reply_name(reserve_number(db, source), source.designation)
+    with store.arriving(source.filesystem_id, name) as partial:
+        partial.write_bytes(message.data)
+    path = store.path(source.filesystem_id, name)
+    reply = Reply(
+        source_id=source.id,
+        staff_id=author.id,
+        filename=name,
+        size=path.stat().st_size,
+        checksum=checksum(path),
+    )
+    if reply_uuid is not None:
+        reply.uuid = reply_uuid
+    db.add(reply)
+    try:
+        db.commit()
+    except IntegrityError:  # the same uuid, sent twice at once
+        db.rollback()
+        store.destroy(path)
+        raise ReplyUuidTaken("that uuid is already in use") from None
     except BaseException:
         db.rollback()
         store.destroy(path)

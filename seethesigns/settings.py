@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 CONFIG_ENV = "SEETHESIGNS_CONFIG"
+DEFAULT_CONTROL_SOCKET = Path("/run/tor/control")
 
 
 class SettingsError(Exception):
@@ -40,11 +41,33 @@ class InterfaceSettings:
 
 @dataclass(frozen=True)
 class LoginSettings:
-    """Brute-force limits for staff login."""
+    """Brute-force limits for staff login, and how long a staff session can last at most.
+
+    Activity renews a staff session's idle timeout ([journalist] session_idle_minutes), but
+    never past session_max_minutes after login: then the person logs in again.
+    """
 
     max_failures: int = 5
     failure_window_seconds: int = 60
     lockout_seconds: int = 300
+    session_max_minutes: int = 480
+
+
+@dataclass(frozen=True)
+class TorSettings:
+    """How `seethesigns onion` reaches tor, and where the onion services' keys live.
+
+    At most one of control_port and control_socket is set in [tor]; with neither, Debian's
+    control socket is used. Authentication is always tor's cookie (see tor/README.md).
+    """
+
+    keys_dir: Path
+    control_port: int | None = None
+    control_socket: Path | None = DEFAULT_CONTROL_SOCKET
+    source_port: int = 8080
+    journalist_port: int = 8081
+    pow_queue_rate: int = 250
+    pow_queue_burst: int = 2500
 
 
 @dataclass(frozen=True)
@@ -61,6 +84,7 @@ class Settings:
     source: InterfaceSettings
     journalist: InterfaceSettings
     login: LoginSettings
+    tor: TorSettings
     max_upload_bytes: int = 2 * 1024**3
     max_message_chars: int = 100_000
     key_check_interval_seconds: float = 30.0
@@ -156,8 +180,44 @@ def _load_login(doc: dict[str, Any]) -> LoginSettings:
             key: _positive(
                 "login", key, _get_optional(table, "login", key, int, getattr(defaults, key))
             )
-            for key in ("max_failures", "failure_window_seconds", "lockout_seconds")
+            for key in (
+                "max_failures",
+                "failure_window_seconds",
+                "lockout_seconds",
+                "session_max_minutes",
+            )
         }
+    )
+
+
+def _port(section: str, key: str, value: int) -> int:
+    if not 0 < value < 65536:
+        raise SettingsError(f"settings: [{section}] {key} must be a TCP port (1-65535)")
+    return value
+
+
+def _load_tor(doc: dict[str, Any], data_dir: Path) -> TorSettings:
+    table = doc.get("tor", {})
+    if not isinstance(table, dict):
+        raise SettingsError("settings: [tor] must be a table")
+    defaults = TorSettings(keys_dir=data_dir / "onion")
+    port = _get_optional(table, "tor", "control_port", int, None)
+    socket = _get_optional(table, "tor", "control_socket", str, None)
+    if port is not None and socket is not None:
+        raise SettingsError("settings: [tor] set control_port or control_socket, not both")
+    control_socket = (data_dir / socket).resolve() if socket else DEFAULT_CONTROL_SOCKET
+
+    def number(key: str, check: Any) -> Any:
+        return check("tor", key, _get_optional(table, "tor", key, int, getattr(defaults, key)))
+
+    return TorSettings(
+        keys_dir=(data_dir / _get_optional(table, "tor", "keys_dir", str, "onion")).resolve(),
+        control_port=None if port is None else _port("tor", "control_port", port),
+        control_socket=None if port is not None else control_socket,
+        source_port=number("source_port", _port),
+        journalist_port=number("journalist_port", _port),
+        pow_queue_rate=number("pow_queue_rate", _positive),
+        pow_queue_burst=number("pow_queue_burst", _positive),
     )
 
 
@@ -201,6 +261,7 @@ def parse_settings(doc: dict[str, Any], base_dir: Path) -> Settings:
         source=source,
         journalist=journalist,
         login=_load_login(doc),
+        tor=_load_tor(doc, data_dir),
         max_upload_bytes=_positive(
             "uploads", "max_bytes", _get_optional(uploads, "uploads", "max_bytes", int, 2 * 1024**3)
         ),

@@ -1,4 +1,4 @@
-"""Staff accounts: creation with server-generated secrets, and login with lockout."""
+"""Staff accounts: server-generated secrets, login with lockout, and changing the secrets."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any, cast
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy import CursorResult, case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from seethesigns.settings import Argon2Settings, LoginSettings
 
 PASSPHRASE_WORDS = 7
 USERNAME_MAX = 64
+DISPLAY_NAME_MAX = 128
 
 
 class StaffError(Exception):
@@ -35,6 +36,14 @@ class LockedOut(LoginFailed):
     """Too many recent failures for this account."""
 
 
+class NotPermitted(StaffError):
+    """The acting staff member may not do this to that account."""
+
+
+class WrongCode(StaffError):
+    """The code does not match the new two-factor secret (or there is none to confirm)."""
+
+
 @dataclass(frozen=True)
 class NewStaff:
     """A freshly created account and the secrets to hand over once."""
@@ -42,6 +51,15 @@ class NewStaff:
     staff: Staff
     passphrase: str
     totp_secret: str
+
+
+def new_totp_secret() -> str:
+    """A fresh TOTP secret: 160 bits of base32, as RFC 4226 advises."""
+    return pyotp.random_base32(32)
+
+
+def _rowcount(result: object) -> int:
+    return cast(CursorResult[Any], result).rowcount
 
 
 def totp_step(secret: str, token: str, now: float) -> int | None:
@@ -73,7 +91,7 @@ class StaffAccounts:
         if not username or len(username) > USERNAME_MAX or not username.isprintable():
             raise StaffError(f"a username is 1 to {USERNAME_MAX} printable characters")
         passphrase = diceware(PASSPHRASE_WORDS)
-        totp_secret = pyotp.random_base32(32)
+        totp_secret = new_totp_secret()
         staff = Staff(
             username=username,
             passphrase_hash=self.hasher.hash(passphrase),
@@ -131,7 +149,7 @@ class StaffAccounts:
                 .where(Staff.id == staff.id, Staff.last_totp_step < step)
                 .values(last_totp_step=step)
             )
-            claimed = cast(CursorResult[Any], result).rowcount == 1
+            claimed = _rowcount(result) == 1
         if not claimed:
             db.rollback()
             self._record_failure(db, staff)
@@ -142,3 +160,96 @@ class StaffAccounts:
         db.commit()
         db.refresh(staff)
         return staff
+
+    def reauthenticate(self, db: Session, staff: Staff, passphrase: str) -> None:
+        """Check a logged-in person's passphrase again before they change their secrets.
+
+        Failures count towards the same lockout as logins: otherwise a borrowed session
+        could guess the passphrase here without limit.
+        """
+        if staff.locked_until is not None and staff.locked_until > utcnow():
+            raise LockedOut()
+        if not self._passphrase_ok(staff, passphrase):
+            self._record_failure(db, staff)
+            raise LoginFailed()
+
+    def reset_passphrase(self, db: Session, staff: Staff) -> str:
+        """Give the account a new server-made passphrase and end all its sessions."""
+        passphrase = diceware(PASSPHRASE_WORDS)
+        staff.passphrase_hash = self.hasher.hash(passphrase)
+        staff.session_epoch += 1
+        db.commit()
+        return passphrase
+
+    def start_two_factor(self, db: Session, actor: Staff, target: Staff) -> str:
+        """Make a new TOTP secret for target and keep it pending until a code confirms it.
+
+        Only the account's owner or an admin may start this (SecureDrop audit SEC-01-001:
+        anyone could set another journalist's secret). When the owner starts it, their
+        current secret keeps working until they confirm, so a failed scan locks nobody out.
+        When an admin starts it for someone else, it is because the old device is lost or
+        no longer trusted: the old secret is replaced at once by one nobody is shown, and the
+        account's sessions end. The new secret, shown only to the admin for the hand-over,
+        works once a code from the device holding it is confirmed.
+        """
+        if actor.id != target.id and not actor.is_admin:
+            raise NotPermitted("only the account's owner or an admin can reset two-factor")
+        secret = new_totp_secret()
+        target.pending_totp_secret = secret
+        if actor.id != target.id:
+            target.totp_secret = new_totp_secret()
+            target.session_epoch += 1
+        db.commit()
+        return secret
+
+    def confirm_two_factor(
+        self, db: Session, actor: Staff, target: Staff, token: str, now: float
+    ) -> None:
+        """Make target's pending TOTP secret the active one, if token is a valid code for it.
+
+        Who may confirm: the owner, for their own pending secret (the staff interface takes
+        the account from the session, never from the request), or an admin, who may reset
+        the account anyway, typing a code read from the new device at the hand-over. A
+        non-admin can never confirm someone else's secret. The code is a proof that the
+        secret reached a device; wrong codes count towards the lockout, so it cannot be
+        guessed. The confirming code cannot be replayed to log in, and every session of
+        the account ends because its second factor changed.
+        """
+        if actor.id != target.id and not actor.is_admin:
+            raise NotPermitted("only the account's owner or an admin can confirm two-factor")
+        if target.locked_until is not None and target.locked_until > utcnow():
+            raise LockedOut()
+        pending = target.pending_totp_secret
+        step = totp_step(pending, token, now) if pending else None
+        if pending is None or step is None:
+            if pending is not None:
+                self._record_failure(db, target)
+            raise WrongCode("that code does not match the new secret")
+        # Conditional on the pending secret, so a confirmation racing a new reset cannot
+        # activate the secret that reset replaced.
+        result = db.execute(
+            update(Staff)
+            .where(Staff.id == target.id, Staff.pending_totp_secret == pending)
+            .values(
+                totp_secret=pending,
+                pending_totp_secret=None,
+                session_epoch=Staff.session_epoch + 1,
+                last_totp_step=case(
+                    (Staff.last_totp_step < step, step), else_=Staff.last_totp_step
+                ),
+            )
+        )
+        if _rowcount(result) != 1:
+            db.rollback()
+            raise WrongCode("the new secret was replaced meanwhile; start again")
+        db.commit()
+        db.refresh(target)
+
+
+def rename(db: Session, staff: Staff, display_name: str) -> None:
+    """Set the name shown to colleagues; empty removes it."""
+    name = display_name.strip()
+    if len(name) > DISPLAY_NAME_MAX or not name.isprintable():
+        raise StaffError(f"a display name is at most {DISPLAY_NAME_MAX} printable characters")
+    staff.display_name = name or None
+    db.commit()

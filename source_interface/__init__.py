@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from seethesigns.settings import Settings
+from seethesigns.web.branding import register_branding
 from seethesigns.web.setup import Services, register_core
 from source_interface.views import auth, main, reports
 
@@ -16,4 +17,5 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(reports.bp)
+    register_branding(app)
     return app

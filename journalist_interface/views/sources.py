@@ -7,8 +7,16 @@ from typing import Any
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from journalist_interface.inbox import find_source, items_of, list_sources, mark_seen
+from journalist_interface.inbox import find_source, items_of, mark_seen
+from journalist_interface.source_list import ListQuery, source_page
 from journalist_interface.staff_session import login_required
+from seethesigns.cases import (
+    MAX_LABEL_CHARS,
+    MAX_NOTE_CHARS,
+    STATUS_NAMES,
+    case_of,
+    staff_choices,
+)
 from seethesigns.encryption import OutOfSpace
 from seethesigns.models import Source
 from seethesigns.replies import MAX_REPLY_CHARS, ReplyError, send_reply
@@ -27,12 +35,16 @@ def source_or_404(source_uuid: str) -> Source:
     return source
 
 
-def _source_page(source: Source, status: int = 200, **context: Any) -> tuple[str, int]:
+def conversation_page(source: Source, status: int = 200, **context: Any) -> tuple[str, int]:
+    """A source's page: the conversation, the case, and the forms, with any outcome shown."""
     return render_template(
         "source.html",
         source=source,
         items=items_of(db(), source, g.staff),
-        max_reply=MAX_REPLY_CHARS,
+        case=case_of(db(), source),
+        staff=staff_choices(db()),
+        statuses=STATUS_NAMES,
+        limits={"reply": MAX_REPLY_CHARS, "note": MAX_NOTE_CHARS, "label": MAX_LABEL_CHARS},
         notice=request.args.get("notice"),
         **context,
     ), status
@@ -41,9 +53,14 @@ def _source_page(source: Source, status: int = 200, **context: Any) -> tuple[str
 @bp.get("/")
 @login_required
 def index() -> str:
-    """Every source, most recent activity first, with what this person has not yet seen."""
+    """A page of sources, starred first, then by latest activity, as searched and filtered."""
+    query = ListQuery.from_args(request.args)
     return render_template(
-        "index.html", rows=list_sources(db(), g.staff), notice=request.args.get("notice")
+        "index.html",
+        page=source_page(db(), g.staff, query),
+        query=query,
+        statuses=STATUS_NAMES,
+        notice=request.args.get("notice"),
     )
 
 
@@ -51,7 +68,7 @@ def index() -> str:
 @login_required
 def source(source_uuid: str) -> tuple[str, int]:
     """One source's submissions and replies, in order, with the reply form."""
-    return _source_page(source_or_404(source_uuid))
+    return conversation_page(source_or_404(source_uuid))
 
 
 @bp.post("/sources/<source_uuid>/reply")
@@ -63,9 +80,9 @@ def reply(source_uuid: str) -> Response | tuple[str, int]:
     try:
         sent = send_reply(db(), services().store, services().gpg, found, g.staff, text)
     except ReplyError as exc:
-        return _source_page(found, 400, error=str(exc), message=text)
+        return conversation_page(found, 400, error=str(exc), message=text)
     except (StorageFull, OutOfSpace):
-        return _source_page(found, 507, full=True, message=text)
+        return conversation_page(found, 507, full=True, message=text)
     mark_seen(db(), g.staff, sent)
     return redirect(url_for("sources.source", source_uuid=found.uuid, notice="reply_sent"))
 
@@ -76,6 +93,6 @@ def delete(source_uuid: str) -> Response | tuple[str, int]:
     """Destroy every file and row of a source, once confirmed."""
     found = source_or_404(source_uuid)
     if request.form.get("confirm") != "yes":
-        return _source_page(found, 400, unconfirmed=True)
+        return conversation_page(found, 400, unconfirmed=True)
     delete_source(db(), services().store, found)
     return redirect(url_for("sources.index", notice="source_deleted"))

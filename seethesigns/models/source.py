@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from seethesigns.models.base import Base, new_uuid, utcnow
@@ -19,6 +19,12 @@ class Source(Base):
     """
 
     __tablename__ = "sources"
+    # The staff source list: starred first, then latest activity, paged by keyset on these
+    # columns. Designation rides along so a search scans this small index, never the wide rows
+    # that hold the keys.
+    __table_args__ = (
+        Index("ix_sources_list_order", "is_starred", "last_updated", "id", "designation"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
@@ -29,6 +35,6 @@ class Source(Base):
     pgp_secret_key: Mapped[str] = mapped_column(Text)
     interaction_count: Mapped[int] = mapped_column(default=0)
     # Shared by the whole team, as SecureDrop's is_starred.
-    is_starred: Mapped[bool] = mapped_column(default=False, index=True)
+    is_starred: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_updated: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, Request, current_app, g, render_template, request
+from flask import Flask, Request, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -26,6 +26,8 @@ CSP = (
     "frame-ancestors 'none'; base-uri 'none'"
 )
 DRAIN_CHUNK = 1024 * 1024
+# The staff interface's Journalist API: its clients get JSON errors, never HTML pages.
+API_PATH = "/api/"
 
 
 @dataclass
@@ -117,6 +119,8 @@ def _check_submission_key() -> Any:
         found.key_checked_at = now
     if found.key_problem is not None:
         current_app.logger.error("submission key unusable: %s", found.key_problem)
+        if request.path.startswith(API_PATH):
+            return _json_error("Service Unavailable", "The submission key is unusable.", 503)
         return render_template("unavailable.html"), 503
     return None
 
@@ -139,15 +143,24 @@ def _drain_body() -> None:
         remaining -= len(chunk)
 
 
+def _json_error(name: str, message: str | None, code: int) -> Any:
+    """SecureDrop's API error body: {"error": ..., "message": ...}."""
+    return jsonify({"error": name, "message": message}), code
+
+
 def _error_page(exc: HTTPException) -> Any:
     if isinstance(exc, RequestEntityTooLarge):
         _drain_body()
     code = exc.code or 500
+    if request.path.startswith(API_PATH):
+        return _json_error(exc.name, exc.description, code)
     return render_template("error.html", code=code, csrf_error=isinstance(exc, CSRFError)), code
 
 
 def _internal_error(exc: Exception) -> Any:
     current_app.logger.exception("unhandled error in %s", request.endpoint)
+    if request.path.startswith(API_PATH):
+        return _json_error("Internal Server Error", "The server could not do that.", 500)
     return render_template("error.html", code=500, csrf_error=False), 500
 
 

@@ -11,9 +11,11 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from seethesigns.encryption import DecryptionFailed, OutOfSpace
+from seethesigns.instance_settings import instance_config
 from seethesigns.models import Reply
 from seethesigns.replies import delete_reply, read_replies, replies_of
 from seethesigns.storage import StorageFull
+from seethesigns.submission_rules import SubmissionRefused, check_submission
 from seethesigns.submissions import Document
 from seethesigns.submissions import submit as store_submission
 from seethesigns.web.setup import db, services
@@ -50,6 +52,7 @@ def _page(status: int = 200, **context: Any) -> tuple[str, int]:
         max_message=found.settings.max_message_chars,
         max_bytes=found.settings.max_upload_bytes,
         new=request.args.get("new") == "1",
+        config=instance_config(db()),
         **context,
     ), status
 
@@ -75,6 +78,13 @@ def submit() -> Response | tuple[str, int]:
     if len(message) > limit:
         return _page(400, error="too_long", msg=message)
     found = services()
+    config = instance_config(db())
+    try:
+        check_submission(db(), found.deriver, config, g.source.source, message, bool(documents))
+    except SubmissionRefused as refused:
+        # A codename is not put back into the page: it should not be sent or shown anywhere.
+        kept = "" if refused.reason == "codename" else message
+        return _page(400, error=refused.reason, msg=kept)
     try:
         store_submission(
             db(),

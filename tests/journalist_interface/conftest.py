@@ -48,10 +48,12 @@ def open_db(settings: Settings) -> Iterator[sessionmaker[Session]]:
     engine.dispose()
 
 
-def add_staff(open_db: sessionmaker[Session], settings: Settings, username: str) -> NewStaff:
+def add_staff(
+    open_db: sessionmaker[Session], settings: Settings, username: str, *, is_admin: bool = False
+) -> NewStaff:
     """Create a staff account the way the CLI does, with server-made secrets."""
     with open_db() as db:
-        return StaffAccounts(settings.argon2, settings.login).create(db, username)
+        return StaffAccounts(settings.argon2, settings.login).create(db, username, is_admin)
 
 
 @pytest.fixture

@@ -1,15 +1,15 @@
-"""The staff member's view of the data: unread counts in one query, items in order."""
+"""A source's items as one staff member sees them, and marking them seen."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from journalist_interface.inbox import items_of, list_sources, mark_seen
-from seethesigns.models import Reply, Source, Submission
+from journalist_interface.inbox import items_of, mark_many_seen, mark_seen
+from journalist_interface.source_list import ListQuery, source_page
+from seethesigns.models import Reply, SeenReply, SeenSubmission, Source, Submission
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import NewStaff
 from tests.journalist_interface.conftest import add_staff
@@ -18,14 +18,17 @@ from tests.journalist_interface.conftest import add_staff
 START = datetime(2024, 5, 1, 12, 0)
 
 
-def add_source(db: Session, n: int, *, items: list[str]) -> Source:
+def add_source(
+    db: Session, n: int, *, items: list[str], starred: bool = False, designation: str = ""
+) -> Source:
     """A source with stored items named like "1-msg", "2-reply" (no files on disk)."""
     source = Source(
         filesystem_id=f"{'A' * 16}{n:04d}",
-        designation=f"source {n}",
+        designation=designation or f"source {n}",
         pgp_fingerprint="0" * 40,
         pgp_public_key="-",
         pgp_secret_key="-",
+        is_starred=starred,
         last_updated=START + timedelta(minutes=n),
     )
     db.add(source)
@@ -37,29 +40,6 @@ def add_source(db: Session, n: int, *, items: list[str]) -> Source:
         db.add(model(source_id=source.id, filename=filename, size=1, checksum="sha256:0"))
     db.commit()
     return source
-
-
-def test_listing_is_one_query_whatever_the_number_of_sources(
-    open_db: sessionmaker[Session], alice: NewStaff
-) -> None:
-    statements: list[str] = []
-
-    def count(*args: Any) -> None:
-        statements.append(args[2])
-
-    with open_db() as db:
-        for n in range(20):
-            add_source(db, n, items=["1-msg", "2-doc"])
-        engine = db.get_bind()
-        event.listen(engine, "before_cursor_execute", count)
-        try:
-            rows = list_sources(db, alice.staff)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-    assert len(rows) == 20
-    assert len(statements) == 1
-    assert [row.source.designation for row in rows][:2] == ["source 19", "source 18"]
-    assert {row.unread for row in rows} == {2}
 
 
 def test_unread_counts_skip_own_replies_and_seen_items(
@@ -89,10 +69,10 @@ def test_unread_counts_skip_own_replies_and_seen_items(
         db.commit()
         mark_seen(db, alice.staff, items_of(db, source, alice.staff)[0].row)
         mark_seen(db, alice.staff, items_of(db, source, alice.staff)[0].row)  # harmless again
-        unread = {row.source.id: row.unread for row in list_sources(db, alice.staff)}
+        unread = {row.id: row.unread for row in source_page(db, alice.staff, ListQuery()).rows}
         # alice: the document and the deleted account's reply; not her own reply.
         assert unread == {source.id: 2}
-        assert list_sources(db, bob.staff)[0].unread == 4
+        assert source_page(db, bob.staff, ListQuery()).rows[0].unread == 4
 
 
 def test_items_are_interleaved_by_number_not_by_text(
@@ -105,3 +85,24 @@ def test_items_are_interleaved_by_number_not_by_text(
     assert [item.kind for item in found] == ["message", "reply", "document", "message", "reply"]
     assert found[1].author == "a deleted account"
     assert not any(item.seen for item in found)
+
+
+def test_marking_many_seen_skips_what_was_seen_and_counts_once(
+    open_db: sessionmaker[Session], alice: NewStaff, settings: Settings
+) -> None:
+    bob = add_staff(open_db, settings, "bob")
+    with open_db() as db:
+        source = add_source(db, 1, items=["1-msg", "2-doc", "3-reply"])
+        rows = [item.row for item in items_of(db, source, alice.staff)]
+        submissions = [row.id for row in rows if isinstance(row, Submission)]
+        replies = [row.id for row in rows if isinstance(row, Reply)]
+        mark_seen(db, alice.staff, rows[0])
+        mark_many_seen(db, alice.staff, submissions, replies)
+        mark_many_seen(db, alice.staff, submissions, replies)  # again: harmless
+        mark_many_seen(db, alice.staff, [], [])
+        assert all(item.seen for item in items_of(db, source, alice.staff))
+        assert not any(item.seen for item in items_of(db, source, bob.staff))
+        assert len(db.scalars(select(SeenSubmission)).all()) == 2
+        assert len(db.scalars(select(SeenReply)).all()) == 1
+        assert source_page(db, alice.staff, ListQuery()).rows[0].unread == 0
+        assert source_page(db, bob.staff, ListQuery()).rows[0].unread == 3

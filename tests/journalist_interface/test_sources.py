@@ -28,9 +28,10 @@ def unread_on_index(client: FlaskClient, reported: Reported) -> int:
     """The unread count shown for a source in the list."""
     page = page_of(client, "/")
     row = re.search(
-        rf'<a href="/sources/{reported.uuid}">{reported.designation}</a></td>\s*'
-        r'<td>[^<]*</td>\s*<td class="unread">(\d+)</td>',
+        rf'<a href="/sources/{reported.uuid}">{reported.designation}</a>.*?'
+        r'<td class="unread">(\d+)</td>',
         page,
+        re.DOTALL,
     )
     assert row, "source not listed"
     return int(row.group(1))

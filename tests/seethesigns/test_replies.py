@@ -9,19 +9,25 @@ from sqlalchemy.orm import Session
 from seethesigns.encryption import DecryptionFailed, GpgService
 from seethesigns.models import Reply, Staff
 from seethesigns.replies import (
+    MAX_PREPARED_REPLY_CHARS,
     MAX_REPLY_CHARS,
+    NotEncryptedForSource,
     ReplyError,
+    ReplyUuidTaken,
     delete_reply,
     read_replies,
     replies_of,
     send_reply,
+    store_prepared_reply,
 )
 from seethesigns.settings import Settings
 from seethesigns.sources import LoggedInSource
 from seethesigns.staff_accounts import StaffAccounts
 from seethesigns.storage import Store, checksum
 from seethesigns.submissions import submit
+from seethesigns.pgp_packets import dearmor, parse_encrypted_message
 from tests.conftest import OfflineKey
+from tests.journalist_interface.api.conftest import client_encrypt
 
 TEXT = "Thank you for telling us. You are not in trouble. 💚"
 
@@ -125,3 +131,67 @@ def test_delete_reply(
     assert not store.path(source.source.filesystem_id, first.filename).exists()
     db.expire_all()
     assert [r.id for r in replies_of(db, source.source)] == [second.id]
+
+
+def test_a_prepared_reply_is_stored_dearmored_and_the_source_reads_it(
+    db: Session,
+    store: Store,
+    gpg: GpgService,
+    source: LoggedInSource,
+    author: Staff,
+    offline_key: OfflineKey,
+) -> None:
+    armored = client_encrypt(TEXT, source.source.pgp_public_key, offline_key.public_key)
+    reply = store_prepared_reply(db, store, gpg, source.source, author, armored)
+    path = store.path(source.source.filesystem_id, reply.filename)
+    assert path.read_bytes() == dearmor(armored)
+    assert (reply.size, reply.checksum) == (path.stat().st_size, checksum(path))
+    assert offline_key.decrypt(path.read_bytes()) == TEXT.encode()
+    (read,) = read_replies(db, store, gpg, source.source, source.key_secret)
+    assert read.text == TEXT
+
+
+def test_a_prepared_reply_keeps_a_chosen_uuid_once(
+    db: Session,
+    store: Store,
+    gpg: GpgService,
+    source: LoggedInSource,
+    author: Staff,
+) -> None:
+    armored = client_encrypt(TEXT, source.source.pgp_public_key)
+    chosen = "0bc588dd-f613-4999-b21e-1cebbd9adc2c"
+    reply = store_prepared_reply(db, store, gpg, source.source, author, armored, chosen)
+    assert reply.uuid == chosen
+    with pytest.raises(ReplyUuidTaken):
+        store_prepared_reply(db, store, gpg, source.source, author, armored, chosen)
+    assert db.scalar(select(func.count()).select_from(Reply)) == 1
+
+
+def test_a_prepared_reply_that_is_not_for_the_source_is_refused(
+    db: Session,
+    store: Store,
+    gpg: GpgService,
+    source: LoggedInSource,
+    author: Staff,
+    offline_key: OfflineKey,
+) -> None:
+    for text in ("plain text", client_encrypt(TEXT, offline_key.public_key)):
+        with pytest.raises(NotEncryptedForSource):
+            store_prepared_reply(db, store, gpg, source.source, author, text)
+    with pytest.raises(ReplyError, match="at most"):
+        store_prepared_reply(
+            db, store, gpg, source.source, author, "x" * (MAX_PREPARED_REPLY_CHARS + 1)
+        )
+    assert db.scalar(select(func.count()).select_from(Reply)) == 0
+    assert not store.source_dir(source.source.filesystem_id).exists()
+
+
+def test_encryption_key_ids_are_those_of_the_encryption_subkey(
+    gpg: GpgService, source: LoggedInSource
+) -> None:
+    (key_id,) = gpg.encryption_key_ids(source.source.pgp_public_key)
+    # The subkey's id is the tail of its fingerprint, never the signing primary's.
+    assert not source.source.pgp_fingerprint.endswith(key_id)
+    assert len(key_id) == 16
+    armored = client_encrypt(TEXT, source.source.pgp_public_key)
+    assert parse_encrypted_message(armored).recipient_key_ids == {key_id}

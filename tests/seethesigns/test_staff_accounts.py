@@ -20,8 +20,11 @@ from seethesigns.staff_accounts import (
     LockedOut,
     LoginFailed,
     NewStaff,
+    NotPermitted,
     StaffAccounts,
     StaffError,
+    WrongCode,
+    rename,
     totp_step,
 )
 
@@ -235,3 +238,180 @@ def test_totp_step_tolerates_spaces() -> None:
     token = code(secret, now)
     assert totp_step(secret, f"{token[:3]} {token[3:]}", now) == int(now // 30)
     assert totp_step(secret, token, now + 90) is None
+
+
+# Changing secrets: re-authentication, passphrase reset, verified two-factor enrolment.
+
+
+@pytest.fixture
+def bob(db: Session, accounts: StaffAccounts) -> NewStaff:
+    """Another staff member, not an admin."""
+    return accounts.create(db, "bob")
+
+
+@pytest.fixture
+def admin(db: Session, accounts: StaffAccounts) -> NewStaff:
+    """An admin."""
+    return accounts.create(db, "root", is_admin=True)
+
+
+def test_reauthenticate_checks_the_passphrase_and_counts_failures(
+    alice: NewStaff, db: Session, accounts: StaffAccounts
+) -> None:
+    accounts.reauthenticate(db, alice.staff, alice.passphrase)
+    with pytest.raises(LoginFailed):
+        accounts.reauthenticate(db, alice.staff, "a guess")
+    assert failures(db, alice.staff) == 1
+
+
+def test_reauthenticate_is_refused_while_locked(
+    alice: NewStaff, db: Session, accounts: StaffAccounts, settings: Settings
+) -> None:
+    for _ in range(settings.login.max_failures + 1):
+        with pytest.raises(LoginFailed):
+            accounts.reauthenticate(db, alice.staff, "a guess")
+    with pytest.raises(LockedOut):
+        accounts.reauthenticate(db, alice.staff, alice.passphrase)
+
+
+def test_reset_passphrase_replaces_it_and_bumps_the_epoch(
+    alice: NewStaff, db: Session, accounts: StaffAccounts
+) -> None:
+    epoch = alice.staff.session_epoch
+    new = accounts.reset_passphrase(db, alice.staff)
+    assert new != alice.passphrase
+    assert len(new.split(" ")) >= 7
+    assert db.get(Staff, alice.staff.id).session_epoch == epoch + 1
+    now = time.time()
+    with pytest.raises(LoginFailed):
+        login(accounts, db, alice, at=now)
+    login(accounts, db, alice, at=now, passphrase=new)
+
+
+def test_own_new_secret_is_pending_until_confirmed(
+    alice: NewStaff, db: Session, accounts: StaffAccounts
+) -> None:
+    now = time.time()
+    new = accounts.start_two_factor(db, alice.staff, alice.staff)
+    stored = db.get(Staff, alice.staff.id)
+    assert stored.pending_totp_secret == new
+    assert stored.totp_secret == alice.totp_secret
+    epoch = stored.session_epoch
+    with pytest.raises(LoginFailed):  # the new secret does not work yet
+        login(accounts, db, alice, at=now - 30, token=code(new, now - 30))
+    login(accounts, db, alice, at=now - 30)  # the old one still does
+    accounts.confirm_two_factor(db, alice.staff, alice.staff, code(new, now), now)
+    stored = db.get(Staff, alice.staff.id)
+    assert stored.totp_secret == new
+    assert stored.pending_totp_secret is None
+    assert stored.session_epoch == epoch + 1
+    with pytest.raises(LoginFailed):  # the old secret stopped working
+        login(accounts, db, alice, at=now + 30)
+    login(accounts, db, alice, at=now + 30, token=code(new, now + 30))
+
+
+def test_the_confirming_code_cannot_log_in(
+    alice: NewStaff, db: Session, accounts: StaffAccounts
+) -> None:
+    now = time.time()
+    new = accounts.start_two_factor(db, alice.staff, alice.staff)
+    accounts.confirm_two_factor(db, alice.staff, alice.staff, code(new, now), now)
+    with pytest.raises(LoginFailed):
+        login(accounts, db, alice, at=now, token=code(new, now))
+
+
+def test_a_wrong_code_confirms_nothing_and_counts_as_a_failure(
+    alice: NewStaff, db: Session, accounts: StaffAccounts
+) -> None:
+    now = time.time()
+    new = accounts.start_two_factor(db, alice.staff, alice.staff)
+    wrong = f"{(int(code(new, now)) + 1) % 1_000_000:06d}"
+    with pytest.raises(WrongCode):
+        accounts.confirm_two_factor(db, alice.staff, alice.staff, wrong, now)
+    # A code of the current secret is not a code of the new one.
+    with pytest.raises(WrongCode):
+        accounts.confirm_two_factor(db, alice.staff, alice.staff, code(alice.totp_secret, now), now)
+    assert db.get(Staff, alice.staff.id).totp_secret == alice.totp_secret
+    assert failures(db, alice.staff) == 2
+
+
+def test_nothing_to_confirm_without_a_pending_secret(
+    alice: NewStaff, db: Session, accounts: StaffAccounts
+) -> None:
+    now = time.time()
+    with pytest.raises(WrongCode):
+        accounts.confirm_two_factor(db, alice.staff, alice.staff, code(alice.totp_secret, now), now)
+
+
+def test_confirming_is_refused_while_locked(
+    alice: NewStaff, db: Session, accounts: StaffAccounts, settings: Settings
+) -> None:
+    now = time.time()
+    new = accounts.start_two_factor(db, alice.staff, alice.staff)
+    for _ in range(settings.login.max_failures + 1):
+        with pytest.raises(WrongCode):
+            accounts.confirm_two_factor(db, alice.staff, alice.staff, "000000x", now)
+    with pytest.raises(LockedOut):
+        accounts.confirm_two_factor(db, alice.staff, alice.staff, code(new, now), now)
+    assert db.get(Staff, alice.staff.id).pending_totp_secret == new
+
+
+def test_a_non_admin_cannot_start_or_confirm_for_someone_else(
+    alice: NewStaff, bob: NewStaff, admin: NewStaff, db: Session, accounts: StaffAccounts
+) -> None:
+    """SecureDrop audit SEC-01-001: two-factor of another account was reachable."""
+    now = time.time()
+    with pytest.raises(NotPermitted):
+        accounts.start_two_factor(db, bob.staff, alice.staff)
+    assert db.get(Staff, alice.staff.id).pending_totp_secret is None
+    pending = accounts.start_two_factor(db, alice.staff, alice.staff)
+    with pytest.raises(NotPermitted):
+        accounts.confirm_two_factor(db, bob.staff, alice.staff, code(pending, now), now)
+    stored = db.get(Staff, alice.staff.id)
+    assert stored.totp_secret == alice.totp_secret
+    assert stored.pending_totp_secret == pending
+
+
+def test_an_admin_reset_revokes_the_old_device_at_once(
+    alice: NewStaff, admin: NewStaff, db: Session, accounts: StaffAccounts
+) -> None:
+    now = time.time()
+    epoch = alice.staff.session_epoch
+    handed_over = accounts.start_two_factor(db, admin.staff, alice.staff)
+    stored = db.get(Staff, alice.staff.id)
+    assert stored.session_epoch == epoch + 1  # her sessions end now
+    assert stored.totp_secret not in (alice.totp_secret, handed_over)
+    with pytest.raises(LoginFailed):
+        login(accounts, db, alice, at=now - 30)
+    with pytest.raises(LoginFailed):
+        login(accounts, db, alice, at=now - 30, token=code(handed_over, now - 30))
+    accounts.confirm_two_factor(db, admin.staff, alice.staff, code(handed_over, now), now)
+    login(accounts, db, alice, at=now + 30, token=code(handed_over, now + 30))
+
+
+def test_a_new_reset_replaces_the_pending_secret(
+    alice: NewStaff, db: Session, accounts: StaffAccounts
+) -> None:
+    now = time.time()
+    first = accounts.start_two_factor(db, alice.staff, alice.staff)
+    second = accounts.start_two_factor(db, alice.staff, alice.staff)
+    with pytest.raises(WrongCode):
+        accounts.confirm_two_factor(db, alice.staff, alice.staff, code(first, now), now)
+    accounts.confirm_two_factor(db, alice.staff, alice.staff, code(second, now), now)
+    assert db.get(Staff, alice.staff.id).totp_secret == second
+
+
+def test_rename(alice: NewStaff, db: Session) -> None:
+    rename(db, alice.staff, "  Alice from safeguarding ")
+    assert db.get(Staff, alice.staff.id).display_name == "Alice from safeguarding"
+    rename(db, alice.staff, " ")
+    assert db.get(Staff, alice.staff.id).display_name is None
+
+
+@pytest.mark.parametrize("name", ["x" * 129, "new\nline"])
+def test_rename_refuses_bad_names(alice: NewStaff, db: Session, name: str) -> None:
+    rename(db, alice.staff, "Alice")
+    with pytest.raises(StaffError, match="printable"):
+        rename(db, alice.staff, name)
+    db.rollback()
+    assert db.get(Staff, alice.staff.id).display_name == "Alice"

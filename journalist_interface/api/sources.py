@@ -1,0 +1,76 @@
+"""Sources: list, get, delete, star and unstar, and deleting a whole conversation."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, jsonify, request
+
+from journalist_interface.api import records
+from journalist_interface.api.representations import source_json, sources_url
+from seethesigns.models import Source
+from seethesigns.sources import delete_source
+from seethesigns.web.setup import db, services
+
+bp = Blueprint("sources", __name__)
+
+
+def source_or_404(source_uuid: str) -> Source:
+    """The source named in the URL, or a JSON 404."""
+    return records.find_source(db(), source_uuid) or abort(404)
+
+
+@bp.get("/sources")
+def all_sources() -> tuple[Response, int]:
+    """Every source that has sent something, with counts and public key, in one query."""
+    base = sources_url()
+    found = records.source_records(db())
+    return jsonify({"sources": [source_json(record, base) for record in found]}), 200
+
+
+@bp.route("/sources/<source_uuid>", methods=["GET", "DELETE"])
+def single_source(source_uuid: str) -> tuple[Response, int]:
+    """One source; DELETE destroys it with every file and row."""
+    source = source_or_404(source_uuid)
+    if request.method == "DELETE":
+        delete_source(db(), services().store, source)
+        return jsonify({"message": "Source and submissions deleted"}), 200
+    (record,) = records.source_records(db(), source.uuid)
+    return jsonify(source_json(record, sources_url())), 200
+
+
+def _star(source_uuid: str, starred: bool) -> tuple[Response, int]:
+    records.set_starred(db(), source_or_404(source_uuid), starred)
+    if starred:
+        return jsonify({"message": "Star added"}), 201
+    return jsonify({"message": "Star removed"}), 200
+
+
+@bp.post("/sources/<source_uuid>/add_star")
+def add_star(source_uuid: str) -> tuple[Response, int]:
+    """Star a source for the whole team (the path in a source's add_star_url)."""
+    return _star(source_uuid, True)
+
+
+@bp.delete("/sources/<source_uuid>/remove_star")
+def remove_star(source_uuid: str) -> tuple[Response, int]:
+    """Unstar a source (the path in a source's remove_star_url)."""
+    return _star(source_uuid, False)
+
+
+@bp.route("/sources/<source_uuid>/star", methods=["POST", "DELETE"])
+def star(source_uuid: str) -> tuple[Response, int]:
+    """Star (POST) or unstar (DELETE): the paths SecureDrop's API documentation gives."""
+    return _star(source_uuid, request.method == "POST")
+
+
+@bp.post("/sources/<source_uuid>/flag")
+def flag(source_uuid: str) -> tuple[Response, int]:
+    """Kept for old clients: replies never needed a flag here."""
+    source_or_404(source_uuid)
+    return jsonify({"message": "Sources no longer need to be flagged for reply"}), 200
+
+
+@bp.delete("/sources/<source_uuid>/conversation")
+def conversation(source_uuid: str) -> tuple[Response, int]:
+    """Destroy every submission and reply of a source, keeping the source."""
+    records.delete_conversation(db(), services().store, source_or_404(source_uuid))
+    return jsonify({"message": "Source data deleted"}), 200

@@ -1,0 +1,54 @@
+"""Submissions: list all or one source's, get, download and delete one."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, jsonify, request
+
+from journalist_interface.api import records
+from journalist_interface.api.downloads import send_stored
+from journalist_interface.api.representations import sources_url, submission_json
+from journalist_interface.api.sources import source_or_404
+from seethesigns.models import Source, Submission
+from seethesigns.submissions import delete_submission
+from seethesigns.web.setup import db, services
+
+bp = Blueprint("submissions", __name__)
+
+
+def _submission_or_404(source: Source, submission_uuid: str) -> Submission:
+    return records.find_submission(db(), source, submission_uuid) or abort(404)
+
+
+@bp.get("/submissions")
+def all_submissions() -> tuple[Response, int]:
+    """Every submission of every source, in two queries."""
+    base = sources_url()
+    found = records.submission_records(db())
+    return jsonify({"submissions": [submission_json(item, base) for item in found]}), 200
+
+
+@bp.get("/sources/<source_uuid>/submissions")
+def source_submissions(source_uuid: str) -> tuple[Response, int]:
+    """One source's submissions, oldest first."""
+    found = records.submission_records(db(), source=source_or_404(source_uuid))
+    base = sources_url()
+    return jsonify({"submissions": [submission_json(item, base) for item in found]}), 200
+
+
+@bp.route("/sources/<source_uuid>/submissions/<submission_uuid>", methods=["GET", "DELETE"])
+def single_submission(source_uuid: str, submission_uuid: str) -> tuple[Response, int]:
+    """One submission; DELETE overwrites and removes its file, then its row."""
+    source = source_or_404(source_uuid)
+    submission = _submission_or_404(source, submission_uuid)
+    if request.method == "DELETE":
+        delete_submission(db(), services().store, source, submission)
+        return jsonify({"message": "Submission deleted"}), 200
+    (record,) = records.submission_records(db(), submission=submission)
+    return jsonify(submission_json(record, sources_url())), 200
+
+
+@bp.get("/sources/<source_uuid>/submissions/<submission_uuid>/download")
+def download_submission(source_uuid: str, submission_uuid: str) -> Response:
+    """The encrypted file as stored; downloading marks it seen by this staff member."""
+    source = source_or_404(source_uuid)
+    return send_stored(source, _submission_or_404(source, submission_uuid))

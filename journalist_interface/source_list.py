@@ -1,0 +1,281 @@
+"""The source list: filters, search, starred first, paged by keyset, in three queries a page.
+
+Paging is by keyset on (is_starred, last_updated, id), the order of the ix_sources_list_order
+index, not by OFFSET: an offset makes the database walk and discard every earlier row (and
+evaluate the unread filter for each), so page 1,000 would cost 1,000 times page 1. A keyset
+page starts with an index seek and stops after PAGE_SIZE + 1 rows, whatever the page or the
+number of sources. SecureDrop's list of all sources grew too slow with many (its issue #5183).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Integer,
+    and_,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement, Tuple
+
+from seethesigns.cases import STATUS_NAMES, labels_of
+from seethesigns.models import (
+    Case,
+    CaseLabel,
+    Reply,
+    SeenReply,
+    SeenSubmission,
+    Source,
+    Staff,
+    Submission,
+)
+
+PAGE_SIZE = 50
+MAX_SEARCH_CHARS = 64
+CURSOR = re.compile(r"^([01])-([0-9]{20})-([0-9]{1,18})$")
+CURSOR_TIME = "%Y%m%d%H%M%S%f"
+# The list order, matching the ix_sources_list_order index read backwards.
+LIST_KEY = tuple_(Source.is_starred, Source.last_updated, Source.id)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in the list order: the sort key of one row."""
+
+    starred: bool
+    last_updated: datetime
+    id: int
+
+    def __str__(self) -> str:
+        return f"{int(self.starred)}-{self.last_updated.strftime(CURSOR_TIME)}-{self.id}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> Cursor | None:
+        """The cursor written in a link, or None for anything malformed."""
+        found = CURSOR.fullmatch(text or "")
+        if found is None:
+            return None
+        try:
+            moment = datetime.strptime(found.group(2), CURSOR_TIME)
+        except ValueError:
+            return None
+        return cls(found.group(1) == "1", moment, int(found.group(3)))
+
+    def values(self) -> Tuple:
+        """The sort key as SQL values, to compare with LIST_KEY."""
+        return tuple_(
+            literal(self.starred, Boolean()),
+            literal(self.last_updated, DateTime()),
+            literal(self.id, Integer()),
+        )
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """What a staff member asked the list for: search, filters, and where the page starts."""
+
+    search: str = ""
+    starred: bool = False
+    unread: bool = False
+    mine: bool = False
+    status: str = ""
+    label: str = ""
+    after: Cursor | None = None
+    before: Cursor | None = None
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> ListQuery:
+        """Read the query string; a value that makes no sense is ignored, never an error."""
+        status = args.get("status", "")
+        return cls(
+            search=" ".join(args.get("q", "").casefold().split())[:MAX_SEARCH_CHARS],
+            starred=args.get("starred") == "1",
+            unread=args.get("unread") == "1",
+            mine=args.get("mine") == "1",
+            status=status if status in STATUS_NAMES else "",
+            label=" ".join(args.get("label", "").casefold().split())[:64],
+            after=Cursor.parse(args.get("after")),
+            before=Cursor.parse(args.get("before")),
+        )
+
+    def filters(self) -> dict[str, str]:
+        """The search and filters as query-string arguments, without the page position."""
+        found = {"q": self.search, "status": self.status, "label": self.label}
+        found |= {"starred": "1" if self.starred else ""}
+        found |= {"unread": "1" if self.unread else "", "mine": "1" if self.mine else ""}
+        return {key: value for key, value in found.items() if value}
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """One source in the list, with what this staff member has not seen and its case."""
+
+    id: int
+    uuid: str
+    designation: str
+    is_starred: bool
+    last_updated: datetime
+    status: str
+    assignee: str | None
+    unread: int = 0
+    labels: list[str] = field(default_factory=list)
+
+    @property
+    def status_name(self) -> str:
+        """The case status as shown."""
+        return STATUS_NAMES[self.status]
+
+
+@dataclass(frozen=True)
+class SourcePage:
+    """One page of the list and the cursors of its neighbours (None: there is none)."""
+
+    rows: list[SourceRow]
+    newer: Cursor | None
+    older: Cursor | None
+
+    @property
+    def starred(self) -> list[SourceRow]:
+        """The starred rows, which the order puts first."""
+        return [row for row in self.rows if row.is_starred]
+
+    @property
+    def others(self) -> list[SourceRow]:
+        """The rest."""
+        return [row for row in self.rows if not row.is_starred]
+
+
+def unseen_submission(staff_id: int) -> ColumnElement[bool]:
+    """True for a submission this staff member has not seen."""
+    return ~exists().where(
+        SeenSubmission.submission_id == Submission.id, SeenSubmission.staff_id == staff_id
+    )
+
+
+def unseen_reply(staff_id: int) -> ColumnElement[bool]:
+    """True for a reply this staff member has not seen; their own replies are not news."""
+    return and_(
+        or_(Reply.staff_id.is_(None), Reply.staff_id != staff_id),
+        ~exists().where(SeenReply.reply_id == Reply.id, SeenReply.staff_id == staff_id),
+    )
+
+
+def _has_unread(staff_id: int) -> ColumnElement[bool]:
+    """True for a source with anything this staff member has not seen (an EXISTS per row)."""
+    return or_(
+        exists().where(Submission.source_id == Source.id, unseen_submission(staff_id)),
+        exists().where(Reply.source_id == Source.id, unseen_reply(staff_id)),
+    )
+
+
+def _conditions(query: ListQuery, staff: Staff) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if query.search:
+        found.append(Source.designation.contains(query.search, autoescape=True))
+    if query.starred:
+        found.append(Source.is_starred.is_(True))
+    if query.unread:
+        found.append(_has_unread(staff.id))
+    if query.mine:
+        found.append(Case.assignee_id == staff.id)
+    if query.status == "new":
+        found.append(or_(Case.status.is_(None), Case.status == "new"))
+    elif query.status:
+        found.append(Case.status == query.status)
+    if query.label:
+        found.append(
+            exists().where(CaseLabel.source_id == Source.id, CaseLabel.label == query.label)
+        )
+    return found
+
+
+def _page_rows(db: Session, query: ListQuery, staff: Staff) -> tuple[list[Any], bool]:
+    """Up to PAGE_SIZE rows from the cursor on, and whether more lie beyond them."""
+    statement = (
+        select(
+            Source.id,
+            Source.uuid,
+            Source.designation,
+            Source.is_starred,
+            Source.last_updated,
+            Case.status,
+            func.coalesce(Staff.display_name, Staff.username).label("assignee"),
+        )
+        .outerjoin(Case, Case.source_id == Source.id)
+        .outerjoin(Staff, Staff.id == Case.assignee_id)
+        .where(*_conditions(query, staff))
+        .limit(PAGE_SIZE + 1)
+    )
+    if query.before is not None:  # towards the top: read the order backwards, then turn it round
+        statement = statement.where(query.before.values() < LIST_KEY)
+        rows = list(db.execute(statement.order_by(*(key.asc() for key in LIST_KEY.clauses))))
+        return rows[:PAGE_SIZE][::-1], len(rows) > PAGE_SIZE
+    if query.after is not None:
+        statement = statement.where(query.after.values() > LIST_KEY)
+    rows = list(db.execute(statement.order_by(*(key.desc() for key in LIST_KEY.clauses))))
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def unread_counts(db: Session, staff: Staff, source_ids: list[int]) -> dict[int, int]:
+    """How many items of each of these sources this staff member has not seen, in one query."""
+    if not source_ids:
+        return {}
+    unread = union_all(
+        select(Submission.source_id.label("source_id")).where(
+            Submission.source_id.in_(source_ids), unseen_submission(staff.id)
+        ),
+        select(Reply.source_id.label("source_id")).where(
+            Reply.source_id.in_(source_ids), unseen_reply(staff.id)
+        ),
+    ).subquery()
+    rows = db.execute(
+        select(unread.c.source_id, func.count()).group_by(unread.c.source_id)
+    ).tuples()
+    return {source_id: count for source_id, count in rows}
+
+
+def _cursor(row: Any) -> Cursor:
+    return Cursor(row.is_starred, row.last_updated, row.id)
+
+
+def source_page(db: Session, staff: Staff, query: ListQuery) -> SourcePage:
+    """One page of the list, with unread counts and labels: three queries, whatever the size."""
+    rows, more = _page_rows(db, query, staff)
+    ids = [row.id for row in rows]
+    unread = unread_counts(db, staff, ids)
+    labels = labels_of(db, ids)
+    listed = [
+        SourceRow(
+            row.id,
+            row.uuid,
+            row.designation,
+            row.is_starred,
+            row.last_updated,
+            row.status or "new",
+            row.assignee,
+            unread.get(row.id, 0),
+            labels.get(row.id, []),
+        )
+        for row in rows
+    ]
+    paged_back = query.before is not None
+    newer = (more if paged_back else query.after is not None) and bool(rows)
+    older = (True if paged_back else more) and bool(rows)
+    return SourcePage(
+        listed,
+        _cursor(rows[0]) if newer else None,
+        _cursor(rows[-1]) if older else None,
+    )

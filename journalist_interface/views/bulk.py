@@ -1,0 +1,91 @@
+"""Bulk actions: star, download as one zip, or delete the sources or items ticked on a page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from journalist_interface.export import Selection, of_items, of_sources, unread_by, zip_response
+from journalist_interface.inbox import delete_items, items_by_uuid, sources_by_uuid
+from journalist_interface.source_list import ListQuery
+from journalist_interface.staff_session import login_required
+from journalist_interface.views.sources import source_or_404
+from seethesigns.cases import set_starred
+from seethesigns.sources import delete_source
+from seethesigns.storage import designation_slug
+from seethesigns.web.setup import db, services
+
+bp = Blueprint("bulk", __name__)
+# Bounds the work one request can ask for; a page shows 50 sources.
+MAX_SELECTED = 1000
+
+
+def _ticked(name: str) -> list[str]:
+    return request.form.getlist(name)[:MAX_SELECTED]
+
+
+def _list(notice: str) -> Response:
+    """Back to the list as it was searched and filtered, with a notice."""
+    query = ListQuery.from_args(request.form)
+    arguments: dict[str, Any] = {**query.filters(), "notice": notice}
+    return redirect(url_for("sources.index", **arguments))
+
+
+def _zip(selection: Selection, name: str) -> Response:
+    found = services()
+    return zip_response(found.db, found.store, g.staff.id, selection, name)
+
+
+@bp.post("/bulk/sources")
+@login_required
+def sources() -> Response | str:
+    """Star, unstar, download or (once confirmed) delete the ticked sources."""
+    action = request.form.get("action", "")
+    chosen = sources_by_uuid(db(), _ticked("source"))
+    if not chosen:
+        return _list("nothing_selected")
+    if action in ("star", "unstar"):
+        set_starred(db(), [source.uuid for source in chosen], action == "star")
+        return _list(f"{action}red")
+    if action == "download":
+        return _zip(of_sources([source.id for source in chosen]), "sources")
+    if action != "delete":
+        abort(400)
+    if request.form.get("confirm") != "yes":
+        query = ListQuery.from_args(request.form)
+        return render_template("confirm_delete.html", sources=chosen, query=query)
+    for source in chosen:
+        delete_source(db(), services().store, source)
+    return _list("sources_deleted")
+
+
+@bp.post("/bulk/unread")
+@login_required
+def unread() -> Response:
+    """Everything this person has not yet seen, from every source, as one zip."""
+    return _zip(unread_by(g.staff), "unread")
+
+
+@bp.post("/sources/<source_uuid>/items/bulk")
+@login_required
+def items(source_uuid: str) -> Response | str:
+    """Download all items, or download or (once confirmed) delete the ticked ones."""
+    source = source_or_404(source_uuid)
+    action = request.form.get("action", "")
+    if action == "download_all":
+        return _zip(of_sources([source.id]), designation_slug(source.designation))
+    chosen = items_by_uuid(db(), source, _ticked("item"))
+    back = url_for("sources.source", source_uuid=source.uuid, notice="nothing_selected")
+    if not chosen:
+        return redirect(back)
+    if action == "download":
+        selection = of_items(source, [item.uuid for item in chosen])
+        return _zip(selection, designation_slug(source.designation))
+    if action != "delete":
+        abort(400)
+    if request.form.get("confirm") != "yes":
+        return render_template("confirm_delete.html", source=source, items=chosen)
+    delete_items(db(), services().store, source, chosen)
+    return redirect(url_for("sources.source", source_uuid=source.uuid, notice="items_deleted"))

@@ -1,0 +1,61 @@
+"""Case handling on a source's page: status, assignee and note; labels added and removed."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from journalist_interface.staff_session import login_required
+from journalist_interface.views.sources import conversation_page, source_or_404
+from seethesigns.cases import CaseError, add_label, remove_label, update_case
+from seethesigns.web.setup import db
+
+bp = Blueprint("cases", __name__, url_prefix="/sources/<source_uuid>")
+
+
+def _back(source_uuid: str, notice: str) -> Response:
+    return redirect(url_for("sources.source", source_uuid=source_uuid, notice=notice) + "#case")
+
+
+@bp.post("/case")
+@login_required
+def update(source_uuid: str) -> Response | tuple[str, int]:
+    """Save status, assignee and note together; on a refusal keep what was typed."""
+    source = source_or_404(source_uuid)
+    form = request.form
+    try:
+        update_case(
+            db(),
+            source,
+            status=form.get("status", ""),
+            assignee=form.get("assignee", ""),
+            note=form.get("note", ""),
+        )
+    except CaseError as exc:
+        return conversation_page(source, 400, case_error=str(exc), note=form.get("note", ""))
+    return _back(source.uuid, "case_saved")
+
+
+@bp.post("/labels")
+@login_required
+def label(source_uuid: str) -> Response | tuple[str, int]:
+    """Add a label."""
+    source = source_or_404(source_uuid)
+    text = request.form.get("label", "")
+    try:
+        add_label(db(), source, text)
+    except CaseError as exc:
+        return conversation_page(source, 400, label_error=str(exc), label_text=text)
+    return _back(source.uuid, "label_added")
+
+
+@bp.post("/labels/remove")
+@login_required
+def unlabel(source_uuid: str) -> Response | tuple[str, int]:
+    """Remove a label."""
+    source = source_or_404(source_uuid)
+    try:
+        remove_label(db(), source, request.form.get("label", ""))
+    except CaseError as exc:
+        return conversation_page(source, 400, label_error=str(exc))
+    return _back(source.uuid, "label_removed")

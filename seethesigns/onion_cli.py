@@ -1,0 +1,198 @@
+"""`seethesigns onion up | status | add-client | revoke-client`, and `serve --onion`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import click
+
+from seethesigns.onion import (
+    JOURNALIST,
+    SOURCE,
+    OnionError,
+    OnionKeys,
+    OnionPublisher,
+    OnionService,
+    descriptor_published,
+    services_from_settings,
+    tor_controller,
+)
+from seethesigns.settings import CONFIG_ENV, Settings, SettingsError, load_settings
+
+CONFIG_OPTION = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar=CONFIG_ENV,
+    help=f"TOML configuration (default: ${CONFIG_ENV}).",
+)
+WAIT_OPTION = click.option(
+    "--wait",
+    type=float,
+    default=180.0,
+    show_default=True,
+    help="Seconds to wait for a running `onion up` to republish the staff service.",
+)
+
+
+def _settings(config_path: Path | None) -> Settings:
+    try:
+        return load_settings(config_path)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _log_to_stderr() -> None:
+    """The publisher's messages (addresses, reconnections; never keys) go to stderr."""
+    logger = logging.getLogger("seethesigns.onion")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s onion: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+@click.group()
+def onion() -> None:
+    """Publish and check the Tor onion services (see tor/README.md)."""
+
+
+@onion.command()
+@CONFIG_OPTION
+def up(config_path: Path | None) -> None:
+    """Publish both onion services and keep them published until stopped."""
+    settings = _settings(config_path)
+    _log_to_stderr()
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    publisher = OnionPublisher(settings.tor, services_from_settings(settings.tor))
+    try:
+        publisher.run(stop)
+    except OnionError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@onion.command()
+@click.option("--timeout", type=float, default=30.0, show_default=True)
+@CONFIG_OPTION
+def status(timeout: float, config_path: Path | None) -> None:
+    """Print both addresses and whether each descriptor is published (exit 1 if not)."""
+    settings = _settings(config_path)
+    keys = OnionKeys(settings.tor.keys_dir)
+    try:
+        addresses = {name: keys.service_key(name).address for name in (SOURCE, JOURNALIST)}
+        clients = keys.clients()
+        with tor_controller(settings.tor) as controller:
+            problems = {
+                name: descriptor_published(controller, address, timeout)
+                for name, address in addresses.items()
+            }
+    except OnionError as exc:
+        raise click.ClickException(str(exc)) from None
+    published = keys.publication() or {}
+    for name, address in addresses.items():
+        click.echo(f"{name:<11} http://{address}.onion  {problems[name] or 'published'}")
+    pending = published.get(JOURNALIST, {}).get("clients") not in (None, sorted(clients))
+    click.echo(
+        f"authorised staff devices: {len(clients)}"
+        + (" (republication pending)" if pending and published else "")
+    )
+    if any(problems.values()):
+        sys.exit(1)
+
+
+def _await_staff_republication(keys: OnionKeys, wait: float) -> None:
+    """Report whether the running publisher has republished the staff service."""
+    wanted = sorted(keys.clients())
+    deadline = time.monotonic() + wait
+    while True:
+        published = keys.publication()
+        if published is None:
+            click.echo(
+                "No `seethesigns onion up` is running: this applies when it starts.", err=True
+            )
+            return
+        if published.get(JOURNALIST, {}).get("clients") == wanted:
+            click.echo("The staff onion service was republished with the new keys.", err=True)
+            return
+        if time.monotonic() > deadline:
+            raise click.ClickException(
+                f"the running `seethesigns onion up` did not republish within {wait:.0f} s; "
+                "check its log"
+            )
+        time.sleep(0.5)
+
+
+@onion.command("add-client")
+@click.argument("name")
+@WAIT_OPTION
+@CONFIG_OPTION
+def add_client(name: str, wait: float, config_path: Path | None) -> None:
+    """Authorise a staff device and print its Tor Browser key (shown only this once)."""
+    keys = OnionKeys(_settings(config_path).tor.keys_dir)
+    try:
+        line = keys.add_client(name)
+    except OnionError as exc:
+        raise click.ClickException(str(exc)) from None
+    address = line.split(":", 1)[0]
+    click.echo(
+        f"On {name}, save this line as {address}.auth_private in Tor Browser's onion-auth "
+        "folder (or paste the key after the last ':' when Tor Browser asks):"
+    )
+    click.echo(line)
+    _await_staff_republication(keys, wait)
+
+
+@onion.command("revoke-client")
+@click.argument("name")
+@WAIT_OPTION
+@CONFIG_OPTION
+def revoke_client(name: str, wait: float, config_path: Path | None) -> None:
+    """Remove a staff device's key; the staff service is republished without it."""
+    keys = OnionKeys(_settings(config_path).tor.keys_dir)
+    try:
+        keys.revoke_client(name)
+    except OnionError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Revoked {name}.")
+    _await_staff_republication(keys, wait)
+
+
+def serve_onion_hooks(settings: Settings, interface: str, target: str) -> dict[str, Any]:
+    """gunicorn hooks that publish the interface's onion service from the master process.
+
+    The publisher starts once gunicorn listens and stops with it (closing the control
+    connection removes the service). A fatal error (cookie refused, tor too old) stops the
+    server rather than leave it running without the onion service that was asked for.
+    """
+    publisher = OnionPublisher(settings.tor, [OnionService(interface, target)])
+    stop = threading.Event()
+
+    def publish_forever() -> None:
+        try:
+            publisher.run(stop)
+        except OnionError as exc:
+            logging.getLogger("seethesigns.onion").error("%s; stopping the server", exc)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    def when_ready(server: Any) -> None:
+        _log_to_stderr()
+        threading.Thread(target=publish_forever, name="onion", daemon=True).start()
+
+    def on_exit(server: Any) -> None:
+        stop.set()
+
+    return {"when_ready": when_ready, "on_exit": on_exit}

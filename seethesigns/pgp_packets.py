@@ -1,0 +1,150 @@
+"""Checking that text is an armored OpenPGP message encrypted to public keys, without keys.
+
+The Journalist API accepts replies that the client has already encrypted. Such a reply is stored
+as it is, so the server must be sure it is ciphertext and nothing else: a client bug that
+sent plaintext would otherwise leave a young person's conversation readable on the server's
+disk. gpg cannot tell us this on its own (`--list-packets` happily lists a truncated message or
+one with a literal packet appended), so the armor and the packet framing are checked here, by
+the rules of RFC 4880 sections 4.2 and 6.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+BEGIN = "-----BEGIN PGP MESSAGE-----"
+END = "-----END PGP MESSAGE-----"
+TAG_PKESK = 1  # public-key encrypted session key
+TAG_SEIPD = 18  # symmetrically encrypted and integrity-protected data
+TAG_AEAD = 20  # AEAD encrypted data (GnuPG 2.3+ with an AEAD-capable key)
+# Symmetrically encrypted data without integrity protection (tag 9) is refused: GnuPG will not
+# decrypt it, so the source could never read it.
+DATA_TAGS = frozenset({TAG_SEIPD, TAG_AEAD})
+KEY_ID_HEX = 16
+
+
+class NotAnEncryptedMessage(Exception):
+    """The text is not an armored OpenPGP message encrypted to one or more public keys."""
+
+
+@dataclass(frozen=True)
+class EncryptedMessage:
+    """A well-formed public-key encrypted message: its bytes and the key ids it is for."""
+
+    data: bytes
+    recipient_key_ids: frozenset[str]
+
+
+def _crc24(data: bytes) -> int:
+    crc = 0xB704CE
+    for byte in data:
+        crc ^= byte << 16
+        for _ in range(8):
+            crc <<= 1
+            if crc & 0x1000000:
+                crc ^= 0x1864CFB
+    return crc & 0xFFFFFF
+
+
+def dearmor(text: str) -> bytes:
+    """The bytes inside one ASCII-armored PGP MESSAGE block, with its checksum verified."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    if len(lines) < 3 or lines[0] != BEGIN or lines[-1] != END:
+        raise NotAnEncryptedMessage("not an armored PGP MESSAGE block")
+    try:
+        blank = lines.index("")
+    except ValueError:
+        raise NotAnEncryptedMessage("the armor has no blank line before its data") from None
+    if any(": " not in header for header in lines[1:blank]):
+        raise NotAnEncryptedMessage("the armor has a malformed header line")
+    body = lines[blank + 1 : -1]
+    checksum = None
+    if body and body[-1].startswith("="):
+        checksum = body.pop()[1:]
+    try:
+        data = base64.b64decode("".join(body), validate=True)
+        expected = base64.b64decode(checksum, validate=True) if checksum is not None else None
+    except binascii.Error:
+        raise NotAnEncryptedMessage("the armor is not valid base64") from None
+    if expected is not None and int.from_bytes(expected, "big") != _crc24(data):
+        raise NotAnEncryptedMessage("the armor checksum does not match")
+    return data
+
+
+def _length(data: bytes, at: int, *, allow_partial: bool) -> tuple[int, int, bool]:
+    """Decode a new-format body length at `at`: (length, header size, is partial)."""
+    if at >= len(data):
+        raise NotAnEncryptedMessage("a packet header is cut short")
+    first = data[at]
+    if first < 192:
+        return first, 1, False
+    if first < 224:
+        if at + 1 >= len(data):
+            raise NotAnEncryptedMessage("a packet header is cut short")
+        return ((first - 192) << 8) + data[at + 1] + 192, 2, False
+    if first == 255:
+        if at + 5 > len(data):
+            raise NotAnEncryptedMessage("a packet header is cut short")
+        return int.from_bytes(data[at + 1 : at + 5], "big"), 5, False
+    if not allow_partial:
+        raise NotAnEncryptedMessage("a partial length on a packet that cannot have one")
+    return 1 << (first & 0x1F), 1, True
+
+
+def _packets(data: bytes) -> list[tuple[int, bytes]]:
+    """Split data into (tag, body) packets; every byte must belong to exactly one packet."""
+    found: list[tuple[int, bytes]] = []
+    at = 0
+    while at < len(data):
+        ctb = data[at]
+        if not ctb & 0x80:
+            raise NotAnEncryptedMessage("not an OpenPGP packet")
+        at += 1
+        if ctb & 0x40:  # new format
+            tag = ctb & 0x3F
+            body = b""
+            while True:
+                size, header, partial = _length(data, at, allow_partial=tag in DATA_TAGS)
+                at += header
+                if at + size > len(data):
+                    raise NotAnEncryptedMessage("a packet is cut short")
+                body += data[at : at + size]
+                at += size
+                if not partial:
+                    break
+        else:  # old format
+            tag, kind = (ctb >> 2) & 0x0F, ctb & 0x03
+            if kind == 3:  # indeterminate: runs to the end
+                size, header = len(data) - at, 0
+            else:
+                header = 1 << kind
+                if at + header > len(data):
+                    raise NotAnEncryptedMessage("a packet header is cut short")
+                size = int.from_bytes(data[at : at + header], "big")
+            at += header
+            if at + size > len(data):
+                raise NotAnEncryptedMessage("a packet is cut short")
+            body = data[at : at + size]
+            at += size
+        found.append((tag, body))
+    return found
+
+
+def parse_encrypted_message(text: str) -> EncryptedMessage:
+    """Check that text is one or more session-key packets and one encrypted data packet."""
+    data = dearmor(text)
+    packets = _packets(data)
+    if len(packets) < 2 or packets[-1][0] not in DATA_TAGS:
+        raise NotAnEncryptedMessage("the message holds no public-key encrypted data")
+    key_ids = set()
+    for tag, body in packets[:-1]:
+        if tag != TAG_PKESK:
+            raise NotAnEncryptedMessage(f"unexpected packet (tag {tag}) in an encrypted message")
+        if len(body) < 10 or body[0] != 3:
+            raise NotAnEncryptedMessage("unsupported public-key session key packet")
+        key_ids.add(body[1:9].hex().upper())
+    if not packets[-1][1]:
+        raise NotAnEncryptedMessage("the encrypted data packet is empty")
+    return EncryptedMessage(data, frozenset(key_ids))

@@ -1,0 +1,93 @@
+"""Automatic deletion: reports older than the retention period, and leftovers of failed writes.
+
+Every file is destroyed (overwritten, then unlinked) before its row is deleted, so a purge cut
+short leaves rows whose files are gone, which the next run finishes; never a file without a row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from seethesigns.models import Reply, Source, Submission
+from seethesigns.storage import Store
+
+BATCH = 500
+PARTIAL_MAX_AGE = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Purged:
+    """How much one purge deleted."""
+
+    sources: int = 0
+    submissions: int = 0
+    replies: int = 0
+
+
+def _expired_sources(db: Session, store: Store, cutoff: datetime) -> int:
+    """Delete sources with no activity since the cutoff: files, keys, and every row."""
+    count = 0
+    while True:
+        rows = db.execute(
+            select(Source.id, Source.filesystem_id).where(Source.last_updated < cutoff).limit(BATCH)
+        ).all()
+        for source_id, filesystem_id in rows:
+            store.destroy_source(filesystem_id)
+            # Items, seen marks, case and labels go with it (ON DELETE CASCADE).
+            db.execute(delete(Source).where(Source.id == source_id))
+            db.commit()
+        count += len(rows)
+        if len(rows) < BATCH:
+            return count
+
+
+def _expired_items(
+    db: Session, store: Store, model: type[Submission | Reply], cutoff: datetime
+) -> int:
+    """Delete the submissions or replies created before the cutoff."""
+    count = 0
+    while True:
+        rows = db.execute(
+            select(model.id, model.filename, Source.filesystem_id)
+            .join(Source, Source.id == model.source_id)
+            .where(model.created_at < cutoff)
+            .limit(BATCH)
+        ).all()
+        for item_id, filename, filesystem_id in rows:
+            store.destroy(store.path(filesystem_id, filename))
+            db.execute(delete(model).where(model.id == item_id))
+        db.commit()
+        count += len(rows)
+        if len(rows) < BATCH:
+            return count
+
+
+def purge_expired(db: Session, store: Store, retention_days: int, now: datetime) -> Purged:
+    """Delete what is older than retention_days: whole quiet sources, then old items of others."""
+    cutoff = now - timedelta(days=retention_days)
+    sources = _expired_sources(db, store, cutoff)
+    return Purged(
+        sources=sources,
+        submissions=_expired_items(db, store, Submission, cutoff),
+        replies=_expired_items(db, store, Reply, cutoff),
+    )
+
+
+def sweep_partials(store: Store, now: float) -> int:
+    """Destroy `.partial-*` files untouched for an hour (now: Unix time): interrupted writes."""
+    count = 0
+    if not store.root.is_dir():
+        return 0
+    oldest = now - PARTIAL_MAX_AGE.total_seconds()
+    for folder in store.root.iterdir():
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        for path in folder.glob(".partial-*"):
+            if path.is_file() and not path.is_symlink() and path.stat().st_mtime < oldest:
+                store.destroy(path)
+                count += 1
+    return count

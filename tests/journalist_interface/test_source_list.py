@@ -1,0 +1,235 @@
+"""The source list: starred first, keyset pages, search, filters, and queries that do not grow."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from journalist_interface.inbox import items_of, mark_seen
+from journalist_interface.source_list import PAGE_SIZE, Cursor, ListQuery, SourcePage, source_page
+from seethesigns.cases import add_label, set_starred, update_case
+from seethesigns.models import Source
+from seethesigns.settings import Settings
+from seethesigns.staff_accounts import NewStaff
+from seethesigns.web.setup import services
+from tests.journalist_interface.conftest import add_staff, page_of
+from tests.journalist_interface.test_inbox import add_source
+
+
+def add_many(db: Session, count: int, *, starred: tuple[int, ...] = ()) -> list[Source]:
+    """count sources "source 0".."source N" (higher n: more recent), each with two items."""
+    return [add_source(db, n, items=["1-msg", "2-doc"], starred=n in starred) for n in range(count)]
+
+
+def names(page: SourcePage) -> list[str]:
+    """The designations on a page, in order."""
+    return [row.designation for row in page.rows]
+
+
+@contextmanager
+def counted(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements run on engine while the block runs."""
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_starred_come_first_then_latest_activity_fifty_a_page(
+    open_db: sessionmaker[Session], alice: NewStaff
+) -> None:
+    with open_db() as db:
+        add_many(db, 120, starred=(3, 70))
+        first = source_page(db, alice.staff, ListQuery())
+    assert len(first.rows) == PAGE_SIZE
+    assert names(first)[:4] == ["source 70", "source 3", "source 119", "source 118"]
+    assert [row.designation for row in first.starred] == ["source 70", "source 3"]
+    assert len(first.others) == PAGE_SIZE - 2
+    assert first.newer is None and first.older is not None
+
+
+def test_paging_older_then_newer_visits_every_source_once_in_order(
+    open_db: sessionmaker[Session], alice: NewStaff
+) -> None:
+    with open_db() as db:
+        add_many(db, 120, starred=(5,))
+        pages = [source_page(db, alice.staff, ListQuery())]
+        while pages[-1].older is not None:
+            pages.append(source_page(db, alice.staff, ListQuery(after=pages[-1].older)))
+        back = [pages[-1]]
+        while back[-1].newer is not None:
+            back.append(source_page(db, alice.staff, ListQuery(before=back[-1].newer)))
+    listed = [name for page in pages for name in names(page)]
+    expected = ["source 5"] + [f"source {n}" for n in range(119, -1, -1) if n != 5]
+    assert listed == expected
+    assert [len(page.rows) for page in pages] == [50, 50, 20]
+    assert [names(page) for page in reversed(back)] == [names(page) for page in pages]
+    assert pages[-1].older is None and back[-1].newer is None
+
+
+def test_search_matches_part_of_a_designation_whatever_the_case(
+    open_db: sessionmaker[Session], alice: NewStaff
+) -> None:
+    with open_db() as db:
+        add_source(db, 1, items=[], designation="gentle otter")
+        add_source(db, 2, items=[], designation="brave otterhound")
+        add_source(db, 3, items=[], designation="calm heron")
+        add_source(db, 4, items=[], designation="100 percent")
+
+        def search(text: str) -> list[str]:
+            query = ListQuery.from_args({"q": text})
+            return names(source_page(db, alice.staff, query))
+
+        assert search("otter") == ["brave otterhound", "gentle otter"]
+        assert search("  GENTLE   Otter ") == ["gentle otter"]
+        assert search("heron") == ["calm heron"]
+        assert search("%") == [] and search("_") == []  # wildcards are matched literally
+        assert search("nobody") == []
+        assert len(search("")) == 4
+
+
+def test_filters_starred_unread_status_assigned_and_label(
+    open_db: sessionmaker[Session], alice: NewStaff, settings: Settings
+) -> None:
+    bob = add_staff(open_db, settings, "bob")
+    with open_db() as db:
+        sources = add_many(db, 6)
+        set_starred(db, [sources[0].uuid], True)
+        for item in items_of(db, sources[1], alice.staff):
+            mark_seen(db, alice.staff, item.row)
+        update_case(db, sources[2], status="in_review", assignee=alice.staff.uuid, note="")
+        update_case(db, sources[3], status="closed", assignee=bob.staff.uuid, note="")
+        update_case(db, sources[4], status="new", assignee="", note="")
+        add_label(db, sources[5], "Knife Crime")
+
+        def listed(**args: str) -> set[str]:
+            return set(names(source_page(db, alice.staff, ListQuery.from_args(args))))
+
+        everyone = {f"source {n}" for n in range(6)}
+        assert listed() == everyone
+        assert listed(starred="1") == {"source 0"}
+        assert listed(unread="1") == everyone - {"source 1"}
+        assert listed(mine="1") == {"source 2"}
+        assert listed(status="in_review") == {"source 2"}
+        assert listed(status="closed") == {"source 3"}
+        assert listed(status="new") == everyone - {"source 2", "source 3"}
+        assert listed(label="knife crime") == {"source 5"}
+        assert listed(status="closed", unread="1", mine="1") == set()
+        assert listed(status="bogus", starred="yes") == everyone  # nonsense is ignored
+        assert set(names(source_page(db, bob.staff, ListQuery(mine=True)))) == {"source 3"}
+        assert set(names(source_page(db, bob.staff, ListQuery(unread=True)))) == everyone
+
+
+def test_rows_carry_case_labels_and_unread_counts(
+    open_db: sessionmaker[Session], alice: NewStaff
+) -> None:
+    with open_db() as db:
+        source = add_source(db, 1, items=["1-msg", "2-doc", "3-reply"])
+        update_case(db, source, status="referred", assignee=alice.staff.uuid, note="")
+        add_label(db, source, "school")
+        add_label(db, source, "Brother")
+        (row,) = source_page(db, alice.staff, ListQuery()).rows
+    assert (row.status_name, row.assignee, row.labels, row.unread) == (
+        "Referred",
+        "alice",
+        ["brother", "school"],
+        3,
+    )
+
+
+def test_cursor_round_trips_and_rejects_junk() -> None:
+    cursor = Cursor(True, datetime(2024, 5, 1, 12, 0, 3, 120), 42)
+    assert str(cursor) == "1-20240501120003000120-42"
+    assert Cursor.parse(str(cursor)) == cursor
+    for junk in ("", "2-20240501120003000120-42", "1-2024-42", "1-20241301120003000120-4", "x"):
+        assert Cursor.parse(junk) is None
+
+
+def test_one_page_is_three_queries_at_any_size(
+    open_db: sessionmaker[Session], alice: NewStaff
+) -> None:
+    with open_db() as db:
+        engine = db.get_bind()
+        assert isinstance(engine, Engine)
+        add_many(db, 3)
+        with counted(engine) as few:
+            source_page(db, alice.staff, ListQuery(unread=True, search="source"))
+        add_many_more = [add_source(db, n, items=["1-msg"]) for n in range(3, 130)]
+        assert len(add_many_more) == 127
+        with counted(engine) as many:
+            page = source_page(db, alice.staff, ListQuery(unread=True, search="source"))
+    assert len(page.rows) == PAGE_SIZE
+    assert len(few) == len(many) == 3
+
+
+def list_queries(app: Flask, client: FlaskClient, path: str) -> int:
+    """How many SQL statements one GET of a list page runs, all told."""
+    engine = services_engine(app)
+    with counted(engine) as statements:
+        page_of(client, path)
+    return len(statements)
+
+
+def services_engine(app: Flask) -> Engine:
+    """The engine behind the app's sessions."""
+    with app.app_context():
+        bind = services().db.kw["bind"]
+    assert isinstance(bind, Engine)
+    return bind
+
+
+@pytest.mark.parametrize("path", ["/", "/?unread=1&q=source&status=new", "/?starred=1&mine=1"])
+def test_list_page_runs_as_many_queries_for_200_sources_as_for_5(
+    journalist_app: Flask, logged_in: FlaskClient, open_db: sessionmaker[Session], path: str
+) -> None:
+    with open_db() as db:
+        add_many(db, 5, starred=(1,))
+    few = list_queries(journalist_app, logged_in, path)
+    with open_db() as db:
+        for n in range(5, 200):
+            source = add_source(db, n, items=["1-msg", "2-doc", "3-reply"], starred=n % 7 == 0)
+            add_label(db, source, f"label {n % 3}")
+    many = list_queries(journalist_app, logged_in, path)
+    assert few == many
+    print("queries", many)
+    assert many <= 8, many
+
+
+def test_list_page_shows_starred_section_and_pages_through_links(
+    logged_in: FlaskClient, open_db: sessionmaker[Session]
+) -> None:
+    with open_db() as db:
+        add_many(db, 60, starred=(2,))
+    first = page_of(logged_in, "/?q=source")
+    assert first.index("<h2>Starred</h2>") < first.index("source 2") < first.index("Other sources")
+    assert first.count('name="source" value=') == PAGE_SIZE
+    assert "← Newer" not in first
+    older = re.search(r'<a href="([^"]+)">Older →</a>', first)
+    assert older
+    second = page_of(logged_in, html.unescape(older.group(1)))
+    assert "q=source" in html.unescape(older.group(1))
+    assert second.count('name="source" value=') == 10
+    assert ">source 0</a>" in second and "Older →" not in second and "← Newer" in second
+
+
+def test_list_page_says_when_nothing_matches(logged_in: FlaskClient) -> None:
+    assert "No sources yet." in page_of(logged_in, "/")
+    assert "No sources match." in page_of(logged_in, "/?q=nobody")
+    assert "No sources match." in page_of(logged_in, "/?after=1-20240501120003000120-42")
+    assert page_of(logged_in, "/?after=garbage&status=%00")  # ignored, not an error
