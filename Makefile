@@ -52,9 +52,10 @@ format: venv ## Sort imports and reformat the code in place
 	$(BIN)/ruff check --select I --fix .
 	$(BIN)/ruff format .
 
-bench: venv ## Print benchmark figures: 1 GiB upload (BENCH_ARGS for it) and 50,000-source scaling
+bench: venv ## Print benchmark figures: 1 GiB upload (BENCH_ARGS for it), 50,000-source scaling, source list
 	$(BIN)/python -m bench.upload $(BENCH_ARGS)
 	$(BIN)/python -m bench.source_scaling
+	$(BIN)/python -m bench.source_list
 
 lock: ## Refresh the hash-pinned lock files from pyproject.toml (LOCK_ARGS=--upgrade moves pins)
 	@[ -x $(BIN)/uv ] || $(MAKE) venv

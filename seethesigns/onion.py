@@ -290,18 +290,17 @@ def tor_controller(settings: TorSettings) -> Iterator[Controller]:
 
 
 def _authenticate(controller: Controller, where: str) -> None:
-    """Cookie authentication only: an unauthenticated control port would hand out the keys."""
+    """Cookie authentication only: an open control port would let any local user take the keys."""
+    AuthMethod = stem.connection.AuthMethod
     try:
         info = stem.connection.get_protocolinfo(controller)
-        methods = info.auth_methods
-        if stem.connection.AuthMethod.SAFECOOKIE in methods:
-            stem.connection.authenticate_safecookie(controller, info.cookie_path)
-        elif stem.connection.AuthMethod.COOKIE in methods:
-            stem.connection.authenticate_cookie(controller, info.cookie_path)
-        else:
+        methods = set(info.auth_methods)
+        if AuthMethod.NONE in methods or not methods & {AuthMethod.COOKIE, AuthMethod.SAFECOOKIE}:
             raise TorAuthenticationFailed(
-                f"tor at {where} does not offer cookie authentication: set CookieAuthentication 1"
+                f"tor at {where} must require cookie authentication: set CookieAuthentication 1"
             )
+        # stem's own authenticate() (given the answer above) also readies event delivery.
+        stem.connection.authenticate(controller, protocolinfo_response=info)
     except stem.connection.AuthenticationFailure as exc:
         raise TorAuthenticationFailed(
             f"tor at {where} refused cookie authentication ({exc}); can this user read the "

@@ -117,6 +117,13 @@ def open_command(args: argparse.Namespace, settings: WorkstationSettings) -> int
         open_export(args.export, settings.limits) as archive,
         open_keyring(args.homedir, settings.keys) as keyring,
     ):
+        if archive.recovered is not None:
+            print(
+                f"\n!!! WARNING: {args.export} has no zip index: the download was probably cut "
+                "short. Reading the entries before the cut one by one; take the export again "
+                "to get the rest.\n",
+                file=sys.stderr,
+            )
         prepare_output(out_dir)
         cleaner = MetadataCleaner.find(out_dir / WORK) if args.clean_metadata else None
         passphrase = _passphrases(args, settings).existing("Passphrase of the submission key")

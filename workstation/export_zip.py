@@ -12,7 +12,7 @@ import re
 import stat
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,7 @@ from typing import IO
 from workstation.filenames import printable
 from workstation.problems import CorruptEntry, ItemProblem, UnexpectedEntry, bomb
 from workstation.settings import Limits
+from workstation.zip_recovery import Recovered, RecoveredStream, recover
 
 ENTRY_NAME = re.compile(r"^([a-z_]{1,64})/([0-9]{1,9})-\1-(msg\.gpg|doc\.gz\.gpg|reply\.gpg)$")
 KINDS = {"msg.gpg": "message", "doc.gz.gpg": "document", "reply.gpg": "reply"}
@@ -53,7 +54,7 @@ class Skipped:
 class _EntryStream:
     """A zip entry's bytes, within a limit; zip damage becomes CorruptEntry."""
 
-    def __init__(self, raw: IO[bytes], limit: int) -> None:
+    def __init__(self, raw: IO[bytes] | RecoveredStream, limit: int) -> None:
         self._raw = raw
         self._limit = limit
         self._read = 0
@@ -94,26 +95,39 @@ def _classify(info: zipfile.ZipInfo, seen: set[str]) -> Entry | ItemProblem | No
 
 
 class ExportZip:
-    """An open export file."""
+    """An open export: its zip entries, and how to read each one."""
 
-    def __init__(self, archive: zipfile.ZipFile, limits: Limits) -> None:
-        self._archive = archive
+    def __init__(
+        self,
+        infos: list[zipfile.ZipInfo],
+        opener: Callable[[zipfile.ZipInfo], IO[bytes] | RecoveredStream],
+        limits: Limits,
+        *,
+        recovered: Recovered | None = None,
+    ) -> None:
+        self._infos = infos
+        self._opener = opener
         self._limits = limits
+        self.recovered = recovered
 
     def entries(self) -> tuple[list[Entry], list[Skipped]]:
         """The items in conversation order, and the entries skipped with their problem."""
         items: list[Entry] = []
         skipped: list[Skipped] = []
         seen: set[str] = set()
-        infos = self._archive.infolist()
-        if len(infos) > MAX_ENTRIES:
-            raise CorruptExport(f"the zip lists {len(infos):,} entries; no export has so many")
-        for info in infos:
+        if len(self._infos) > MAX_ENTRIES:
+            raise CorruptExport(
+                f"the zip lists {len(self._infos):,} entries; no export has so many"
+            )
+        for info in self._infos:
             found = _classify(info, seen)
             if isinstance(found, Entry):
                 items.append(found)
             elif found is not None:
                 skipped.append(Skipped(printable(info.filename), found))
+        if self.recovered is not None and self.recovered.cut is not None:
+            name, problem = self.recovered.cut
+            skipped.append(Skipped(printable(name), problem))
         items.sort(key=lambda entry: (entry.designation, entry.number))
         return items, skipped
 
@@ -128,24 +142,33 @@ class ExportZip:
         if entry.info.file_size > limit:
             raise bomb("its zip entry", limit)
         try:
-            raw = self._archive.open(entry.info)
+            raw = self._opener(entry.info)
         except (zipfile.BadZipFile, zlib.error, OSError, NotImplementedError) as exc:
             raise CorruptEntry(f"damaged in the zip: {exc}") from None
-        with raw:
+        try:
             yield _EntryStream(raw, limit)
+        finally:
+            raw.close()
 
 
 @contextmanager
 def open_export(path: Path, limits: Limits) -> Iterator[ExportZip]:
-    """Open an export, or raise CorruptExport with a reason a person can act on."""
+    """Open an export, or what is left of one cut short; else raise CorruptExport."""
+    archive: zipfile.ZipFile | None = None
     try:
         archive = zipfile.ZipFile(path)
     except FileNotFoundError:
         raise CorruptExport(f"{path} does not exist") from None
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        reason = str(exc)
+    if archive is not None:
+        with archive:
+            yield ExportZip(archive.infolist(), archive.open, limits)
+        return
+    found = recover(path) if path.is_file() else Recovered()
+    if not found.infos:
         raise CorruptExport(
-            f"{path} is not a readable zip ({exc}); was the download cut short? "
+            f"{path} is not a readable zip ({reason}); was the download cut short? "
             "Take the export again from the staff interface"
-        ) from None
-    with archive:
-        yield ExportZip(archive, limits)
+        )
+    yield ExportZip(found.infos, lambda info: RecoveredStream(path, info), limits, recovered=found)

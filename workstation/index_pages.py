@@ -66,6 +66,11 @@ def _item_html(item: OpenedItem, folder: Path) -> str:
     return f'<div class="{css}">\n{heading}{body}</div>\n'
 
 
+def _count(number: int, noun: str) -> str:
+    plural = "replies" if noun == "reply" else f"{noun}s"
+    return f"{number} {noun if number == 1 else plural}"
+
+
 def write_designation_page(report: OpenReport, designation: str, items: list[OpenedItem]) -> Path:
     """<designation>/index.html: the whole conversation in order."""
     folder = report.out_dir / designation
@@ -87,7 +92,7 @@ def write_index(report: OpenReport) -> Path:
         page = write_designation_page(report, designation, items)
         opened = sum(1 for item in items if not item.problem)
         kinds = ", ".join(
-            f"{sum(1 for item in items if item.kind == kind)} {kind}s"
+            _count(sum(1 for item in items if item.kind == kind), kind)
             for kind in ("message", "document", "reply")
         )
         rows.append(

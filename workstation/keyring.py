@@ -22,7 +22,8 @@ import gnupg
 from workstation.problems import Damaged, NotForThisKey, NotOpenPGP, bomb
 from workstation.settings import KeySettings
 
-logging.getLogger("gnupg").setLevel(logging.WARNING)
+# python-gnupg warns of every non-zero exit; each is checked here and reported by item name.
+logging.getLogger("gnupg").setLevel(logging.ERROR)
 
 BUFFER_SIZE = 1024 * 1024
 # gpg-agent's sockets live in the home when /run/user/UID is missing; the longest,

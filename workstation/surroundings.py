@@ -1,7 +1,8 @@
 """Is this machine still air-gapped, and will decrypted reports land somewhere safe?
 
-Read straight from the kernel: /sys/class/net for interfaces, /proc/mounts for the
-filesystem under the output folder, /sys/block/dm-*/dm/uuid ("CRYPT-...") for dm-crypt.
+Read straight from the kernel: /proc/self/net/dev and /sys/class/net for interfaces,
+/proc/mounts for the filesystem under the output folder, /sys/block/dm-*/dm/uuid
+("CRYPT-...") for dm-crypt.
 `root` is "/" except in tests, which hand in a directory laid out the same way.
 """
 
@@ -45,11 +46,26 @@ class Surroundings:
     def __init__(self, root: Path = Path("/")) -> None:
         self._root = root
 
-    def network_interfaces_up(self) -> list[str]:
-        """Names of interfaces, other than loopback, that are up."""
-        found = []
+    def _interface_names(self) -> list[str]:
+        """Interfaces of this process's network namespace.
+
+        /proc/self/net/dev follows the namespace; /sys/class/net shows the one /sys was
+        mounted in, so it is only the fallback.
+        """
+        lines = _read(self._root / "proc/self/net/dev").splitlines()[2:]
+        if lines:
+            return sorted(line.split(":", 1)[0].strip() for line in lines if ":" in line)
         net = self._root / "sys/class/net"
-        for interface in sorted(net.iterdir()) if net.is_dir() else []:
+        return sorted(path.name for path in net.iterdir()) if net.is_dir() else []
+
+    def network_interfaces_up(self) -> list[str]:
+        """Names of interfaces, other than loopback, that are up (or whose state is unknown)."""
+        found = []
+        for name in self._interface_names():
+            interface = self._root / "sys/class/net" / name
+            if not interface.is_dir():
+                found.append(name)  # cannot tell: say so rather than stay quiet
+                continue
             flags_text = _read(interface / "flags")
             flags = int(flags_text, 16) if re.fullmatch(r"0x[0-9a-fA-F]+", flags_text) else 0
             if flags & IFF_LOOPBACK:
@@ -57,7 +73,7 @@ class Surroundings:
             state = _read(interface / "operstate")
             # Tunnels and some virtual links say "unknown" while passing traffic.
             if state == "up" or (state == "unknown" and flags & IFF_UP):
-                found.append(interface.name)
+                found.append(name)
         return found
 
     def mounts(self) -> list[Mount]:
@@ -70,11 +86,8 @@ class Surroundings:
         return mounts
 
     def mount_of(self, path: Path) -> Mount | None:
-        """The mount holding path (the nearest existing folder, if path is not made yet)."""
-        existing = Path(os.path.abspath(path))
-        while not existing.exists() and existing != existing.parent:
-            existing = existing.parent
-        target = str(existing.resolve())
+        """The mount holding path (links resolved; a part not made yet is taken as written)."""
+        target = os.path.realpath(path)
         best: Mount | None = None
         for mount in self.mounts():
             point = mount.point.rstrip("/") or "/"

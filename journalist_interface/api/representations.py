@@ -11,8 +11,6 @@ from flask import url_for
 from journalist_interface.api.records import Author, ItemRecord, SourceRecord
 from seethesigns.models import Staff
 
-# SecureDrop's API date format: "2018-07-10T04:29:41.696321Z" (times are stored in UTC).
-API_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
 # Replies of a deleted account are shown as from SecureDrop's "deleted" journalist. It needs a
 # uuid that never changes (clients key their user tables by it); no staff account can have it.
 DELETED_USERNAME = "deleted"
@@ -20,8 +18,9 @@ DELETED_UUID = str(uuid.uuid5(uuid.NAMESPACE_URL, "https://seethesigns.invalid/s
 
 
 def api_time(when: datetime | None) -> str | None:
-    """A stored UTC time in SecureDrop's format."""
-    return when.strftime(API_TIME) if when is not None else None
+    """A stored (naive UTC) time as SecureDrop writes it: "2018-07-10T04:29:41.696321Z"."""
+    # isoformat, not strftime: at 50,000 sources strftime alone took a quarter of a second.
+    return when.isoformat(timespec="microseconds") + "Z" if when is not None else None
 
 
 def sources_url() -> str:

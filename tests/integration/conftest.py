@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -65,7 +65,9 @@ class LiveInstance:
     log_dir: Path
 
 
-def start_server(interface: str, config: Path, log_dir: Path) -> Server:
+def start_server(
+    interface: str, config: Path, log_dir: Path, extra_args: Sequence[str] = ()
+) -> Server:
     """Start one interface with `seethesigns serve` and wait until it answers."""
     port = free_port()
     log = log_dir / f"{interface}.log"
@@ -81,6 +83,7 @@ def start_server(interface: str, config: Path, log_dir: Path) -> Server:
             "1",
             "--config",
             str(config),
+            *extra_args,
         ],
         stdout=handle,
         stderr=subprocess.STDOUT,

@@ -1,7 +1,8 @@
 """Fixtures for the staff interface: real staff accounts, logged-in browsers, a real source.
 
 They build on the suite's fixtures: settings -> open_db -> alice -> logged_in, and
-source_client -> reported (a source who has sent a message and a file).
+source_client -> reported (a source who has sent a message and a file); root -> as_admin for
+an admin, bob -> as_bob for a second staff member in a second browser.
 """
 
 from __future__ import annotations
@@ -14,19 +15,22 @@ from dataclasses import dataclass
 
 import pyotp
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
 from seethesigns.db import make_engine, make_session_factory
-from seethesigns.models import Source
+from seethesigns.models import Source, Staff
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import NewStaff, StaffAccounts
 from tests.conftest import csrf_token
 from tests.source_interface.test_journey import new_source
 
 MESSAGE = "they make me carry things to another town"
+PASSPHRASE = re.compile(r'<p class="secret" id="passphrase">([a-z -]+)</p>')
+TOTP_SECRET = re.compile(r'<code id="totp-secret">([A-Z2-7 ]+)</code>')
 DOCUMENT = b"a photo, pretend"
 
 
@@ -126,3 +130,61 @@ def page_of(client: FlaskClient, path: str) -> str:
 def download_links(page: str) -> list[str]:
     """The download links on a source's page, in page order."""
     return re.findall(r'href="(/sources/[0-9a-f-]+/items/[0-9a-f-]+/download)"', page)
+
+
+# Admins and the pages that show secrets once.
+
+
+@pytest.fixture
+def root(open_db: sessionmaker[Session], settings: Settings) -> NewStaff:
+    """The instance's admin."""
+    return add_staff(open_db, settings, "root", is_admin=True)
+
+
+@pytest.fixture
+def bob(open_db: sessionmaker[Session], settings: Settings) -> NewStaff:
+    """A staff member who is not an admin."""
+    return add_staff(open_db, settings, "bob")
+
+
+@pytest.fixture
+def as_admin(journalist_client: FlaskClient, root: NewStaff) -> FlaskClient:
+    """A browser logged in as the admin."""
+    assert log_in(journalist_client, root).status_code == 302
+    return journalist_client
+
+
+@pytest.fixture
+def as_bob(journalist_app: Flask, bob: NewStaff) -> FlaskClient:
+    """A second browser, logged in as bob."""
+    client = journalist_app.test_client()
+    assert log_in(client, bob).status_code == 302
+    return client
+
+
+def submit(client: FlaskClient, form_page: str, action: str, **fields: str) -> TestResponse:
+    """Post a form found on form_page, with that page's CSRF token."""
+    token = csrf_token(page_of(client, form_page))
+    return client.post(action, data={"csrf_token": token, **fields})
+
+
+def stored(open_db: sessionmaker[Session], username: str) -> Staff:
+    """The account as the database has it now (it must exist: see `exists`)."""
+    found = exists(open_db, username)
+    assert found is not None, username
+    return found
+
+
+def exists(open_db: sessionmaker[Session], username: str) -> Staff | None:
+    """The account, or None if there is none by that name."""
+    with open_db() as db:
+        return db.scalar(select(Staff).where(Staff.username == username))
+
+
+def secrets_on(page: str) -> tuple[str | None, str | None]:
+    """The passphrase and two-factor secret shown on a page, if any."""
+    passphrase, secret = PASSPHRASE.search(page), TOTP_SECRET.search(page)
+    return (
+        passphrase.group(1) if passphrase else None,
+        secret.group(1).replace(" ", "") if secret else None,
+    )

@@ -207,8 +207,7 @@ def test_list_page_runs_as_many_queries_for_200_sources_as_for_5(
             add_label(db, source, f"label {n % 3}")
     many = list_queries(journalist_app, logged_in, path)
     assert few == many
-    print("queries", many)
-    assert many <= 8, many
+    assert many <= 10, many
 
 
 def test_list_page_shows_starred_section_and_pages_through_links(

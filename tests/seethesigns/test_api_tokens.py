@@ -34,7 +34,7 @@ def test_a_token_is_random_long_and_stored_only_as_its_hash(db: Session, staff: 
     ids = set(db.scalars(select(ApiToken.id)))
     assert ids == {hashlib.sha256(t.token.encode()).hexdigest() for t in (first, second)}
     assert first.expires_at - utcnow() <= TOKEN_LIFETIME
-    assert TOKEN_LIFETIME == timedelta(hours=8)
+    assert timedelta(hours=8) == TOKEN_LIFETIME
 
 
 def test_a_token_names_its_staff_member_until_revoked(db: Session, staff: Staff) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from seethesigns.encryption import DecryptionFailed, GpgService
 from seethesigns.models import Reply, Staff
+from seethesigns.pgp_packets import dearmor, parse_encrypted_message
 from seethesigns.replies import (
     MAX_PREPARED_REPLY_CHARS,
     MAX_REPLY_CHARS,
@@ -25,7 +26,6 @@ from seethesigns.sources import LoggedInSource
 from seethesigns.staff_accounts import StaffAccounts
 from seethesigns.storage import Store, checksum
 from seethesigns.submissions import submit
-from seethesigns.pgp_packets import dearmor, parse_encrypted_message
 from tests.conftest import OfflineKey
 from tests.journalist_interface.api.conftest import client_encrypt
 

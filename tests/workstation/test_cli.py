@@ -33,7 +33,9 @@ BACKUP_PASSPHRASE = "another long backup passphrase"
 GROUPED = re.compile(r"^    ((?:[0-9A-F]{4} ){9}[0-9A-F]{4})$", re.MULTILINE)
 
 
-def keygen(config: Path, homedir: Path, export: Path, *extra: str, passphrase: str = PASSPHRASE) -> int:
+def keygen(
+    config: Path, homedir: Path, export: Path, *extra: str, passphrase: str = PASSPHRASE
+) -> int:
     """`keygen` with the test settings, the passphrase given on a descriptor."""
     return run_cli(
         "--config",
@@ -102,9 +104,7 @@ def test_keygen_rsa_with_an_expiry(
     workstation_key: WorkstationKey, workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     homedir = workdir / "g"
-    code = keygen(
-        workstation_key.config, homedir, workdir / "k.asc", "--rsa", "--expire", "2y"
-    )
+    code = keygen(workstation_key.config, homedir, workdir / "k.asc", "--rsa", "--expire", "2y")
     assert code == 0
     assert "RSA" in capsys.readouterr().out
     listing = gpg_listing(homedir, "--list-secret-keys")
@@ -191,7 +191,11 @@ def test_fingerprint_prints_the_key_in_groups(
     workstation_key: WorkstationKey, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = run_cli(
-        "--config", str(workstation_key.config), "fingerprint", "--homedir", str(workstation_key.homedir)
+        "--config",
+        str(workstation_key.config),
+        "fingerprint",
+        "--homedir",
+        str(workstation_key.homedir),
     )
     assert code == 0
     assert GROUPED.findall(capsys.readouterr().out) == [
@@ -271,7 +275,7 @@ def converse(argv: list[str], answers: list[str], timeout: float = 60) -> tuple[
     """Run the installed script on a real pseudo-terminal, answering each prompt in turn."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: the terminal is its controlling tty, as for a person
-        os.execv(argv[0], argv)
+        os.execv(argv[0], argv)  # noqa: S606 - a fixed argument list, as subprocess would
     transcript, pending = b"", list(answers)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

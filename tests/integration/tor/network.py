@@ -108,6 +108,7 @@ class PrivateTorNetwork:
             "client", "client", root / "client", control_port=free_port(), socks_port=free_port()
         )
         self.nodes += [self.service, self.client]
+        self.startup_seconds = 0.0
 
     @property
     def authorities(self) -> list[TorNode]:
@@ -185,7 +186,10 @@ class PrivateTorNetwork:
             "GeoIPv6File /dev/null",
             f"__OwningControllerProcess {os.getpid()}",
             "ClientUseIPv6 0",
-            f"SocksPort {LOOPBACK}:{node.socks_port}" if node.socks_port else "SocksPort 0",
+            # ExtendedErrors: a refusal names its cause (0xF6: no client key, 0xF7: wrong key).
+            f"SocksPort {LOOPBACK}:{node.socks_port} ExtendedErrors"
+            if node.socks_port
+            else "SocksPort 0",
         ]
         lines += [
             f"DirAuthority {auth.name} orport={auth.or_port} no-v2 v3ident={auth.v3ident} "

@@ -1,0 +1,318 @@
+"""Benchmark: the staff source list at 100 sources and at 50,000 (with 200,000 submissions).
+
+SecureDrop's list of all sources grew too slow with many sources (its issue #5183). Here a
+page is 50 sources read by keyset from one index, with unread counts and labels for just those
+50, so neither the time nor the number of SQL queries per request should grow with the number
+of sources. Rows are bulk-inserted (the list never opens files); each source row carries a real
+keypair so rows are their real width. Times are real HTTP requests to `seethesigns serve
+journalist` under gunicorn, logged in; queries are counted in-process with the same app.
+
+Each measured request is one function in MEASURED: add another (say GET /api/v1/sources) there.
+Usage: python -m bench.source_list [--sources 50000] [--submissions-per-source 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import requests
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, event, insert, select
+from sqlalchemy.orm import Session
+
+from bench.instance import SEETHESIGNS, free_port, make_instance, stop_agents
+from journalist_interface import create_app
+from journalist_interface.source_list import LIST_KEY, PAGE_SIZE, Cursor
+from seethesigns.db import make_engine, make_session_factory
+from seethesigns.encryption import GpgService
+from seethesigns.models import Case, CaseLabel, SeenSubmission, Source, Submission
+from seethesigns.settings import load_settings
+from seethesigns.staff_accounts import NewStaff, StaffAccounts
+
+SMALL = 100
+BATCH = 5000
+REPEATS = 25
+START = datetime(2024, 1, 1)
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Client:
+    """A logged-in staff browser: real HTTP to gunicorn, or Flask's test client in-process."""
+
+    def __init__(self, base_url: str | None = None, app_client: FlaskClient | None = None) -> None:
+        self.base_url = base_url
+        self.app_client = app_client
+        self.http = requests.Session()
+        self.tail = ""  # the cursor of the list's last page, set for each size
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> int:
+        """GET path; the status code (the body is read in full either way)."""
+        if self.app_client is not None:
+            return self.app_client.get(path, headers=headers).status_code
+        response = self.http.get(f"{self.base_url}{path}", headers=headers, timeout=600)
+        return response.status_code
+
+    def log_in(self, staff: NewStaff, at: float) -> None:
+        """Fill in the login form with the TOTP code of time `at`."""
+        form = {
+            "username": staff.staff.username,
+            "passphrase": staff.passphrase,
+            "token": pyotp.TOTP(staff.totp_secret).at(at),
+        }
+        if self.app_client is not None:
+            page = self.app_client.get("/login").get_data(as_text=True)
+            found = CSRF.search(page)
+            assert found
+            status = self.app_client.post("/login", data={**form, "csrf_token": found.group(1)})
+            assert status.status_code == 302, status.status_code
+            return
+        found = CSRF.search(self.http.get(f"{self.base_url}/login", timeout=60).text)
+        assert found
+        response = self.http.post(
+            f"{self.base_url}/login",
+            data={**form, "csrf_token": found.group(1)},
+            allow_redirects=False,
+            timeout=60,
+        )
+        assert response.status_code == 302, response.status_code
+
+
+def first_page(client: Client) -> int:
+    """The list as staff first see it: starred, then latest activity."""
+    return client.get("/")
+
+
+def unread_filter(client: Client) -> int:
+    """Only sources with something unread by this staff member."""
+    return client.get("/?unread=1")
+
+
+def rare_search(client: Client) -> int:
+    """A search that matches nothing: the worst case, a scan of the whole list index."""
+    return client.get("/?q=no+such+designation")
+
+
+def status_filter(client: Client) -> int:
+    """Only sources in review and assigned to this staff member (a third of all sources)."""
+    return client.get("/?status=in_review&mine=1")
+
+
+def rare_status(client: Client) -> int:
+    """A status no source has: the worst case, a probe of every source's case."""
+    return client.get("/?status=referred")
+
+
+def last_page(client: Client) -> int:
+    """The last page, which an OFFSET would make the slowest."""
+    return client.get(f"/?after={client.tail}")
+
+
+MEASURED: list[tuple[str, Callable[[Client], int]]] = [
+    ("GET / (first page)", first_page),
+    ("GET /?unread=1", unread_filter),
+    ("GET /?q=<no match>", rare_search),
+    ("GET /?status=..&mine=1", status_filter),
+    ("GET /?status=<none>", rare_status),
+    ("GET /?after=<last page>", last_page),
+]
+
+
+def add_sources(db: Session, keys: Any, start: int, stop: int, per_source: int) -> None:
+    """Insert sources start..stop-1 with per_source submissions each, some seen, some cased."""
+    for first in range(start, stop, BATCH):
+        ids = range(first + 1, min(stop, first + BATCH) + 1)
+        db.execute(insert(Source), [_source(keys, i) for i in ids])
+        db.execute(
+            insert(Submission),
+            [
+                {
+                    "id": (i - 1) * per_source + n,
+                    "uuid": f"10000000-0000-4000-8000-{(i - 1) * per_source + n:012d}",
+                    "source_id": i,
+                    "filename": f"{n}-bench_source_{i}-msg.gpg",
+                    "size": 600,
+                    "checksum": "sha256:" + "0" * 64,
+                    "created_at": START + timedelta(seconds=i),
+                }
+                for i in ids
+                for n in range(1, per_source + 1)
+            ],
+        )
+        # The bench staff member (id 1) has kept up: only one source in 500 has news for them,
+        # so the unread filter must look at nearly every source to fill a page (its worst case).
+        db.execute(
+            insert(SeenSubmission),
+            [
+                {"submission_id": (i - 1) * per_source + n, "staff_id": 1}
+                for i in ids
+                if i % 500
+                for n in range(1, per_source + 1)
+            ],
+        )
+        # Two sources in three have a case: in review and assigned to the bench user, or closed.
+        db.execute(
+            insert(Case),
+            [
+                {
+                    "source_id": i,
+                    "status": "in_review" if i % 3 == 1 else "closed",
+                    "assignee_id": 1,
+                }
+                for i in ids
+                if i % 3
+            ],
+        )
+        db.execute(insert(CaseLabel), [{"source_id": i, "label": "bench"} for i in ids if i % 5])
+    db.commit()
+
+
+def _source(keys: Any, i: int) -> dict[str, Any]:
+    return {
+        "id": i,
+        "uuid": f"00000000-0000-4000-8000-{i:012d}",
+        "filesystem_id": f"BENCH{i:012d}".replace("0", "A").replace("1", "B"),
+        "designation": f"bench source {i}",
+        "pgp_fingerprint": keys.fingerprint,
+        "pgp_public_key": keys.public_key,
+        "pgp_secret_key": keys.secret_key,
+        "interaction_count": 4,
+        "is_starred": i % 100 == 0,
+        "created_at": START + timedelta(seconds=i),
+        "last_updated": START + timedelta(seconds=i),
+    }
+
+
+def tail_cursor(db: Session) -> str:
+    """The cursor after which the list's last page begins."""
+    count = len(db.scalars(select(Source.id)).all())
+    row = db.execute(
+        select(Source.is_starred, Source.last_updated, Source.id)
+        .order_by(*(key.desc() for key in LIST_KEY.clauses))
+        .offset(max(count - PAGE_SIZE - 1, 0))
+        .limit(1)
+    ).one()
+    return str(Cursor(row.is_starred, row.last_updated, row.id))
+
+
+@contextmanager
+def serving(config: Path) -> Iterator[str]:
+    """The staff interface under gunicorn, as an operator runs it."""
+    port = free_port()
+    command = [str(SEETHESIGNS), "serve", "journalist", "--port", str(port), "--workers", "1"]
+    process = subprocess.Popen(
+        [*command, "--config", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            if process.poll() is not None:
+                raise RuntimeError("the staff interface did not start")
+            try:
+                requests.get(url + "/login", timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def median_ms(client: Client, request: Callable[[Client], int]) -> float:
+    """Median wall time of a request, in ms, after one warm-up."""
+    assert request(client) == 200
+    times = []
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        assert request(client) == 200
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def queries(engine: Engine, client: Client, request: Callable[[Client], int]) -> int:
+    """How many SQL statements one request runs, counted in-process."""
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert request(client) == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return len(statements)
+
+
+def measure(config: Path, sizes: list[int], per_source: int) -> dict[tuple[str, int], Any]:
+    """Time and count every measured request at each size."""
+    settings = load_settings(config)
+    factory = make_session_factory(make_engine(settings.database_url))
+    gpg = GpgService(settings.gnupg_homedir, settings.submission_key_fingerprint, settings.tmp_dir)
+    keys = gpg.generate_source_keypair("bench only")
+    with factory() as db:
+        staff = StaffAccounts(settings.argon2, settings.login).create(db, "bench")
+    app = create_app(settings)
+    engine = app.extensions["seethesigns"].db.kw["bind"]
+    results: dict[tuple[str, int], Any] = {}
+    with serving(config) as url:
+        web, local = Client(base_url=url), Client(app_client=app.test_client())
+        web.log_in(staff, time.time())
+        local.log_in(staff, time.time() + 30)  # the next code: each is accepted once
+        done = 0
+        for size in sizes:
+            with factory() as db:
+                add_sources(db, keys, done, size, per_source)
+                web.tail = local.tail = tail_cursor(db)
+            done = size
+            for name, request in MEASURED:
+                results[name, size] = (median_ms(web, request), queries(engine, local, request))
+    return results
+
+
+def report(results: dict[tuple[str, int], Any], large: int, per_source: int) -> None:
+    """Print the figures, and the ratio of each at the large size to the small."""
+    print(
+        f"sources: {SMALL:,} -> {large:,}; submissions: {SMALL * per_source:,} -> "
+        f"{large * per_source:,}; {PAGE_SIZE} sources a page; median of {REPEATS} over HTTP"
+    )
+    head = f"{'request':<26}{'ms':>9}{'ms':>9}{'ratio':>7}{'queries':>9}{'queries':>9}"
+    print(head)
+    print(f"{'':<26}{SMALL:>9,}{large:>9,}{'':>7}{SMALL:>9,}{large:>9,}")
+    for name, _ in MEASURED:
+        (small_ms, small_q), (large_ms, large_q) = results[name, SMALL], results[name, large]
+        print(
+            f"{name:<26}{small_ms:>9.1f}{large_ms:>9.1f}{large_ms / small_ms:>7.2f}"
+            f"{small_q:>9}{large_q:>9}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sources", type=int, default=50_000)
+    parser.add_argument("--submissions-per-source", type=int, default=4)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="stsl", dir="/tmp"))
+    try:
+        sizes = [SMALL, args.sources]
+        results = measure(make_instance(work).config, sizes, args.submissions_per_source)
+        report(results, args.sources, args.submissions_per_source)
+    finally:
+        stop_agents(work)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+"""A staff member's own account, and how long a staff session lasts."""
+
+from __future__ import annotations
+
+import time
+
+import pyotp
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from seethesigns.settings import Settings
+from seethesigns.staff_accounts import NewStaff, StaffAccounts
+from tests.journalist_interface.conftest import (
+    log_in,
+    page_of,
+    secrets_on,
+    stored,
+    submit,
+)
+
+COOKIE = "sts_staff"
+
+
+@pytest.fixture
+def second_browser(journalist_app: Flask, alice: NewStaff) -> FlaskClient:
+    """Another session of alice's, started with the next time step's code."""
+    client = journalist_app.test_client()
+    assert log_in(client, alice, at=time.time() + 30).status_code == 302
+    return client
+
+
+def start_new_device(client: FlaskClient, account: NewStaff, **extra: str) -> str:
+    """Ask for a new two-factor secret on the account page; return the secret shown."""
+    response = submit(
+        client, "/account", "/account/two-factor", passphrase=account.passphrase, **extra
+    )
+    assert response.status_code == 200
+    _, secret = secrets_on(response.get_data(as_text=True))
+    assert secret is not None
+    return secret
+
+
+def confirm(client: FlaskClient, secret: str, at: float) -> int:
+    """Type a code from the new device into the account page; return the status."""
+    token = pyotp.TOTP(secret).at(at)
+    return submit(client, "/account", "/account/two-factor/confirm", token=token).status_code
+
+
+def test_change_display_name(logged_in: FlaskClient, open_db: sessionmaker[Session]) -> None:
+    response = submit(logged_in, "/account", "/account/name", display_name=" Alice H ")
+    assert response.status_code == 302
+    assert "Display name saved" in page_of(logged_in, response.headers["Location"])
+    assert stored(open_db, "alice").display_name == "Alice H"
+    refused = submit(logged_in, "/account", "/account/name", display_name="x" * 129)
+    assert refused.status_code == 400
+    assert stored(open_db, "alice").display_name == "Alice H"
+
+
+def test_new_passphrase_needs_the_current_one(
+    logged_in: FlaskClient, alice: NewStaff, open_db: sessionmaker[Session]
+) -> None:
+    response = submit(logged_in, "/account", "/account/passphrase", passphrase="a guess")
+    assert response.status_code == 400
+    assert "isn't your current passphrase" in response.get_data(as_text=True)
+    assert secrets_on(response.get_data(as_text=True)) == (None, None)
+    after = stored(open_db, "alice")
+    assert after.passphrase_hash == alice.staff.passphrase_hash
+
+
+def test_new_passphrase_is_shown_once_and_ends_other_sessions(
+    logged_in: FlaskClient,
+    second_browser: FlaskClient,
+    alice: NewStaff,
+    open_db: sessionmaker[Session],
+    settings: Settings,
+) -> None:
+    before = logged_in.get_cookie(COOKIE)
+    response = submit(logged_in, "/account", "/account/passphrase", passphrase=alice.passphrase)
+    assert response.status_code == 200
+    passphrase, _ = secrets_on(response.get_data(as_text=True))
+    assert passphrase is not None and passphrase != alice.passphrase
+    accounts = StaffAccounts(settings.argon2, settings.login)
+    after = stored(open_db, "alice")
+    assert accounts.hasher.verify(after.passphrase_hash, passphrase)
+    assert second_browser.get("/").headers["Location"] == "/login"
+    # This session carries on, under a new id.
+    assert "Your account" in page_of(logged_in, "/account")
+    assert logged_in.get_cookie(COOKIE).value != before.value
+    assert passphrase not in page_of(logged_in, "/account")
+
+
+def test_guessing_the_current_passphrase_locks_the_account(
+    logged_in: FlaskClient, alice: NewStaff, settings: Settings
+) -> None:
+    for _ in range(settings.login.max_failures + 1):
+        assert (
+            submit(logged_in, "/account", "/account/two-factor", passphrase="x").status_code == 400
+        )
+    response = submit(logged_in, "/account", "/account/two-factor", passphrase=alice.passphrase)
+    assert response.status_code == 429
+    assert secrets_on(response.get_data(as_text=True)) == (None, None)
+
+
+def test_a_new_device_does_not_count_until_confirmed(
+    logged_in: FlaskClient, journalist_app: Flask, alice: NewStaff
+) -> None:
+    new = start_new_device(logged_in, alice)
+    browser = journalist_app.test_client()
+    later = time.time() + 30
+    on_new_device = NewStaff(alice.staff, alice.passphrase, new)
+    assert log_in(browser, on_new_device, at=later).status_code == 401
+    assert log_in(browser, alice, at=later).status_code == 302
+    assert "Waiting for a code from your new device" in page_of(logged_in, "/account")
+
+
+def test_once_confirmed_the_new_device_replaces_the_old(
+    logged_in: FlaskClient, journalist_app: Flask, alice: NewStaff, open_db: sessionmaker[Session]
+) -> None:
+    now = time.time()
+    new = start_new_device(logged_in, alice)
+    assert confirm(logged_in, new, now) == 302
+    assert "Your new device is confirmed" in page_of(
+        logged_in, "/account?notice=two_factor_changed"
+    )
+    after = stored(open_db, "alice")
+    assert after.totp_secret == new and after.pending_totp_secret is None
+    browser = journalist_app.test_client()
+    assert log_in(browser, alice, at=now + 30).status_code == 401
+    on_new_device = NewStaff(alice.staff, alice.passphrase, new)
+    assert log_in(browser, on_new_device, at=now + 30).status_code == 302
+
+
+def test_confirming_a_new_device_ends_other_sessions(
+    logged_in: FlaskClient, second_browser: FlaskClient, alice: NewStaff
+) -> None:
+    new = start_new_device(logged_in, alice)
+    assert second_browser.get("/").status_code == 200  # starting changes nothing yet
+    assert confirm(logged_in, new, time.time()) == 302
+    assert second_browser.get("/").headers["Location"] == "/login"
+    assert logged_in.get("/").status_code == 200
+
+
+def test_a_wrong_code_does_not_show_the_secret_again(
+    logged_in: FlaskClient, alice: NewStaff, open_db: sessionmaker[Session]
+) -> None:
+    new = start_new_device(logged_in, alice)
+    response = submit(logged_in, "/account", "/account/two-factor/confirm", token="123456")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "doesn't match the new device" in page
+    assert "<svg" not in page and new[:8] not in page.replace(" ", "")
+    assert stored(open_db, "alice").totp_secret == alice.totp_secret
+
+
+def test_account_routes_only_ever_touch_your_own_account(
+    logged_in: FlaskClient,
+    as_bob: FlaskClient,
+    alice: NewStaff,
+    bob: NewStaff,
+    open_db: sessionmaker[Session],
+) -> None:
+    """SecureDrop audit SEC-01-001: nothing in the request can name another account."""
+    for_alice = {"staff_uuid": alice.staff.uuid, "staff_id": str(alice.staff.id)}
+    bobs_new = start_new_device(as_bob, bob, **for_alice)
+    assert stored(open_db, "alice").pending_totp_secret is None
+    assert stored(open_db, "bob").pending_totp_secret == bobs_new
+    alices_new = start_new_device(logged_in, alice)
+    token = pyotp.TOTP(alices_new).at(time.time())
+    stolen = submit(as_bob, "/account", "/account/two-factor/confirm", token=token, **for_alice)
+    assert stolen.status_code == 400
+    admin_route = f"/admin/staff/{alice.staff.uuid}/two-factor/confirm"
+    assert submit(as_bob, "/account", admin_route, token=token).status_code == 403
+    after = stored(open_db, "alice")
+    assert after.totp_secret == alice.totp_secret and after.pending_totp_secret == alices_new
+    assert stored(open_db, "bob").totp_secret == bob.totp_secret
+
+
+def test_a_session_ends_at_the_absolute_limit_however_busy(
+    logged_in: FlaskClient, settings: Settings
+) -> None:
+    limit = settings.login.session_max_minutes * 60
+    assert limit == 8 * 3600
+    with logged_in.session_transaction() as session:
+        session["login_at"] -= limit - 60
+    assert logged_in.get("/account").status_code == 200  # activity renews it up to the limit
+    with logged_in.session_transaction() as session:
+        session["login_at"] -= 120
+    response = logged_in.get("/account")
+    assert response.headers["Location"] == "/login"
+    assert logged_in.get("/").headers["Location"] == "/login"  # and the session is gone
+
+
+def test_a_session_without_a_login_time_or_epoch_is_not_trusted(
+    journalist_app: Flask, alice: NewStaff
+) -> None:
+    now = time.time()
+    for key, at in (("login_at", now), ("epoch", now + 30)):
+        client = journalist_app.test_client()
+        assert log_in(client, alice, at=at).status_code == 302
+        with client.session_transaction() as session:
+            del session[key]
+        assert client.get("/").headers["Location"] == "/login", key

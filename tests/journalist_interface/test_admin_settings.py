@@ -1,0 +1,124 @@
+"""Admins changing the instance settings, and the logo upload."""
+
+from __future__ import annotations
+
+import io
+
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.test import TestResponse
+
+from seethesigns.instance_settings import instance_config
+from seethesigns.logos import MAX_LOGO_BYTES, PNG_SIGNATURE
+from seethesigns.models import InstanceConfig
+from tests.conftest import csrf_token
+from tests.journalist_interface.conftest import page_of
+from tests.seethesigns.test_logos import MARKER, png
+
+SETTINGS = {
+    "organization_name": "Anytown Children's Services",
+    "min_message_length": "25",
+    "reject_codename_messages": "yes",
+    "retention": "days",
+    "retention_days": "90",
+}
+
+
+def save(client: FlaskClient, **fields: str) -> TestResponse:
+    """Submit the settings form (unticked boxes are simply absent, as from a browser)."""
+    token = csrf_token(page_of(client, "/admin/settings"))
+    return client.post("/admin/settings", data={"csrf_token": token, **fields})
+
+
+def upload(client: FlaskClient, content: bytes, name: str = "logo.png") -> TestResponse:
+    """Upload a logo file through the settings page."""
+    token = csrf_token(page_of(client, "/admin/settings"))
+    return client.post(
+        "/admin/settings/logo",
+        data={"csrf_token": token, "logo": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def config_now(open_db: sessionmaker[Session]) -> InstanceConfig:
+    """The settings row as stored."""
+    with open_db() as db:
+        return instance_config(db)
+
+
+def test_settings_are_saved(as_admin: FlaskClient, open_db: sessionmaker[Session]) -> None:
+    response = save(as_admin, **SETTINGS)
+    assert response.headers["Location"] == "/admin/settings?notice=saved"
+    config = config_now(open_db)
+    assert config.organization_name == "Anytown Children's Services"
+    assert config.allow_uploads is False
+    assert config.min_message_length == 25
+    assert config.reject_codename_messages is True
+    assert config.retention_days == 90
+    page = page_of(as_admin, "/admin/settings")
+    assert 'value="90"' in page and "Anytown Children&#39;s Services" in page
+    save(as_admin, **{**SETTINGS, "retention": "off", "allow_uploads": "yes"})
+    config = config_now(open_db)
+    assert config.retention_days is None and config.allow_uploads is True
+
+
+def test_a_bad_value_saves_nothing_and_keeps_what_was_typed(
+    as_admin: FlaskClient, open_db: sessionmaker[Session]
+) -> None:
+    for field, value, message in (
+        ("min_message_length", "lots", "the minimum length must be a whole number"),
+        ("retention_days", "0", "reports can be kept for 1 to 3650 days"),
+        ("organization_name", "", "the organisation name must be 1 to 128"),
+    ):
+        response = save(as_admin, **{**SETTINGS, field: value})
+        assert response.status_code == 400
+        page = response.get_data(as_text=True)
+        assert f"Nothing was saved: {message}" in page
+        assert 'value="25"' in page or field == "min_message_length"
+    config = config_now(open_db)
+    assert config.organization_name == "See the Signs" and config.allow_uploads is True
+
+
+def test_a_logo_that_is_not_a_png_is_refused(
+    as_admin: FlaskClient, open_db: sessionmaker[Session]
+) -> None:
+    for content, name in ((b"GIF89a\x01\x00\x01\x00", "logo.png"), (b"<svg/>", "logo.svg")):
+        response = upload(as_admin, content, name)
+        assert response.status_code == 400
+        assert "Logo not saved: the logo must be a PNG image" in response.get_data(as_text=True)
+    assert config_now(open_db).logo_png is None
+
+
+def test_an_oversized_logo_is_refused(
+    as_admin: FlaskClient, open_db: sessionmaker[Session]
+) -> None:
+    response = upload(as_admin, PNG_SIGNATURE + b"\x00" * MAX_LOGO_BYTES)
+    assert response.status_code == 400
+    assert "larger than 256 KiB" in response.get_data(as_text=True)
+    assert config_now(open_db).logo_png is None
+
+
+def test_a_logo_is_re_encoded_and_shown_on_both_interfaces(
+    as_admin: FlaskClient, source_client: FlaskClient, open_db: sessionmaker[Session]
+) -> None:
+    crafted = png(text=MARKER) + b"\x00trailer" + MARKER
+    response = upload(as_admin, crafted)
+    assert response.headers["Location"] == "/admin/settings?notice=logo_saved"
+    stored = config_now(open_db).logo_png
+    assert stored is not None and stored != crafted and MARKER not in stored
+    assert stored.startswith(PNG_SIGNATURE)
+    for client in (as_admin, source_client):
+        assert '<img src="/logo.png"' in page_of(client, "/")
+        with client.get("/logo.png") as logo:
+            assert logo.data == stored
+    token = csrf_token(page_of(as_admin, "/admin/settings"))
+    as_admin.post("/admin/settings/logo/delete", data={"csrf_token": token})
+    assert config_now(open_db).logo_png is None
+    assert "/logo.png" not in page_of(source_client, "/")
+
+
+def test_uploading_without_choosing_a_file(as_admin: FlaskClient) -> None:
+    token = csrf_token(page_of(as_admin, "/admin/settings"))
+    response = as_admin.post("/admin/settings/logo", data={"csrf_token": token})
+    assert response.status_code == 400
+    assert "choose a PNG file" in response.get_data(as_text=True)
