@@ -7,7 +7,9 @@ of sources. Rows are bulk-inserted (the list never opens files); each source row
 keypair so rows are their real width. Times are real HTTP requests to `seethesigns serve
 journalist` under gunicorn, logged in; queries are counted in-process with the same app.
 
-Each measured request is one function in MEASURED: add another (say GET /api/v1/sources) there.
+Each measured request is one function in MEASURED. GET /api/v1/sources is among them: SecureDrop's
+API has no paging, so it answers every source with its ~1 KB public key; its time grows with
+the size of that answer, its number of queries must not.
 Usage: python -m bench.source_list [--sources 50000] [--submissions-per-source 4]
 """
 
@@ -30,15 +32,16 @@ import pyotp
 import requests
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, event, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bench.instance import SEETHESIGNS, free_port, make_instance, stop_agents
 from journalist_interface import create_app
-from journalist_interface.source_list import LIST_KEY, PAGE_SIZE, Cursor
+from journalist_interface.list_query import Cursor
+from journalist_interface.source_list import LIST_KEY, PAGE_SIZE
 from seethesigns.db import make_engine, make_session_factory
 from seethesigns.encryption import GpgService
 from seethesigns.models import Case, CaseLabel, SeenSubmission, Source, Submission
-from seethesigns.settings import load_settings
+from seethesigns.settings import Settings, load_settings
 from seethesigns.staff_accounts import NewStaff, StaffAccounts
 
 SMALL = 100
@@ -56,6 +59,7 @@ class Client:
         self.app_client = app_client
         self.http = requests.Session()
         self.tail = ""  # the cursor of the list's last page, set for each size
+        self.api_token = ""  # a Journalist API token, for api_sources
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> int:
         """GET path; the status code (the body is read in full either way)."""
@@ -119,6 +123,11 @@ def last_page(client: Client) -> int:
     return client.get(f"/?after={client.tail}")
 
 
+def api_sources(client: Client) -> int:
+    """The Journalist API's list: every source with its public key (SecureDrop's has no pages)."""
+    return client.get("/api/v1/sources", headers={"Authorization": f"Token {client.api_token}"})
+
+
 MEASURED: list[tuple[str, Callable[[Client], int]]] = [
     ("GET / (first page)", first_page),
     ("GET /?unread=1", unread_filter),
@@ -126,6 +135,7 @@ MEASURED: list[tuple[str, Callable[[Client], int]]] = [
     ("GET /?status=..&mine=1", status_filter),
     ("GET /?status=<none>", rare_status),
     ("GET /?after=<last page>", last_page),
+    ("GET /api/v1/sources", api_sources),
 ]
 
 
@@ -256,6 +266,24 @@ def queries(engine: Engine, client: Client, request: Callable[[Client], int]) ->
     return len(statements)
 
 
+def api_token(url: str, factory: sessionmaker[Session], settings: Settings) -> str:
+    """A Journalist API token for a second staff member, who has TOTP codes of their own."""
+    with factory() as db:
+        staff = StaffAccounts(settings.argon2, settings.login).create(db, "bench-api")
+    response = requests.post(
+        f"{url}/api/v1/token",
+        json={
+            "username": "bench-api",
+            "passphrase": staff.passphrase,
+            "one_time_code": pyotp.TOTP(staff.totp_secret).now(),
+        },
+        timeout=60,
+    )
+    assert response.status_code == 200, response.text
+    token: str = response.json()["token"]
+    return token
+
+
 def measure(config: Path, sizes: list[int], per_source: int) -> dict[tuple[str, int], Any]:
     """Time and count every measured request at each size."""
     settings = load_settings(config)
@@ -271,6 +299,7 @@ def measure(config: Path, sizes: list[int], per_source: int) -> dict[tuple[str, 
         web, local = Client(base_url=url), Client(app_client=app.test_client())
         web.log_in(staff, time.time())
         local.log_in(staff, time.time() + 30)  # the next code: each is accepted once
+        web.api_token = local.api_token = api_token(url, factory, settings)
         done = 0
         for size in sizes:
             with factory() as db:

@@ -9,28 +9,23 @@ number of sources. SecureDrop's list of all sources grew too slow with many (its
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
-    DateTime,
-    Integer,
     and_,
     exists,
     func,
-    literal,
     or_,
     select,
     tuple_,
     union_all,
 )
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql.elements import ColumnElement, Tuple
+from sqlalchemy.sql.elements import ColumnElement
 
+from journalist_interface.list_query import Cursor, ListQuery
 from seethesigns.cases import STATUS_NAMES, labels_of
 from seethesigns.models import (
     Case,
@@ -44,81 +39,11 @@ from seethesigns.models import (
 )
 
 PAGE_SIZE = 50
-MAX_SEARCH_CHARS = 64
-CURSOR = re.compile(r"^([01])-([0-9]{20})-([0-9]{1,18})$")
-CURSOR_TIME = "%Y%m%d%H%M%S%f"
 # The case row a filter looks at: apart from the one joined in to show each row's case.
 FILTERED = aliased(Case)
-# The list order, matching the ix_sources_list_order index read backwards.
+# The list order, matching the ix_sources_list_order index read backwards; Cursor.values()
+# gives a row's place in it.
 LIST_KEY = tuple_(Source.is_starred, Source.last_updated, Source.id)
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """A position in the list order: the sort key of one row."""
-
-    starred: bool
-    last_updated: datetime
-    id: int
-
-    def __str__(self) -> str:
-        return f"{int(self.starred)}-{self.last_updated.strftime(CURSOR_TIME)}-{self.id}"
-
-    @classmethod
-    def parse(cls, text: str | None) -> Cursor | None:
-        """The cursor written in a link, or None for anything malformed."""
-        found = CURSOR.fullmatch(text or "")
-        if found is None:
-            return None
-        try:
-            moment = datetime.strptime(found.group(2), CURSOR_TIME)
-        except ValueError:
-            return None
-        return cls(found.group(1) == "1", moment, int(found.group(3)))
-
-    def values(self) -> Tuple:
-        """The sort key as SQL values, to compare with LIST_KEY."""
-        return tuple_(
-            literal(self.starred, Boolean()),
-            literal(self.last_updated, DateTime()),
-            literal(self.id, Integer()),
-        )
-
-
-@dataclass(frozen=True)
-class ListQuery:
-    """What a staff member asked the list for: search, filters, and where the page starts."""
-
-    search: str = ""
-    starred: bool = False
-    unread: bool = False
-    mine: bool = False
-    status: str = ""
-    label: str = ""
-    after: Cursor | None = None
-    before: Cursor | None = None
-
-    @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> ListQuery:
-        """Read the query string; a value that makes no sense is ignored, never an error."""
-        status = args.get("status", "")
-        return cls(
-            search=" ".join(args.get("q", "").casefold().split())[:MAX_SEARCH_CHARS],
-            starred=args.get("starred") == "1",
-            unread=args.get("unread") == "1",
-            mine=args.get("mine") == "1",
-            status=status if status in STATUS_NAMES else "",
-            label=" ".join(args.get("label", "").casefold().split())[:64],
-            after=Cursor.parse(args.get("after")),
-            before=Cursor.parse(args.get("before")),
-        )
-
-    def filters(self) -> dict[str, str]:
-        """The search and filters as query-string arguments, without the page position."""
-        found = {"q": self.search, "status": self.status, "label": self.label}
-        found |= {"starred": "1" if self.starred else ""}
-        found |= {"unread": "1" if self.unread else "", "mine": "1" if self.mine else ""}
-        return {key: value for key, value in found.items() if value}
 
 
 @dataclass(frozen=True)

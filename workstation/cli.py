@@ -124,10 +124,10 @@ def open_command(args: argparse.Namespace, settings: WorkstationSettings) -> int
                 "to get the rest.\n",
                 file=sys.stderr,
             )
-        prepare_output(out_dir)
         cleaner = MetadataCleaner.find(out_dir / WORK) if args.clean_metadata else None
         passphrase = _passphrases(args, settings).existing("Passphrase of the submission key")
         keyring.check_passphrase(passphrase)
+        prepare_output(out_dir)
         reader = ExportReader(keyring, passphrase, settings.limits, cleaner)
         report = reader.read(archive, out_dir)
     index = write_index(report)

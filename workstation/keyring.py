@@ -36,7 +36,6 @@ EXPIRE = re.compile(r"^(0|never|[0-9]+[dwmy]?|[0-9]{4}-[0-9]{2}-[0-9]{2})$")
 # Hostile items may carry signatures; nothing here trusts them, so gpg need not check them.
 DECRYPT_ARGS = ["--skip-verify", "--no-auto-key-retrieve"]
 BAD_PASSPHRASE = 11  # GPG_ERR_BAD_PASSPHRASE, the low 16 bits of an ERROR status code
-PROBE = b"See the Signs workstation: can this passphrase decrypt?"
 
 
 class Readable(Protocol):
@@ -187,19 +186,18 @@ class OfflineKeyring:
         return dict(found[0])
 
     def check_passphrase(self, passphrase: str) -> list[str]:
-        """Prove the passphrase unlocks every secret key here; return their fingerprints."""
+        """Prove the passphrase unlocks every secret key here; return their fingerprints.
+
+        Exporting makes gpg-agent unlock each key and subkey, and works for an expired key
+        too, which can no longer encrypt but must still decrypt what was sent to it.
+        """
         fingerprints = self.secret_fingerprints()
         if not fingerprints:
             raise KeyringError(f"{self.homedir} holds no secret key")
         for fingerprint in fingerprints:
-            probe = self._gpg.encrypt(PROBE, [fingerprint], always_trust=True, armor=False)
-            if not probe.ok or probe.returncode != 0:
-                raise KeyringError(f"the key {fingerprint} cannot encrypt: {probe.status}")
-            result = self._gpg.decrypt(probe.data, passphrase=passphrase, extra_args=DECRYPT_ARGS)
-            if result.returncode != 0 or result.data != PROBE:
-                if _Status.of(result).bad_passphrase():
-                    raise WrongPassphrase("the passphrase does not unlock the secret key")
-                raise KeyringError(f"the key {fingerprint} cannot decrypt: {result.status}")
+            unlocked = self._gpg.export_keys(fingerprint, secret=True, passphrase=passphrase)
+            if "PRIVATE KEY BLOCK" not in str(unlocked):
+                raise WrongPassphrase("the passphrase does not unlock the secret key")
         return fingerprints
 
     def decrypt(self, ciphertext: Readable, output: Path, passphrase: str, max_output: int) -> None:

@@ -14,7 +14,8 @@ def format_summary(report: OpenReport, index: Path) -> str:
     """What was opened, per designation in order, then every problem by name."""
     lines = []
     for designation, items in report.designations().items():
-        lines.append(f"{designation.replace('_', ' ')}  ({len(items)} items)")
+        count = f"{len(items)} item" + ("" if len(items) == 1 else "s")
+        lines.append(f"{designation.replace('_', ' ')}  ({count})")
         for item in items:
             lines.append(f"  {item.number:>4}  {item.kind:<{KIND_WIDTH}} {describe(item)}")
     problems = report.problems()

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from journalist_interface.export import Selection, of_items, of_sources, unread_by, zip_response
 from journalist_interface.inbox import delete_items, items_by_uuid, sources_by_uuid
-from journalist_interface.source_list import ListQuery
+from journalist_interface.list_query import ListQuery
 from journalist_interface.staff_session import login_required
 from journalist_interface.views.sources import source_or_404
 from seethesigns.cases import set_starred

@@ -8,7 +8,8 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from werkzeug.wrappers import Response
 
 from journalist_interface.inbox import find_source, items_of, mark_seen
-from journalist_interface.source_list import ListQuery, source_page
+from journalist_interface.list_query import ListQuery
+from journalist_interface.source_list import source_page
 from journalist_interface.staff_session import login_required
 from seethesigns.cases import (
     MAX_LABEL_CHARS,

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from journalist_interface.inbox import items_of, mark_many_seen, mark_seen
-from journalist_interface.source_list import ListQuery, source_page
+from journalist_interface.list_query import ListQuery
+from journalist_interface.source_list import source_page
 from seethesigns.models import Reply, SeenReply, SeenSubmission, Source, Submission
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import NewStaff

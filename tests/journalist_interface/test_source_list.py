@@ -6,7 +6,6 @@ import html
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -16,7 +15,8 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from journalist_interface.inbox import items_of, mark_seen
-from journalist_interface.source_list import PAGE_SIZE, Cursor, ListQuery, SourcePage, source_page
+from journalist_interface.list_query import ListQuery
+from journalist_interface.source_list import PAGE_SIZE, SourcePage, source_page
 from seethesigns.cases import add_label, set_starred, update_case
 from seethesigns.models import Source
 from seethesigns.settings import Settings
@@ -151,14 +151,6 @@ def test_rows_carry_case_labels_and_unread_counts(
         ["brother", "school"],
         3,
     )
-
-
-def test_cursor_round_trips_and_rejects_junk() -> None:
-    cursor = Cursor(True, datetime(2024, 5, 1, 12, 0, 3, 120), 42)
-    assert str(cursor) == "1-20240501120003000120-42"
-    assert Cursor.parse(str(cursor)) == cursor
-    for junk in ("", "2-20240501120003000120-42", "1-2024-42", "1-20241301120003000120-4", "x"):
-        assert Cursor.parse(junk) is None
 
 
 def test_one_page_is_three_queries_at_any_size(

@@ -10,6 +10,7 @@ import os
 import pty
 import re
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -272,24 +273,32 @@ def test_backup_refuses_to_overwrite(
 
 
 def converse(argv: list[str], answers: list[str], timeout: float = 60) -> tuple[int, str]:
-    """Run the installed script on a real pseudo-terminal, answering each prompt in turn."""
+    """Run the installed script on a real pseudo-terminal, answering each prompt in turn.
+
+    An answer goes only to a prompt printed since the last answer: getpass flushes the
+    terminal's input before each prompt, so an early answer would be lost.
+    """
     pid, fd = pty.fork()
     if pid == 0:  # the child: the terminal is its controlling tty, as for a person
         os.execv(argv[0], argv)  # noqa: S606 - a fixed argument list, as subprocess would
-    transcript, pending = b"", list(answers)
+    transcript, pending, answered_at = b"", list(answers), 0
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         ready, _, _ = select.select([fd], [], [], 0.2)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:  # the child has gone and closed the terminal
-                break
-            if not chunk:
-                break
-            transcript += chunk
-            if pending and transcript.rstrip().endswith(b":"):
-                os.write(fd, pending.pop(0).encode() + b"\n")
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the child has gone and closed the terminal
+            break
+        if not chunk:
+            break
+        transcript += chunk
+        if pending and transcript[answered_at:].rstrip().endswith(b":"):
+            os.write(fd, pending.pop(0).encode() + b"\n")
+            answered_at = len(transcript)
+    else:
+        os.kill(pid, signal.SIGKILL)  # never leave a child waiting at a prompt
     _, status = os.waitpid(pid, 0)
     os.close(fd)
     return os.waitstatus_to_exitcode(status), transcript.decode("utf-8", "replace")

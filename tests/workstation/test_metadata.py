@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
 import pytest
 
-from tests.workstation.conftest import ServerSide, WorkstationKey, open_export, write_zip
+from tests.workstation.conftest import (
+    PASSPHRASE,
+    ServerSide,
+    WorkstationKey,
+    open_export,
+    write_zip,
+)
 
+SCRIPT = Path(sys.executable).parent / "seethesigns-workstation"
 AUTHOR = b"Jamie Example, Flat 3, 12 Mill Road"
 
 
@@ -74,3 +85,29 @@ def test_without_the_option_nothing_is_changed(
     documents = workdir / "out/shy_otter/documents"
     assert [path.name for path in documents.iterdir()] == ["photo.png"]
     assert (documents / "photo.png").read_bytes() == original
+
+
+def test_without_mat2_the_option_fails_clearly_before_decrypting(
+    workstation_key: WorkstationKey, server_side: ServerSide, workdir: Path
+) -> None:
+    # A PATH with GnuPG but no mat2, as on a workstation where it was never installed.
+    bin_dir = workdir / "bin"
+    bin_dir.mkdir()
+    for tool in ("gpg", "gpgconf"):
+        found = shutil.which(tool)
+        assert found
+        (bin_dir / tool).symlink_to(found)
+    entries = {"shy_otter/1-shy_otter-doc.gz.gpg": server_side.document(b"x", "photo.png")}
+    export = write_zip(workdir / "export.zip", entries)
+    run = subprocess.run(
+        [str(SCRIPT), "--config", str(workstation_key.config), "open", str(export),
+         "--out", str(workdir / "out"), "--homedir", str(workstation_key.homedir),
+         "--clean-metadata", "--passphrase-fd", "0"],
+        input=PASSPHRASE + "\n",
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": str(bin_dir)},
+    )  # fmt: skip
+    assert run.returncode == 1
+    assert "--clean-metadata needs mat2" in run.stderr and "apt-get install mat2" in run.stderr
+    assert not (workdir / "out").exists()

@@ -24,6 +24,7 @@ from tests.workstation.conftest import (
     ServerSide,
     WorkstationKey,
     open_export,
+    stop_agent,
     write_zip,
 )
 
@@ -81,12 +82,16 @@ def test_a_clean_export_opens_completely(
 
 
 def test_wrong_passphrase_opens_nothing(
-    workstation_key: WorkstationKey, server_side: ServerSide, workdir: Path
+    workstation_key: WorkstationKey,
+    server_side: ServerSide,
+    workdir: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     export = write_zip(workdir / "export.zip", good_entries(server_side))
     code = open_export(workstation_key, export, workdir / "out", passphrase="not the passphrase")
     assert code == 1
-    assert all_files(workdir / "out") == set()
+    assert "does not unlock the secret key" in capsys.readouterr().err
+    assert not (workdir / "out").exists()
 
 
 def test_a_gzip_bomb_is_refused_by_name(
@@ -95,10 +100,11 @@ def test_a_gzip_bomb_is_refused_by_name(
     workdir: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # 64 MiB of zeros gzips to about 64 KiB: a ratio of ~1000, over the test limit of 50.
+    # 16 MiB of zeros gzips to about 16 KiB: under the 32 MiB size limit of the test
+    # settings, but a ratio of ~1000, far over their limit of 50.
     zeros = io.BytesIO()
     with gzip.GzipFile("bomb.bin", "wb", fileobj=zeros, mtime=0) as handle:
-        for _ in range(64):
+        for _ in range(16):
             handle.write(bytes(1024 * 1024))
     name = "bomb_otter/3-bomb_otter-doc.gz.gpg"
     entries = {**good_entries(server_side), name: server_side.encrypt(zeros.getvalue())}
@@ -111,6 +117,24 @@ def test_a_gzip_bomb_is_refused_by_name(
     assert_good_items_opened(workdir / "out")
     assert not list((workdir / "out").rglob("bomb.bin"))
     assert not (workdir / "out/.work").exists()
+
+
+def test_an_item_over_the_size_limit_is_refused_whatever_its_ratio(
+    workstation_key: WorkstationKey,
+    server_side: ServerSide,
+    workdir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Random bytes do not compress: only max_item_bytes (32 MiB in the test settings) stops it.
+    name = "big_otter/1-big_otter-doc.gz.gpg"
+    big = server_side.document(os.urandom(33 * 1024 * 1024), "big.bin")
+    export = write_zip(workdir / "export.zip", {**good_entries(server_side), name: big})
+
+    assert open_export(workstation_key, export, workdir / "out") == 1
+
+    assert "expands past 33,554,432 bytes" in reported(capsys, name)
+    assert not list((workdir / "out").rglob("big.bin"))
+    assert_good_items_opened(workdir / "out")
 
 
 def test_an_openpgp_compression_bomb_is_refused_by_name(
@@ -334,6 +358,29 @@ def test_a_truncated_gzip_inside_good_encryption_is_reported(
     assert not list((workdir / "out").rglob("half.txt"))
 
 
+def test_an_item_encrypted_with_a_passphrase_is_refused_even_the_keys_own(
+    workstation_key: WorkstationKey,
+    workdir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # gpg would happily decrypt this with the passphrase it is given: it was not sent to us.
+    made = subprocess.run(
+        ["gpg", "--homedir", str(workdir), "--batch", "--pinentry-mode", "loopback",
+         "--passphrase", PASSPHRASE, "--symmetric", "--output", "-"],
+        input=b"forged symmetric message",
+        capture_output=True,
+        check=True,
+    )  # fmt: skip
+    stop_agent(workdir)
+    name = "fake_otter/1-fake_otter-msg.gpg"
+    export = write_zip(workdir / "export.zip", {name: made.stdout})
+
+    assert open_export(workstation_key, export, workdir / "out") == 1
+
+    assert "encrypted with a passphrase" in reported(capsys, name)
+    assert not (workdir / "out/fake_otter/1-message.txt").exists()
+
+
 def test_a_plain_unencrypted_openpgp_message_is_refused(
     workstation_key: WorkstationKey,
     server_side: ServerSide,
@@ -408,3 +455,32 @@ def test_passphrase_is_checked_against_the_key_before_anything_opens(
     export = write_zip(workdir / "export.zip", {})
     assert open_export(workstation_key, export, workdir / "out") == 0
     assert (workdir / "out/index.html").is_file()
+
+
+def test_an_expired_key_still_opens_what_was_sent_to_it(
+    workstation_key: WorkstationKey, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Made and used in 2020 (gpg's faked clock), expired since: reports sent to it before
+    # it expired must stay readable.
+    home = workdir / "old"
+    home.mkdir(mode=0o700)
+    (home / "gpg-agent.conf").write_text("s2k-count 65536\n")
+    then = ["gpg", "--homedir", str(home), "--batch", "--faked-system-time", "20200101T000000"]
+    secret = ["--pinentry-mode", "loopback", "--passphrase", PASSPHRASE]
+    userid = "Old <old@seethesigns.invalid>"
+    made = [*then, *secret, "--quick-gen-key", userid, "future-default", "default", "2020-06-01"]
+    subprocess.run(made, check=True, capture_output=True)
+    item = subprocess.run(
+        [*then, "--trust-model", "always", "--encrypt", "-r", "old@seethesigns.invalid"],
+        input=b"sent in 2020",
+        capture_output=True,
+        check=True,
+    ).stdout
+    stop_agent(home)
+    export = write_zip(workdir / "export.zip", {"old_otter/1-old_otter-msg.gpg": item})
+    expired = WorkstationKey(home, "", "", workstation_key.config)
+
+    assert open_export(expired, export, workdir / "out") == 0, capsys.readouterr()
+
+    assert (workdir / "out/old_otter/1-message.txt").read_bytes() == b"sent in 2020"
+    stop_agent(home)

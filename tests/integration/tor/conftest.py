@@ -13,17 +13,20 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
+from stem.control import EventType
+from stem.response.events import HSDescEvent
 
 from seethesigns.onion import JOURNALIST, SOURCE, OnionKeys
 from seethesigns.settings import Settings, load_settings
 from tests.conftest import OfflineKey, make_instance, short_tmpdir
 from tests.integration.conftest import SEETHESIGNS, Server, start_server, stop_server
-from tests.integration.tor.network import PrivateTorNetwork, TorNetworkError, wait_for
+from tests.integration.tor.network import PrivateTorNetwork, TorNetworkError, TorNode, wait_for
 
 # The network is eventually consistent: these bound every wait for it.
 REACHABLE_WITHIN = 90.0
@@ -180,21 +183,21 @@ def wait_until_published(instance: OnionInstance, clients: dict[str, list[str] |
         raise TorNetworkError(f"{exc}\n{instance.publisher_log.read_text()}") from exc
 
 
-def through_tor(network: PrivateTorNetwork) -> requests.Session:
-    """An HTTP session whose connections (and name lookups) go through the client's SOCKS port."""
+def through_tor(client: TorNode) -> requests.Session:
+    """An HTTP session whose connections (and name lookups) go through a client's SOCKS port."""
     session = requests.Session()
-    proxy = f"socks5h://127.0.0.1:{network.client.socks_port}"
+    proxy = f"socks5h://127.0.0.1:{client.socks_port}"
     session.proxies = {"http": proxy, "https": proxy}
     return session
 
 
-def fetch_when_reachable(url: str, network: PrivateTorNetwork) -> requests.Response:
+def fetch_when_reachable(url: str, client: TorNode) -> requests.Response:
     """GET url through Tor, retrying while the network settles (bounded)."""
     found: list[requests.Response] = []
 
     def attempt() -> bool:
         try:
-            found.append(through_tor(network).get(url, timeout=30))
+            found.append(through_tor(client).get(url, timeout=30))
             return True
         except requests.ConnectionError:
             return False
@@ -203,31 +206,47 @@ def fetch_when_reachable(url: str, network: PrivateTorNetwork) -> requests.Respo
     return found[-1]
 
 
-def socks_refusal(url: str, network: PrivateTorNetwork) -> str:
-    """The SOCKS error tor gives for url (the request must fail), e.g. '0xf6'."""
+def socks_refusal(url: str, client: TorNode) -> str:
+    """The SOCKS error tor gives for url (the request must fail), e.g. '0xf4'."""
     try:
-        response = through_tor(network).get(url, timeout=30)
+        response = through_tor(client).get(url, timeout=30)
     except requests.ConnectionError as exc:
         message = str(exc)
         return message.split("Failed to establish a new connection: ", 1)[-1][:4]
     raise AssertionError(f"{url} answered {response.status_code} through Tor")
 
 
-def authorise_on_client(network: PrivateTorNetwork, auth_private: str) -> None:
-    """Give the client tor a staff key, as Tor Browser does with an .auth_private line."""
+def authorise_on_client(client: TorNode, auth_private: str) -> None:
+    """Give a client tor a staff key, as Tor Browser does with an .auth_private line."""
     address, _, _, key = auth_private.split(":")
     raw = base64.b32decode(key + "=" * (-len(key) % 8))
-    assert network.client.controller is not None
-    reply = network.client.controller.msg(
+    assert client.controller is not None
+    reply = client.controller.msg(
         f"ONION_CLIENT_AUTH_ADD {address} x25519:{base64.b64encode(raw).decode()}"
     )
     # stem's is_ok() is False for 252 ("Registered client and decrypted desc"), also a success.
     assert reply.content()[0][0] in ("250", "251", "252"), str(reply)
 
 
-def forget_on_client(network: PrivateTorNetwork, address: str) -> None:
-    """Remove the client's key for address, and its circuits and cached descriptors."""
-    assert network.client.controller is not None
-    reply = network.client.controller.msg(f"ONION_CLIENT_AUTH_REMOVE {address}")
+def forget_on_client(client: TorNode, address: str) -> None:
+    """Remove a client's key for address (tor then drops what it decrypted with it)."""
+    assert client.controller is not None
+    reply = client.controller.msg(f"ONION_CLIENT_AUTH_REMOVE {address}")
     assert reply.content()[0][0] in ("250", "251"), str(reply)
-    network.client.controller.signal("NEWNYM")
+
+
+@contextmanager
+def descriptor_events(client: TorNode, address: str) -> Iterator[list[str]]:
+    """Collect the client's HS_DESC actions (REQUESTED, RECEIVED, FAILED) for address."""
+    assert client.controller is not None
+    actions: list[str] = []
+
+    def listen(event: HSDescEvent) -> None:
+        if event.address == address:
+            actions.append(str(event.action))
+
+    client.controller.add_event_listener(listen, EventType.HS_DESC)
+    try:
+        yield actions
+    finally:
+        client.controller.remove_event_listener(listen)

@@ -1,4 +1,4 @@
-"""A private Tor network on 127.0.0.1: 3 authorities, 4 relays, a service host and a client.
+"""A private Tor network on 127.0.0.1: 3 authorities, 4 relays, a service host, two clients.
 
 Every choice below is measured in /work/shared/notes/private-tor-network.md: tor-gencert
 authorities, a bandwidth file, `DirCache 0` on relays, fast voting, a two-phase start, and
@@ -107,13 +107,22 @@ class PrivateTorNetwork:
         self.client = TorNode(
             "client", "client", root / "client", control_port=free_port(), socks_port=free_port()
         )
-        self.nodes += [self.service, self.client]
+        # A second client that stays away until a test needs one that never cached anything.
+        self.visitor = TorNode(
+            "visitor", "client", root / "visitor", control_port=free_port(), socks_port=free_port()
+        )
+        self.nodes += [self.service, self.client, self.visitor]
         self.startup_seconds = 0.0
 
     @property
     def authorities(self) -> list[TorNode]:
         """The three directory authorities."""
         return [node for node in self.nodes if node.role == "authority"]
+
+    @property
+    def endpoints(self) -> list[TorNode]:
+        """The service host and the clients, started once the consensus is complete."""
+        return [node for node in self.nodes if node.role in ("service", "client")]
 
     @property
     def routers(self) -> list[TorNode]:
@@ -271,9 +280,9 @@ class PrivateTorNetwork:
             for node in self.routers:
                 self.start_node(node)
             wait_for("a consensus listing every relay", self._consensus_complete, timeout)
-            for node in (self.service, self.client):
+            for node in self.endpoints:
                 self.start_node(node)
-            for node in (self.service, self.client):
+            for node in self.endpoints:
                 self.connect(node, timeout)
                 self.wait_bootstrapped(node, timeout)
         except Exception as exc:
@@ -286,10 +295,12 @@ class PrivateTorNetwork:
         def attempt() -> bool:
             if node.process is not None and node.process.poll() is not None:
                 raise TorNetworkError(f"{node.name} exited with {node.process.returncode}")
+            # Probe with a plain socket first: stem leaks its socket when the port refuses.
             try:
-                controller = Controller.from_port(address=LOOPBACK, port=node.control_port)
-            except stem.SocketError:
+                socket.create_connection((LOOPBACK, node.control_port), timeout=2).close()
+            except OSError:
                 return False
+            controller = Controller.from_port(address=LOOPBACK, port=node.control_port)
             stem.connection.authenticate(controller)
             node.controller = controller
             return True
