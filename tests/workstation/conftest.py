@@ -189,3 +189,35 @@ def open_export(
         *extra,
         passphrases=(passphrase,),
     )
+
+
+GOOD_MESSAGE = "They make my brother carry packages to Margate."
+GOOD_NAME = "good_otter/1-good_otter-msg.gpg"
+
+
+def good_entries(server: ServerSide) -> dict[str, bytes]:
+    """One message and one document that must open whatever else is in the export."""
+    return {
+        GOOD_NAME: server.message(GOOD_MESSAGE),
+        "good_otter/2-good_otter-doc.gz.gpg": server.document(b"%PDF-1.4 fine", "fine.pdf"),
+    }
+
+
+def assert_good_items_opened(out: Path) -> None:
+    """The good items are there, byte for byte, whatever went wrong with the others."""
+    assert (out / "good_otter/1-message.txt").read_text() == GOOD_MESSAGE
+    assert (out / "good_otter/documents/fine.pdf").read_bytes() == b"%PDF-1.4 fine"
+
+
+def all_files(folder: Path) -> set[str]:
+    """Every path under folder, relative, links included (and not followed)."""
+    return {str(path.relative_to(folder)) for path in folder.rglob("*")}
+
+
+def reported(capsys: pytest.CaptureFixture[str], name: str) -> str:
+    """The summary line naming an entry that was not opened."""
+    output = capsys.readouterr().out
+    assert "NOT OPENED" in output, output
+    lines = [line for line in output.splitlines() if line.strip().startswith(name + ":")]
+    assert len(lines) == 1, output
+    return lines[0]

@@ -119,7 +119,8 @@ def test_keygen_rsa_with_an_expiry(
 def test_the_secret_key_is_protected_by_the_passphrase(
     workstation_key: WorkstationKey, workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Exporting the secret key without the passphrase must fail.
+    # Exporting the secret key without the passphrase must fail (no agent holds it cached).
+    stop_agent(workstation_key.homedir)
     exported = subprocess.run(
         [
             "gpg",

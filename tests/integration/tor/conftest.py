@@ -194,15 +194,20 @@ def through_tor(client: TorNode) -> requests.Session:
 def fetch_when_reachable(url: str, client: TorNode) -> requests.Response:
     """GET url through Tor, retrying while the network settles (bounded)."""
     found: list[requests.Response] = []
+    errors: list[str] = []
 
     def attempt() -> bool:
         try:
             found.append(through_tor(client).get(url, timeout=30))
             return True
-        except requests.ConnectionError:
+        except requests.ConnectionError as exc:
+            errors.append(str(exc)[-120:])
             return False
 
-    wait_for(f"{url} answering through Tor", attempt, REACHABLE_WITHIN, interval=1.0)
+    try:
+        wait_for(f"{url} answering through Tor", attempt, REACHABLE_WITHIN, interval=1.0)
+    except TorNetworkError as exc:
+        raise TorNetworkError(f"{exc}; last error: {errors[-1:]}\n{client.log_tail()}") from exc
     return found[-1]
 
 

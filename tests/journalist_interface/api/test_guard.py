@@ -6,13 +6,14 @@ import re
 import uuid
 
 import pytest
-from flask import Flask
+from flask import Flask, session
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from seethesigns.models import WebSession
 from seethesigns.settings import Settings
+from seethesigns.web.sessions import ServerSession
 from tests.conftest import remove_submission_key
 from tests.journalist_interface.api.conftest import API, ApiClient, auth
 from tests.journalist_interface.conftest import Reported
@@ -114,6 +115,33 @@ def test_an_api_call_neither_sets_nor_renews_the_web_session(
         before.expires_at,
         before.sealed,
     )
+
+
+def test_under_the_api_a_staff_cookie_opens_no_session(
+    logged_in: FlaskClient, journalist_app: Flask, settings: Settings
+) -> None:
+    name = settings.journalist.session_cookie_name
+    cookie = logged_in.get_cookie(name)
+    assert cookie is not None
+    headers = {"Cookie": f"{name}={cookie.value}"}
+    with journalist_app.test_request_context("/sources", headers=headers):
+        assert session.get("staff_id") is not None  # the control: the web sees it
+    with journalist_app.test_request_context(f"{API}/sources", headers=headers):
+        assert dict(session) == {}
+
+
+def test_under_the_api_even_a_written_session_is_never_stored(
+    journalist_app: Flask, open_db: sessionmaker[Session]
+) -> None:
+    # Nothing in the API writes to the session; if a hook ever did, no cookie may result.
+    interface = journalist_app.session_interface
+    for path, stored in ((f"{API}/user", 0), ("/sources", 1)):  # the web path is the control
+        with journalist_app.test_request_context(path):
+            response = journalist_app.response_class()
+            interface.save_session(journalist_app, ServerSession({"staff_id": 1}), response)
+        assert ("Set-Cookie" in response.headers) == bool(stored), path
+        with open_db() as db:
+            assert len(db.scalars(select(WebSession)).all()) == stored, path
 
 
 def test_state_changes_need_no_csrf_token_on_the_api_but_do_on_the_web(
