@@ -15,6 +15,9 @@ ORGANIZATION_NAME_MAX = 128
 # A first message longer than this could never be sent: the source form allows 100,000.
 MIN_MESSAGE_LENGTH_MAX = 10_000
 RETENTION_DAYS_MAX = 3650
+# Column widths of the urgent-help services (models/instance_config.py).
+EMERGENCY_NUMBER_MAX = 32
+SERVICE_TEXT_MAX = 64
 
 
 class InstanceSettingsError(Exception):
@@ -38,6 +41,22 @@ class Branding:
 
     name: str
     has_logo: bool
+
+
+@dataclass(frozen=True)
+class UrgentHelp:
+    """The services every source page names under "Need help now?".
+
+    Each has a fixed role (emergency number, a free helpline for children, a way to report
+    crime without a name), so that the translated sentences around them stay true when an
+    area names its own services.
+    """
+
+    emergency_number: str = "999"
+    helpline_name: str = "Childline"
+    helpline_contact: str = "0800 1111"
+    anonymous_service_name: str = "Fearless"
+    anonymous_service_contact: str = "fearless.org"
 
 
 def instance_config(db: Session) -> InstanceConfig:
@@ -65,6 +84,28 @@ def branding(db: Session) -> Branding:
     if found is None:
         return Branding(DEFAULT_ORGANIZATION_NAME, has_logo=False)
     return Branding(found[0], has_logo=bool(found[1]))
+
+
+def urgent_help(db: Session) -> UrgentHelp:
+    """The urgent-help services, without writing a row (the defaults until one exists)."""
+    columns = [getattr(InstanceConfig, name) for name in UrgentHelp.__dataclass_fields__]
+    found = db.execute(select(*columns).order_by(InstanceConfig.id).limit(1)).first()
+    return UrgentHelp(*found) if found is not None else UrgentHelp()
+
+
+def update_urgent_help(db: Session, services: UrgentHelp) -> InstanceConfig:
+    """Check and store the urgent-help services; nothing changes if any value is refused."""
+    values = {name: str(value).strip() for name, value in services.__dict__.items()}
+    for name, value in values.items():
+        limit = EMERGENCY_NUMBER_MAX if name == "emergency_number" else SERVICE_TEXT_MAX
+        if not value or len(value) > limit or not value.isprintable():
+            label = name.replace("_", " ")
+            raise InstanceSettingsError(f"the {label} must be 1 to {limit} printable characters")
+    row = instance_config(db)
+    for name, value in values.items():
+        setattr(row, name, value)
+    db.commit()
+    return row
 
 
 def logo_png(db: Session) -> bytes | None:

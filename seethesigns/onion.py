@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import secrets
+import socket
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -271,11 +272,15 @@ def tor_controller(settings: TorSettings) -> Iterator[Controller]:
         else str(settings.control_socket)
     )
     try:
+        # stem leaks its socket when the connection is refused: probe with one we close.
         if settings.control_port is not None:
+            socket.create_connection(("127.0.0.1", settings.control_port), timeout=5).close()
             controller = Controller.from_port("127.0.0.1", settings.control_port)
         else:
+            with socket.socket(socket.AF_UNIX) as probe:
+                probe.connect(str(settings.control_socket))
             controller = Controller.from_socket_file(str(settings.control_socket))
-    except stem.SocketError as exc:
+    except (OSError, stem.SocketError) as exc:
         raise TorUnavailable(f"cannot reach tor's control port at {where}: {exc}") from None
     try:
         _authenticate(controller, where)
@@ -491,7 +496,7 @@ class OnionPublisher:
         else:
             values = list(clients.values())
             publish(controller, key, service, values, self.settings, self.publish_timeout)
-            record["uploaded_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+            record["uploaded_at"] = datetime.now(UTC).isoformat(timespec="milliseconds")
             log.info(
                 "%s onion service published%s: http://%s.onion",
                 service.name,

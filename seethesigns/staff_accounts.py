@@ -22,6 +22,9 @@ from seethesigns.settings import Argon2Settings, LoginSettings
 PASSPHRASE_WORDS = 7
 USERNAME_MAX = 64
 DISPLAY_NAME_MAX = 128
+# Replies of a deleted account are shown as from "deleted" (as SecureDrop's API does), so no
+# real account may take that name.
+RESERVED_USERNAME = "deleted"
 
 
 class StaffError(Exception):
@@ -75,7 +78,7 @@ def totp_step(secret: str, token: str, now: float) -> int | None:
 
 
 class StaffAccounts:
-    """Creates staff accounts and checks logins, with the instance's argon2 cost and limits."""
+    """Creates accounts, checks logins and changes secrets, with the instance's cost and limits."""
 
     def __init__(self, cost: Argon2Settings, limits: LoginSettings) -> None:
         self.hasher = PasswordHasher(
@@ -90,6 +93,10 @@ class StaffAccounts:
         username = username.strip()
         if not username or len(username) > USERNAME_MAX or not username.isprintable():
             raise StaffError(f"a username is 1 to {USERNAME_MAX} printable characters")
+        if username.lower() == RESERVED_USERNAME:
+            raise StaffError(
+                f"{RESERVED_USERNAME!r} names the author of a deleted account's replies"
+            )
         passphrase = diceware(PASSPHRASE_WORDS)
         totp_secret = new_totp_secret()
         staff = Staff(

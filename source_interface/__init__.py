@@ -7,7 +7,8 @@ from flask import Flask
 from seethesigns.settings import Settings
 from seethesigns.web.branding import register_branding
 from seethesigns.web.setup import Services, register_core
-from source_interface.views import auth, main, reports
+from source_interface.languages import register_languages
+from source_interface.views import advice, auth, main, reports
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Flask:
@@ -17,5 +18,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(advice.bp)
     register_branding(app)
+    register_languages(app)
     return app

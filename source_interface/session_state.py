@@ -11,10 +11,32 @@ from seethesigns.web.sessions import ServerSession
 from seethesigns.web.setup import db
 
 
+LANGUAGE = "language"
+
+
+def chosen_language() -> str | None:
+    """The language picked with the switcher in this browser session, if any."""
+    found = session.get(LANGUAGE)
+    return found if isinstance(found, str) else None
+
+
+def choose_language(code: str) -> None:
+    """Remember the switcher's choice, server-side, until the browser session ends."""
+    if session.get(LANGUAGE) != code:
+        session[LANGUAGE] = code
+
+
+def _keep_language() -> None:
+    language = chosen_language()
+    session.clear()
+    if language is not None:
+        session[LANGUAGE] = language
+
+
 def log_in(found: LoggedInSource) -> None:
     """Start a fresh session for a source: new id, their filesystem id and key secret."""
     assert isinstance(session, ServerSession)
-    session.clear()
+    _keep_language()
     session.regenerate()
     session["fsid"] = found.source.filesystem_id
     session["key_secret"] = found.key_secret
@@ -31,5 +53,7 @@ def current_source() -> LoggedInSource | None:
 
 
 def log_out() -> None:
-    """Forget everything about this browser session."""
-    session.clear()
+    """Forget everything about this browser session except the language it reads in."""
+    assert isinstance(session, ServerSession)
+    _keep_language()
+    session.regenerate()

@@ -20,3 +20,10 @@ class InstanceConfig(Base):
     reject_codename_messages: Mapped[bool] = mapped_column(default=False)
     # None: reports are kept until staff delete them.
     retention_days: Mapped[int | None]
+    # Named on every source page under "Need help now?"; another area puts its own services
+    # here, while the sentences around them come from the page's translations.
+    emergency_number: Mapped[str] = mapped_column(String(32), default="999")
+    helpline_name: Mapped[str] = mapped_column(String(64), default="Childline")
+    helpline_contact: Mapped[str] = mapped_column(String(64), default="0800 1111")
+    anonymous_service_name: Mapped[str] = mapped_column(String(64), default="Fearless")
+    anonymous_service_contact: Mapped[str] = mapped_column(String(64), default="fearless.org")

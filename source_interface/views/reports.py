@@ -19,6 +19,8 @@ from seethesigns.submission_rules import SubmissionRefused, check_submission
 from seethesigns.submissions import Document
 from seethesigns.submissions import submit as store_submission
 from seethesigns.web.setup import db, services
+from source_interface.guided_report import CHOICES, GuidedReport
+from source_interface.languages import language_for_staff
 from source_interface.session_state import current_source
 
 bp = Blueprint("reports", __name__)
@@ -53,7 +55,8 @@ def _page(status: int = 200, **context: Any) -> tuple[str, int]:
         max_bytes=found.settings.max_upload_bytes,
         new=request.args.get("new") == "1",
         config=instance_config(db()),
-        **context,
+        choices=CHOICES,
+        **{"answers": {}, **context},
     ), status
 
 
@@ -61,42 +64,46 @@ def _page(status: int = 200, **context: Any) -> tuple[str, int]:
 @login_required
 def lookup() -> tuple[str, int]:
     """Show replies and the form to send more."""
-    return _page(sent=request.args.get("sent") == "1")
+    return _page()
 
 
 @bp.post("/submit")
 @login_required
 def submit() -> Response | tuple[str, int]:
-    """Encrypt and store a message and files; acknowledge only once they are on disk."""
-    message = request.form.get("msg", "")
+    """Encrypt and store the report and files; acknowledge only once they are on disk."""
+    report = GuidedReport.from_form(request.form)
+    message = report.message(language_for_staff())
     documents = [
         Document(f.stream, f.filename or "") for f in request.files.getlist("fh") if f.filename
     ]
-    limit = services().settings.max_message_chars
-    if not message.strip() and not documents:
-        return _page(400, error="empty", msg=message)
-    if len(message) > limit:
-        return _page(400, error="too_long", msg=message)
+    if report.is_empty() and not documents:
+        return _page(400, error="empty", answers=report.answers)
+    if len(message) > services().settings.max_message_chars:
+        return _page(400, error="too_long", answers=report.answers)
     found = services()
     config = instance_config(db())
     try:
-        check_submission(db(), found.deriver, config, g.source.source, message, bool(documents))
+        check_submission(
+            db(), found.deriver, config, g.source.source, report.content(), bool(documents)
+        )
     except SubmissionRefused as refused:
         # A codename is not put back into the page: it should not be sent or shown anywhere.
-        kept = "" if refused.reason == "codename" else message
-        return _page(400, error=refused.reason, msg=kept)
+        kept = {} if refused.reason == "codename" else report.answers
+        return _page(400, error=refused.reason, answers=kept)
     try:
         store_submission(
-            db(),
-            found.store,
-            found.gpg,
-            g.source.source,
-            message if message.strip() else None,
-            documents,
+            db(), found.store, found.gpg, g.source.source, message or None, documents
         )
     except (StorageFull, OutOfSpace):
-        return _page(507, error="full", msg=message)
-    return redirect(url_for("reports.lookup", sent=1))
+        return _page(507, error="full", answers=report.answers)
+    return redirect(url_for("reports.sent"))
+
+
+@bp.get("/sent")
+@login_required
+def sent() -> str:
+    """A calm confirmation: what happens next, when to come back, keep the codename."""
+    return render_template("sent.html")
 
 
 @bp.post("/delete-reply")

@@ -195,3 +195,51 @@ def test_settings_are_frozen(tmp_path: Path) -> None:
         loaded.max_upload_bytes = 1  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         loaded.source.secret_key = b""  # type: ignore[misc]
+
+
+def test_tor_defaults_to_debians_control_socket_and_a_keys_dir_in_the_data_dir(
+    tmp_path: Path,
+) -> None:
+    text = re.sub(r"(?s)\n\[tor\]\n.*", "\n", valid_config(tmp_path / "data"))
+    tor = load_settings(write(tmp_path, text)).tor
+    assert tor.control_port is None
+    assert tor.control_socket == Path("/run/tor/control")
+    assert tor.keys_dir == (tmp_path / "data" / "onion").resolve()
+    assert (tor.source_port, tor.journalist_port) == (8080, 8081)
+
+
+def test_tor_control_port_replaces_the_socket(tmp_path: Path) -> None:
+    text = valid_config(tmp_path / "data").replace(
+        'control_socket = "/run/tor/control"', "control_port = 9051"
+    )
+    tor = load_settings(write(tmp_path, text)).tor
+    assert (tor.control_port, tor.control_socket) == (9051, None)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("control_port", "70000", "[tor] control_port must be a TCP port"),
+        ("control_port", '"9051"', "[tor] control_port must be of type int"),
+        ("source_port", "0", "[tor] source_port must be a TCP port"),
+        ("pow_queue_rate", "0", "[tor] pow_queue_rate must be positive"),
+        ("keys_dir", "7", "[tor] keys_dir must be of type str"),
+    ],
+)
+def test_invalid_tor_values_are_named(tmp_path: Path, key: str, value: str, message: str) -> None:
+    text = valid_config(tmp_path / "data")
+    if key == "control_port":
+        text = text.replace('control_socket = "/run/tor/control"', f"control_port = {value}")
+    else:
+        text = set_value(text, "tor", key, value)
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        load_settings(write(tmp_path, text))
+
+
+def test_tor_control_port_and_socket_together_are_refused(tmp_path: Path) -> None:
+    text = valid_config(tmp_path / "data")
+    text = text.replace(
+        'control_socket = "/run/tor/control"', 'control_socket = "/x"\ncontrol_port = 9051'
+    )
+    with pytest.raises(SettingsError, match="set control_port or control_socket, not both"):
+        load_settings(write(tmp_path, text))

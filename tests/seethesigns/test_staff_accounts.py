@@ -108,6 +108,14 @@ def test_duplicate_username_is_refused(
     assert db.scalar(select(func.count()).select_from(Staff)) == 1
 
 
+def test_the_placeholder_of_deleted_accounts_is_not_a_username(
+    db: Session, accounts: StaffAccounts
+) -> None:
+    with pytest.raises(StaffError, match="deleted account"):
+        accounts.create(db, " Deleted ")
+    assert db.scalar(select(func.count()).select_from(Staff)) == 0
+
+
 @pytest.mark.parametrize("username", ["", "   ", "x" * 65, "bad\nname", "tab\there"])
 def test_invalid_usernames_are_refused(db: Session, accounts: StaffAccounts, username: str) -> None:
     with pytest.raises(StaffError, match="printable"):

@@ -9,7 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.conftest import csrf_token
+from seethesigns.settings import Settings
+from tests.conftest import csrf_token, remove_submission_key
 from tests.source_interface.test_journey import new_source
 
 RESOURCE = re.compile(r"<(?:link|img|script|iframe|object|embed|source|video|audio)\b[^>]*>", re.I)
@@ -17,9 +18,11 @@ URL_ATTR = re.compile(r'\b(?:src|href|action|srcset|poster|data)\s*=\s*"([^"]*)"
 QUICK_EXIT = "https://www.bbc.co.uk/weather"
 
 
-def pages(client: FlaskClient) -> Iterator[tuple[str, TestResponse]]:
+def pages(client: FlaskClient, settings: Settings) -> Iterator[tuple[str, TestResponse]]:
     """Every page a source can see, in the states they can see it in, errors included."""
     yield "/", client.get("/")
+    yield "/signs", client.get("/signs")
+    yield "/hide-your-visit", client.get("/hide-your-visit")
     yield "/generate", client.get("/generate")
     yield "/login", client.get("/login")
     login = client.get("/login").get_data(as_text=True)
@@ -32,24 +35,42 @@ def pages(client: FlaskClient) -> Iterator[tuple[str, TestResponse]]:
     yield "405", client.get("/submit")
     yield "/create (forged)", client.post("/create", data={"csrf_token": csrf_token(login)})
     yield "CSRF error", client.post("/login", data={"codename": "x"})
+    # A body larger than the limit; its length alone is refused, before anything is read.
+    too_big = {"CONTENT_LENGTH": str(settings.max_upload_bytes * 2)}
+    yield "413", client.post("/submit", environ_overrides=too_big)
     new_source(client)
     yield "/lookup", client.get("/lookup?new=1")
     page = client.get("/lookup").get_data(as_text=True)
     yield "/submit (empty)", client.post("/submit", data={"csrf_token": csrf_token(page)})
+    too_long = "x" * (settings.max_message_chars + 1)
+    yield (
+        "/submit (too long)",
+        client.post("/submit", data={"csrf_token": csrf_token(page), "msg": too_long}),
+    )
+    sent = client.post("/submit", data={"csrf_token": csrf_token(page), "what": "a report"})
+    assert sent.location == "/sent"
+    yield "/sent", client.get("/sent")
+    yield "/logout (logged in)", client.get("/logout")
     yield "/delete-account", client.get("/delete-account")
     yield (
         "/delete-account (unconfirmed)",
         client.post("/delete-account", data={"csrf_token": csrf_token(page)}),
     )
+    yield (
+        "/delete-account (deleted)",
+        client.post("/delete-account", data={"csrf_token": csrf_token(page), "confirm": "yes"}),
+    )
+    remove_submission_key(settings)
+    yield "503 (no submission key)", client.get("/")
 
 
 @pytest.fixture
-def every_page(source_client: FlaskClient) -> list[tuple[str, TestResponse]]:
-    return list(pages(source_client))
+def every_page(source_client: FlaskClient, settings: Settings) -> list[tuple[str, TestResponse]]:
+    return list(pages(source_client, settings))
 
 
 def test_no_script_and_nothing_loaded_from_elsewhere(every_page: list) -> None:
-    assert len(every_page) == 13
+    assert len(every_page) == 22
     for name, response in every_page:
         html = response.get_data(as_text=True)
         assert "<script" not in html.lower(), name

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,44 +137,10 @@ class PrivateTorNetwork:
         for node in self.nodes:
             (node.directory / "keys").mkdir(parents=True, mode=0o700)
             node.directory.chmod(0o700)
-        for node in self.authorities:
-            keys = node.directory / "keys"
-            _run(
-                [
-                    "tor-gencert",
-                    "--create-identity-key",
-                    "--passphrase-fd",
-                    "0",
-                    "-m",
-                    "12",
-                    "-a",
-                    f"{LOOPBACK}:{node.dir_port}",
-                    "-i",
-                    str(keys / "authority_identity_key"),
-                    "-s",
-                    str(keys / "authority_signing_key"),
-                    "-c",
-                    str(keys / "authority_certificate"),
-                ],
-                stdin="\n",
-            )
-            for line in (keys / "authority_certificate").read_text().splitlines():
-                if line.startswith("fingerprint "):
-                    node.v3ident = line.split()[1]
-        for node in self.routers:
-            _run(
-                [
-                    "tor",
-                    "--quiet",
-                    "--ignore-missing-torrc",
-                    "--list-fingerprint",
-                    "--orport",
-                    "1",
-                    "--datadirectory",
-                    str(node.directory),
-                ]
-            )
-            node.fingerprint = (node.directory / "fingerprint").read_text().split()[1]
+        # Key generation is CPU-bound and independent per node: run it side by side.
+        with ThreadPoolExecutor(max_workers=len(self.routers)) as pool:
+            list(pool.map(self._make_authority_keys, self.authorities))
+            list(pool.map(self._make_relay_keys, self.routers))
         # Fresh relays report ~0 bandwidth, so path selection keeps picking one relay and
         # bootstrap stalls at 95%: the authorities measure every relay as equal instead.
         bandwidths = self.root / "bandwidth"
@@ -183,6 +150,46 @@ class PrivateTorNetwork:
         )
         for node in self.nodes:
             node.torrc.write_text("\n".join(self._torrc(node, bandwidths)) + "\n")
+
+    def _make_authority_keys(self, node: TorNode) -> None:
+        keys = node.directory / "keys"
+        _run(
+            [
+                "tor-gencert",
+                "--create-identity-key",
+                "--passphrase-fd",
+                "0",
+                "-m",
+                "12",
+                "-a",
+                f"{LOOPBACK}:{node.dir_port}",
+                "-i",
+                str(keys / "authority_identity_key"),
+                "-s",
+                str(keys / "authority_signing_key"),
+                "-c",
+                str(keys / "authority_certificate"),
+            ],
+            stdin="\n",
+        )
+        for line in (keys / "authority_certificate").read_text().splitlines():
+            if line.startswith("fingerprint "):
+                node.v3ident = line.split()[1]
+
+    def _make_relay_keys(self, node: TorNode) -> None:
+        _run(
+            [
+                "tor",
+                "--quiet",
+                "--ignore-missing-torrc",
+                "--list-fingerprint",
+                "--orport",
+                "1",
+                "--datadirectory",
+                str(node.directory),
+            ]
+        )
+        node.fingerprint = (node.directory / "fingerprint").read_text().split()[1]
 
     def _torrc(self, node: TorNode, bandwidths: Path) -> list[str]:
         lines = [

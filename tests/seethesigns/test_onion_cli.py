@@ -1,0 +1,56 @@
+"""`seethesigns onion` without tor: client keys and clear errors (with tor: integration/tor)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from seethesigns.onion import OnionKeys
+from seethesigns.settings import Settings
+from tests.integration.conftest import free_port
+from tests.seethesigns.test_cli import assert_clean_error, run
+
+
+def test_add_client_prints_one_instruction_and_the_auth_private_line(settings: Settings) -> None:
+    config = str(settings.data_dir / "seethesigns.toml")
+    result = run("onion", "add-client", "laptop-alex", "--config", config)
+    assert result.exit_code == 0, result.output
+    address = OnionKeys(settings.tor.keys_dir).service_key("journalist").address
+    instruction, line, note = result.output.splitlines()
+    assert f"save this line as {address}.auth_private in Tor Browser" in instruction
+    assert re.fullmatch(rf"{address}:descriptor:x25519:[A-Z2-7]{{52}}", line)
+    assert note == "No `seethesigns onion up` is running: this applies when it starts."
+
+
+def test_revoke_client_removes_the_key(settings: Settings) -> None:
+    config = str(settings.data_dir / "seethesigns.toml")
+    assert run("onion", "add-client", "phone", "--config", config).exit_code == 0
+    result = run("onion", "revoke-client", "phone", "--config", config)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Revoked phone.\n")
+    assert OnionKeys(settings.tor.keys_dir).clients() == {}
+    assert_clean_error(
+        run("onion", "revoke-client", "phone", "--config", config),
+        "no staff device named 'phone' is authorised",
+    )
+
+
+def test_status_says_when_tor_cannot_be_reached(settings: Settings) -> None:
+    config = settings.data_dir / "seethesigns.toml"
+    port = free_port()  # nothing listens there
+    config.write_text(
+        config.read_text().replace('control_socket = "/run/tor/control"', f"control_port = {port}")
+    )
+    assert_clean_error(
+        run("onion", "status", "--config", str(config)),
+        f"cannot reach tor's control port at 127.0.0.1:{port}",
+    )
+
+
+def test_a_missing_control_socket_is_named(settings: Settings, tmp_path: Path) -> None:
+    config = settings.data_dir / "seethesigns.toml"
+    socket = tmp_path / "no-such-control"
+    config.write_text(config.read_text().replace('"/run/tor/control"', f'"{socket}"'))
+    assert_clean_error(
+        run("onion", "status", "--config", str(config)), f"tor's control port at {socket}"
+    )
