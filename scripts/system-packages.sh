@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Install the Debian packages the project needs, only those missing (`make system-packages`):
-# gnupg (all encryption and the tests), tor (onion services), mat2 (the workstation's
-# `open --clean-metadata`), and python3-venv where the Python given in $PYTHON cannot make a
-# virtual environment.
+# gnupg (all encryption and the tests), tor (onion services), chromium (browser tests), mat2
+# (the workstation's `open --clean-metadata`), and python3-venv where the Python given in
+# $PYTHON cannot make a virtual environment.
 set -euo pipefail
 
 python=${PYTHON:-python3}
 missing=()
 command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
 command -v tor >/dev/null 2>&1 || missing+=(tor)
+# Headless Chromium for the tests of what a person sees, over Tor too (Debian's build: no
+# browser download at test time).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # Debian's mat2 brings the GObject, Poppler and GdkPixbuf bindings that PyPI's mat2 would
 # have to build; the workstation runs it as a program.
 command -v mat2 >/dev/null 2>&1 || missing+=(mat2)

@@ -57,4 +57,4 @@ def reencode_png(data: bytes) -> bytes:
     clean.save(out, format="PNG", optimize=True)
     if out.tell() > MAX_STORED_BYTES:
         raise LogoError("the logo has too much detail; try a smaller or simpler image")
-    return data
+    return out.getvalue()

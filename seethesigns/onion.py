@@ -134,10 +134,10 @@ class OnionKeys:
         """Staff devices' public keys, by name: the file a running `onion up` watches."""
         return self.directory / "staff_clients.json"
 
-    @property
-    def published_path(self) -> Path:
-        """What the running publisher last published, for `status` and client changes."""
-        return self.directory / "published.json"
+    def published_path(self, service: str) -> Path:
+        """What the publisher of service last published (one file each: `serve --onion`
+        runs one publisher per interface)."""
+        return self.directory / f"published-{service}.json"
 
     def _ensure_directory(self) -> None:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -216,24 +216,25 @@ class OnionKeys:
             del clients[name]
             self._save_clients(clients)
 
-    def record_publication(self, published: dict[str, dict[str, Any]]) -> None:
-        """Note what this process has published (read by `status` and client commands)."""
+    def record_publication(self, service: str, record: dict[str, Any]) -> None:
+        """Note what this process has published of service (read by `status`, client commands)."""
         self._ensure_directory()
-        record = {"pid": os.getpid(), "services": published}
-        _write_private(self.published_path, json.dumps(record, indent=2).encode())
+        data = json.dumps({"pid": os.getpid(), **record}, indent=2).encode()
+        _write_private(self.published_path(service), data)
 
-    def publication(self) -> dict[str, dict[str, Any]] | None:
-        """What a still-running publisher has published, or None if none is running."""
-        try:
-            record = json.loads(self.published_path.read_bytes())
-            pid = int(record["pid"])
-            os.kill(pid, 0)
-        except PermissionError:
-            pass  # running as another user: still running
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-        services: dict[str, dict[str, Any]] = record["services"]
-        return services
+    def publication(self) -> dict[str, dict[str, Any]]:
+        """What still-running publishers have published, by service."""
+        found = {}
+        for service in (SOURCE, JOURNALIST):
+            try:
+                record = json.loads(self.published_path(service).read_bytes())
+                os.kill(int(record["pid"]), 0)
+            except PermissionError:
+                pass  # a publisher running as another user: still running
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            found[service] = record
+        return found
 
 
 @dataclass(frozen=True)
@@ -474,7 +475,7 @@ class OnionPublisher:
                     for service in self.services:
                         self._publish(controller, service)
                     self._watch(controller, stop)
-            except (TorUnavailable, PublicationFailed, stem.SocketClosed) as exc:
+            except (TorUnavailable, PublicationFailed, stem.ControllerError) as exc:
                 log.warning("%s; trying again in %.0f s", exc, self.retry_seconds)
                 stop.wait(self.retry_seconds)
 
@@ -504,7 +505,7 @@ class OnionPublisher:
                 key.address,
             )
         self._published[service.name] = record
-        self.keys.record_publication(self._published)
+        self.keys.record_publication(service.name, record)
 
     def _watch(self, controller: Controller, stop: threading.Event) -> None:
         staff = [service for service in self.services if service.client_auth]

@@ -102,7 +102,7 @@ def status(timeout: float, config_path: Path | None) -> None:
             }
     except OnionError as exc:
         raise click.ClickException(str(exc)) from None
-    published = keys.publication() or {}
+    published = keys.publication()
     for name, address in addresses.items():
         click.echo(f"{name:<11} http://{address}.onion  {problems[name] or 'published'}")
     pending = published.get(JOURNALIST, {}).get("clients") not in (None, sorted(clients))
@@ -120,12 +120,12 @@ def _await_staff_republication(keys: OnionKeys, wait: float) -> None:
     deadline = time.monotonic() + wait
     while True:
         published = keys.publication()
-        if published is None:
+        if JOURNALIST not in published:
             click.echo(
                 "No `seethesigns onion up` is running: this applies when it starts.", err=True
             )
             return
-        if published.get(JOURNALIST, {}).get("clients") == wanted:
+        if published[JOURNALIST].get("clients") == wanted:
             click.echo("The staff onion service was republished with the new keys.", err=True)
             return
         if time.monotonic() > deadline:

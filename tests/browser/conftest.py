@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from seethesigns.encryption import GpgService
+from seethesigns.settings import Settings
+from tests.conftest import OfflineKey, make_instance, remove_submission_key, short_tmpdir
 from tests.integration.conftest import live  # noqa: F401 - re-exported fixture
+from tests.integration.conftest import Server, start_server, stop_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -57,3 +63,41 @@ def artifacts(request: pytest.FixtureRequest) -> Path:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     return folder
+
+
+@dataclass
+class SmallSource:
+    """A source interface under gunicorn whose upload limit is small enough to reach."""
+
+    settings: Settings
+    server: Server
+    offline_key: OfflineKey
+
+    @property
+    def url(self) -> str:
+        """Where it answers."""
+        return self.server.url
+
+    def break_submission_key(self) -> None:
+        """Delete the submission key, so the site closes (the 503 page)."""
+        remove_submission_key(self.settings)
+
+    def mend_submission_key(self) -> None:
+        """Put the submission key back."""
+        gpg = GpgService(self.settings.gnupg_homedir, "", self.settings.tmp_dir)
+        gpg.import_submission_key(self.offline_key.public_key)
+
+
+@pytest.fixture(scope="module")
+def small_source(offline_key: OfflineKey, template_database: Path) -> Iterator[SmallSource]:
+    """The source interface alone, taking uploads of up to 1 MiB, so a 413 page can be seen."""
+    settings = make_instance(offline_key, template_database, max_bytes=1024 * 1024)
+    log_dir = short_tmpdir("stslog")
+    server = start_server("source", settings.data_dir / "seethesigns.toml", log_dir)
+    yield SmallSource(settings, server, offline_key)
+    stop_server(server)
+    subprocess.run(
+        ["gpgconf", "--homedir", str(settings.gnupg_homedir), "--kill", "all"], check=False
+    )
+    shutil.rmtree(settings.data_dir, ignore_errors=True)
+    shutil.rmtree(log_dir, ignore_errors=True)

@@ -98,7 +98,7 @@ def start_server(
         try:
             requests.get(url + "/login", timeout=2)
             return Server(process, url, log, handle)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a busy machine answers late
             time.sleep(0.1)
     process.kill()
     handle.close()

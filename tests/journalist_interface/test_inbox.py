@@ -24,7 +24,8 @@ def add_source(
 ) -> Source:
     """A source with stored items named like "1-msg", "2-reply" (no files on disk)."""
     source = Source(
-        filesystem_id=f"{'A' * 16}{n:04d}",
+        # Letters only, as a real (base32) filesystem id: "AAAAAAAAAAAAAAAABCDE" for 1234.
+        filesystem_id="A" * 16 + "".join("ABCDEFGHIJ"[int(digit)] for digit in f"{n:04d}"),
         designation=designation or f"source {n}",
         pgp_fingerprint="0" * 40,
         pgp_public_key="-",
@@ -36,7 +37,8 @@ def add_source(
     db.flush()
     for name in items:
         number, kind = name.split("-")
-        filename = f"{number}-source_{n}-{'doc.gz' if kind == 'doc' else kind}.gpg"
+        slug = source.designation.replace(" ", "_")
+        filename = f"{number}-{slug}-{'doc.gz' if kind == 'doc' else kind}.gpg"
         model = Reply if kind == "reply" else Submission
         db.add(model(source_id=source.id, filename=filename, size=1, checksum="sha256:0"))
     db.commit()

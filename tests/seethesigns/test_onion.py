@@ -112,9 +112,10 @@ def test_a_hand_edited_clients_file_must_hold_keys(tmp_path: Path) -> None:
 
 def test_a_publication_counts_only_while_its_process_runs(tmp_path: Path) -> None:
     keys = OnionKeys(tmp_path / "onion")
-    assert keys.publication() is None
-    keys.record_publication({SOURCE: {"address": "x", "uploaded_at": "now", "clients": None}})
-    assert keys.publication() == {SOURCE: {"address": "x", "uploaded_at": "now", "clients": None}}
-    record = keys.published_path.read_text().replace(f'"pid": {os.getpid()}', '"pid": 999999999')
-    keys.published_path.write_text(record)
-    assert keys.publication() is None
+    assert keys.publication() == {}
+    record = {"address": "x", "uploaded_at": "now", "clients": None}
+    keys.record_publication(SOURCE, record)
+    assert keys.publication() == {SOURCE: {"pid": os.getpid(), **record}}
+    path = keys.published_path(SOURCE)
+    path.write_text(path.read_text().replace(f'"pid": {os.getpid()}', '"pid": 999999999'))
+    assert keys.publication() == {}

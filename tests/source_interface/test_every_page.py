@@ -70,7 +70,7 @@ def every_page(source_client: FlaskClient, settings: Settings) -> list[tuple[str
 
 
 def test_no_script_and_nothing_loaded_from_elsewhere(every_page: list) -> None:
-    assert len(every_page) == 22
+    assert len(every_page) == 21
     for name, response in every_page:
         html = response.get_data(as_text=True)
         assert "<script" not in html.lower(), name
@@ -106,3 +106,21 @@ def test_session_cookie_is_opaque_and_dies_with_the_browser(source_client: Flask
     assert codename not in cookies.value
     assert codename.replace(" ", "") not in cookies.value
     assert len(cookies.value) == 43
+
+
+def test_quick_exit_is_in_the_same_place_on_every_page(every_page: list) -> None:
+    for name, response in every_page:
+        html = response.get_data(as_text=True)
+        header = html[html.index('<header class="top">') : html.index("</header>")]
+        # The header's last element, right after the name: top right (top left in Arabic).
+        assert header.rstrip().endswith(
+            f'<a class="exit" href="{QUICK_EXIT}" rel="noreferrer">Leave this site</a>'
+        ), name
+        assert html.index("<header") < html.index("<main"), name
+
+
+def test_nothing_is_cached_not_even_the_style_sheet(source_client: FlaskClient) -> None:
+    for path in ("/static/style.css", "/?l=ar"):
+        with source_client.get(path) as response:  # closes the static file it streams
+            assert response.status_code == 200
+            assert response.headers["Cache-Control"] == "no-store", path

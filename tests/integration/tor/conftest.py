@@ -31,11 +31,21 @@ from tests.integration.tor.network import PrivateTorNetwork, TorNetworkError, To
 # The network is eventually consistent: these bound every wait for it.
 REACHABLE_WITHIN = 90.0
 PUBLISHED_WITHIN = 90.0
+STARTED: list[PrivateTorNetwork] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Report how long the private network took to come up (the suite's figure of merit)."""
+    for network in STARTED:
+        terminalreporter.write_line(
+            f"private Tor network: {len(network.nodes)} tor processes, "
+            f"consensus and bootstrap in {network.startup_seconds:.1f} s"
+        )
 
 
 @pytest.fixture(scope="session")
-def tor_network() -> Iterator[PrivateTorNetwork]:
-    """3 authorities, 4 relays, a service host (control port) and a client (SOCKS), all local."""
+def tor_binary() -> str:
+    """Debian's tor; without it these tests fail (never skip) with what to do."""
     missing = [tool for tool in ("tor", "tor-gencert") if shutil.which(tool) is None]
     if missing:
         pytest.fail(
@@ -43,12 +53,19 @@ def tor_network() -> Iterator[PrivateTorNetwork]:
             'or leave these tests out of a quick local run with -m "not tor"',
             pytrace=False,
         )
+    return "tor"
+
+
+@pytest.fixture(scope="session")
+def tor_network(tor_binary: str) -> Iterator[PrivateTorNetwork]:
+    """3 authorities, 4 relays, a service host (control port) and 2 clients (SOCKS), all local."""
     network = PrivateTorNetwork(short_tmpdir("ststor"))
     try:
         started = time.monotonic()
         network.generate()
         network.start()
         network.startup_seconds = time.monotonic() - started
+        STARTED.append(network)
         yield network
     finally:
         network.stop()
@@ -169,7 +186,7 @@ def wait_until_published(instance: OnionInstance, clients: dict[str, list[str] |
     def published() -> bool:
         if instance.publisher.poll() is not None:
             raise TorNetworkError(f"onion up exited: {instance.publisher_log.read_text()}")
-        record = instance.keys.publication() or {}
+        record = instance.keys.publication()
         return all(
             name in record
             and record[name]["uploaded_at"] is not None

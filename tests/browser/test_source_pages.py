@@ -1,0 +1,128 @@
+"""Every source page and error state in Chromium: axe-core, small screens, screenshots.
+
+English and Arabic (right to left), each at 360 px and 1280 px wide. The screenshots land in
+test-artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from tests.browser.checks import (
+    WIDTHS,
+    axe_violations,
+    exit_link_box,
+    horizontal_overflow,
+    load_axe,
+    small_targets,
+)
+from tests.browser.conftest import SmallSource
+
+STATES = 20
+SEND = "form[action='/submit'] button[type=submit]"
+TOO_BIG = 6 * 1024 * 1024  # over the 1 MiB limit and its 4 MiB allowance for the form
+
+
+def submit_button(page: Page) -> None:
+    """Press the page's main form button (the same in every language)."""
+    page.locator("main form button[type=submit]").last.click()
+
+
+def walk(page: Page, site: SmallSource) -> Iterator[str]:
+    """Go through every page and error state as a source would; yield each state's name."""
+    base = site.url
+    for path, name in [
+        ("/", "landing"),
+        ("/signs", "signs"),
+        ("/hide-your-visit", "hide-your-visit"),
+        ("/no-such-page", "404"),
+        ("/submit", "405"),
+        ("/login", "login"),
+    ]:
+        page.goto(base + path)
+        yield name
+    page.locator("#codename").fill("not a real codename at all")
+    submit_button(page)
+    yield "login-failed"
+    page.locator("input[name=csrf_token]").evaluate("input => input.remove()")
+    submit_button(page)
+    yield "form-expired"
+    page.goto(base + "/generate")
+    yield "generate"
+    page.locator("input[name=mac]").evaluate("input => { input.value = 'forged' }")
+    submit_button(page)
+    yield "codename-refused"
+    page.goto(base + "/generate")
+    submit_button(page)
+    yield "lookup-new"
+    page.locator(SEND).click()
+    yield "lookup-empty"
+    page.set_input_files("#fh", [{"name": "a.mp4", "mimeType": "video/mp4", "buffer": bytes(TOO_BIG)}])
+    page.locator(SEND).click()
+    yield "413-too-big"
+    page.goto(base + "/lookup")
+    page.locator("#what").fill("A man gives my brother money to take bags to another town.")
+    page.locator("#danger-unsure").check()
+    page.locator(SEND).click()
+    yield "sent"
+    page.goto(base + "/logout")
+    yield "logout"
+    page.goto(base + "/delete-account")
+    yield "delete-account"
+    submit_button(page)
+    yield "delete-unconfirmed"
+    page.locator("#confirm").check()
+    submit_button(page)
+    yield "deleted"
+    page.goto(base + "/logout")
+    yield "logged-out"
+    site.break_submission_key()
+    try:
+        page.goto(base + "/")
+        yield "503-closed"
+    finally:
+        site.mend_submission_key()
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_every_page_passes_axe_and_fits_small_and_large_screens(
+    browser: Browser, small_source: SmallSource, artifacts: Path, language: str
+) -> None:
+    context = browser.new_context(viewport={"width": WIDTHS[0], "height": 740})
+    page = context.new_page()
+    page.goto(f"{small_source.url}/?l={language}")
+    found: dict[str, dict[int, list]] = {}
+    exits: dict[int, set[tuple[int, int, int, int]]] = {width: set() for width in WIDTHS}
+    import time
+    T = {"walk": 0.0, "load": 0.0, "axe": 0.0, "shot": 0.0, "other": 0.0}
+    t0 = time.perf_counter()
+    for state in walk(page, small_source):
+        T["walk"] += time.perf_counter() - t0
+        assert page.locator("html").get_attribute("lang") == language, state
+        assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
+        found[state] = {}
+        t = time.perf_counter(); load_axe(page); T["load"] += time.perf_counter() - t
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 740})
+            t = time.perf_counter(); problems = axe_violations(page); T["axe"] += time.perf_counter() - t
+            if overflow := horizontal_overflow(page):
+                problems.append({"rule": "horizontal scrolling", "pixels": overflow})
+            problems += [{"rule": "target under 24 px", **t} for t in small_targets(page)]
+            found[state][width] = problems
+            exits[width].add(exit_link_box(page))
+            shot = artifacts / f"{language}-{state}-{width}.png"
+            t = time.perf_counter(); page.screenshot(path=str(shot), full_page=True, scale="css"); T["shot"] += time.perf_counter() - t
+        page.set_viewport_size({"width": WIDTHS[0], "height": 740})
+        t0 = time.perf_counter()
+    print(T)
+    context.close()
+    (artifacts / "problems.json").write_text(json.dumps(found, indent=1, ensure_ascii=False))
+    assert len(found) == STATES
+    assert {state: p for state, by_width in found.items() for p in by_width.values() if p} == {}
+    # The quick exit stands in the same place on every page.
+    assert all(len(boxes) == 1 for boxes in exits.values()), exits
