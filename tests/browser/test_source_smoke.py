@@ -1,28 +1,68 @@
-"""The source interface in a real browser with JavaScript off, as Tor Browser's "Safest"."""
+"""The source's whole journey in a real browser with JavaScript off, as Tor Browser's "Safest"."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, Page
 
+from tests.conftest import OfflineKey
 from tests.integration.conftest import LiveInstance
 
+REPORT = "A man at the park gives my brother money to take bags to another town."
 
-def test_start_a_report_without_javascript(
-    browser: Browser, live: LiveInstance, artifacts: Path
+
+def heading(page: Page) -> str:
+    """The page's h1."""
+    return page.locator("h1").inner_text()
+
+
+def test_the_whole_journey_works_without_javascript(
+    browser: Browser, live: LiveInstance, offline_key: OfflineKey, artifacts: Path
 ) -> None:
     context = browser.new_context(java_script_enabled=False, viewport={"width": 360, "height": 740})
     page = context.new_page()
     page.goto(live.source.url + "/")
     page.screenshot(path=str(artifacts / "landing-360.png"), full_page=True)
+    exit_link = page.get_by_role("link", name="Leave this site")
+    assert exit_link.get_attribute("rel") == "noreferrer"
+    assert exit_link.get_attribute("href", timeout=1000) == "https://www.bbc.co.uk/weather"
+
+    # The switcher is plain links, and the choice lasts for the visit.
+    page.get_by_role("link", name="Polski").click()
+    assert page.locator("html").get_attribute("lang") == "pl"
+    page.get_by_role("link", name="Rozpoznaj sygnały", exact=True).click()
+    assert heading(page) == "Rozpoznaj sygnały"
+    page.get_by_role("link", name="English").click()
+    page.get_by_role("link", name="Home", exact=True).click()
+
     page.get_by_role("link", name="Start a new report").click()
     codename = page.locator("#codename").inner_text()
     assert len(codename.split()) == 7
-    page.screenshot(path=str(artifacts / "generate-360.png"), full_page=True)
     page.get_by_role("button", name="I have written it down").click()
-    page.get_by_label("Your message").fill("Someone older keeps giving my friend money.")
+    page.get_by_label("What is happening? (optional)").fill(REPORT)
+    page.get_by_label("Where does it happen? (optional)").fill("The park by the station")
+    page.get_by_label("I'm not sure").check()
+    page.get_by_label("Someone else").check()
+    page.get_by_label("Or write it all in your own words (optional)").fill("Please help him.")
     page.get_by_role("button", name="Send").click()
-    assert "We got it safely" in page.content()
+    assert heading(page) == "Thank you. We got it safely."
     page.screenshot(path=str(artifacts / "sent-360.png"), full_page=True)
+
+    page.get_by_role("button", name="Log out").click()
+    assert heading(page) == "You are logged out"
+    page.get_by_role("link", name="Home", exact=True).click()
+    page.get_by_role("link", name="I have a codename").click()
+    page.get_by_label("Your codename").fill(codename)
+    page.get_by_role("button", name="Continue").click()
+    assert heading(page) == "Your report"
+
+    # Nothing outlives the browser session: the one cookie has no expiry date.
+    assert [(c["name"], c["expires"]) for c in context.cookies()] == [("sts_source", -1)]
     context.close()
+
+    (stored,) = live.settings.store_dir.rglob("*-msg.gpg")
+    message = offline_key.decrypt(stored.read_bytes()).decode()
+    assert f"What is happening?\n{REPORT}" in message
+    assert "Is anyone in danger right now?\nNot sure" in message
+    assert "In their own words:\nPlease help him." in message
