@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 LOCK_ARGS ?=
 
-.PHONY: help system-packages venv run test lint format bench lock clean
+.PHONY: help system-packages venv run test lint format bench translations lock clean
 
 help: ## List these targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z-]+:.*## / { printf "  make %-16s %s\n", $$1, $$2 }' \
@@ -56,6 +56,9 @@ bench: venv ## Print benchmark figures: 1 GiB upload (BENCH_ARGS for it), 50,000
 	$(BIN)/python -m bench.upload $(BENCH_ARGS)
 	$(BIN)/python -m bench.source_scaling
 	$(BIN)/python -m bench.source_list
+
+translations: venv ## Extract the source pages' messages, update every catalogue, compile them
+	$(BIN)/python scripts/translations.py
 
 lock: ## Refresh the hash-pinned lock files from pyproject.toml (LOCK_ARGS=--upgrade moves pins)
 	@[ -x $(BIN)/uv ] || $(MAKE) venv

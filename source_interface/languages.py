@@ -7,8 +7,10 @@ than the header. The choice lives in the server-side session, never in a cookie 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import urlencode
 
+from babel.units import format_unit
 from flask import Flask, request, url_for
 from flask_babel import Babel, get_locale
 
@@ -20,6 +22,8 @@ LANGUAGES = {"en": "English", "pl": "Polski", "ro": "Română", "ar": "العر�
 # How staff read the name of the language a report was written on.
 IN_ENGLISH = {"en": "English", "pl": "Polish", "ro": "Romanian", "ar": "Arabic"}
 RIGHT_TO_LEFT = {"ar"}
+# Unit symbols a child knows from a phone ("2 GB"); Arabic's short form is an abbreviation.
+LONG_UNITS = {"ar"}
 # A page shown in answer to a form has no address of its own to reload in another language.
 AFTER_FORM = {"reports.submit": "reports.lookup"}
 
@@ -72,6 +76,16 @@ def _language_context() -> dict[str, object]:
     }
 
 
+def file_size(size: float) -> str:
+    """A number of bytes as the page's language writes it: "2 GB", "1,5 GB", "500 MB"."""
+    code = str(get_locale() or DEFAULT)
+    unit, amount = "digital-gigabyte", size / 1024**3
+    if amount < 1:
+        unit, amount = "digital-megabyte", size / 1024**2
+    length: Literal["long", "short"] = "long" if code in LONG_UNITS else "short"
+    return format_unit(amount, unit, length=length, format="#,##0.#", locale=code)
+
+
 def register_languages(app: Flask) -> None:
     """Translate the pages with Flask-Babel and give templates the language and switcher."""
     # Multi-line {% trans %} blocks become one-line messages for the translators.
@@ -79,6 +93,7 @@ def register_languages(app: Flask) -> None:
     Babel(app, locale_selector=select_language)
     app.before_request(_remember_choice)
     app.context_processor(_language_context)
+    app.jinja_env.filters["file_size"] = file_size
 
 
 def language_for_staff() -> str | None:

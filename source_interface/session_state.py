@@ -10,7 +10,6 @@ from seethesigns.sources import LoggedInSource
 from seethesigns.web.sessions import ServerSession
 from seethesigns.web.setup import db
 
-
 LANGUAGE = "language"
 
 

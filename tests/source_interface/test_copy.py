@@ -106,7 +106,7 @@ def test_signs_page_speaks_to_young_people_and_to_those_around_them(
 def test_urgent_help_is_on_every_page_and_comes_from_the_instance_settings(
     source_client: FlaskClient, settings: Settings
 ) -> None:
-    defaults = ("999", "Childline", "0800 1111", "Fearless", "fearless.org")
+    defaults = ("999", "Childline", "0800\xa01111", "Fearless", "fearless.org")
     for name, response in pages(source_client, settings):
         footer = response.get_data(as_text=True).split('<footer class="help">', 1)[1]
         assert "Need help now?" in footer, name
@@ -119,7 +119,8 @@ def test_another_area_names_its_own_services(
 ) -> None:
     engine = make_engine(settings.database_url)
     with make_session_factory(engine)() as db:
-        update_urgent_help(db, UrgentHelp("112", "Helpline <One>", "0800 000", "Tell", "tell.example"))
+        elsewhere = UrgentHelp("112", "Helpline <One>", "0800 000", "Tell", "tell.example")
+        update_urgent_help(db, elsewhere)
     engine.dispose()
     responses: list[tuple[str, TestResponse]] = list(pages(source_client, settings))
     for name, response in responses:

@@ -81,9 +81,7 @@ def test_one_answer_alone_is_enough(
 ) -> None:
     new_source(source_client)
     assert submit(source_client, {"danger": "yes"}) == (302, "/sent")
-    assert stored_message(settings, offline_key).endswith(
-        "Is anyone in danger right now?\nYes"
-    )
+    assert stored_message(settings, offline_key).endswith("Is anyone in danger right now?\nYes")
 
 
 def test_free_text_alone_is_sent_as_written(
@@ -125,7 +123,7 @@ def test_a_refused_report_keeps_every_answer(
     assert status == 400
     assert "too long" in page
     assert f'value="{ANSWERS["where"]}"' in page
-    assert f'>{ANSWERS["what"]}</textarea>' in page
+    assert f">{ANSWERS['what']}</textarea>" in page
     assert 'id="danger-unsure" name="danger" value="unsure" checked' in page
     assert 'id="who-other" name="who" value="other" checked' in page
     assert not list(settings.store_dir.rglob("*.gpg"))
