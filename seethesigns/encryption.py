@@ -275,18 +275,24 @@ class GpgService:
 
     def decrypt_replies(
         self, ciphertexts: list[bytes], source_secret_key: str, passphrase: str
-    ) -> list[str]:
-        """Decrypt replies with the source's secret key, in memory only."""
+    ) -> list[str | None]:
+        """Decrypt replies with the source's secret key, in memory only.
+
+        A reply that will not decrypt (corrupt, or addressed to another key) comes back as
+        None, so one bad reply cannot hide the others from the source; if none decrypts, the
+        key or passphrase is wrong and DecryptionFailed is raised.
+        """
         if not ciphertexts:
             return []
         with scratch_keyring(self._scratch_dir) as gpg:
             imported = gpg.import_keys(source_secret_key)
             if not imported.fingerprints:
                 raise DecryptionFailed("the source's key could not be imported")
-            plaintexts = []
+            plaintexts: list[str | None] = []
             for ciphertext in ciphertexts:
                 result = gpg.decrypt(ciphertext, passphrase=passphrase)
-                if not result.ok:
-                    raise DecryptionFailed("a reply could not be decrypted")
-                plaintexts.append(result.data.decode("utf-8", errors="replace"))
+                ok = result.ok and result.returncode == 0
+                plaintexts.append(result.data.decode("utf-8", errors="replace") if ok else None)
+            if all(text is None for text in plaintexts):
+                raise DecryptionFailed("no reply could be decrypted")
             return plaintexts

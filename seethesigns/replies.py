@@ -138,7 +138,11 @@ def read_replies(
             continue
         replies.append(reply)
     texts = gpg.decrypt_replies(ciphertexts, source.pgp_secret_key, key_secret)
-    return [DecryptedReply(reply, text) for reply, text in zip(replies, texts, strict=True)]
+    return [
+        DecryptedReply(reply, text)
+        for reply, text in zip(replies, texts, strict=True)
+        if text is not None
+    ]
 
 
 def delete_reply(db: Session, store: Store, source: Source, reply: Reply) -> None:

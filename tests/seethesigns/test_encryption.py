@@ -300,3 +300,15 @@ def test_source_keys_never_reach_the_server_keyring(
     assert public_keys_in(settings.gnupg_homedir) == [settings.submission_key_fingerprint]
     assert gnupg.GPG(gnupghome=str(settings.gnupg_homedir)).list_keys(secret=True) == []
     assert list(settings.tmp_dir.iterdir()) == []
+
+
+def test_one_bad_reply_does_not_hide_the_others(gpg: GpgService, settings: Settings) -> None:
+    mine = gpg.generate_source_keypair("mine")
+    theirs = gpg.generate_source_keypair("theirs")
+    good, bad = settings.tmp_dir / "good.gpg", settings.tmp_dir / "bad.gpg"
+    gpg.encrypt_reply("for me", mine.public_key, good)
+    gpg.encrypt_reply("for them only", theirs.public_key, bad)
+    texts = gpg.decrypt_replies(
+        [bad.read_bytes(), good.read_bytes(), b"not openpgp at all"], mine.secret_key, "mine"
+    )
+    assert texts == [None, "for me", None]
