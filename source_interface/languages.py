@@ -19,7 +19,7 @@ from source_interface.session_state import choose_language, chosen_language
 DEFAULT = "en"
 # Each name in its own language, as the switcher shows it.
 LANGUAGES = {"en": "English", "pl": "Polski", "ro": "Română", "ar": "العربية"}
-# How staff read the name of the language a report was written on.
+# The language a report was written in, named for staff.
 IN_ENGLISH = {"en": "English", "pl": "Polish", "ro": "Romanian", "ar": "Arabic"}
 RIGHT_TO_LEFT = {"ar"}
 # Unit symbols a child knows from a phone ("2 GB"); Arabic's short form is an abbreviation.

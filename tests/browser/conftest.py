@@ -92,9 +92,13 @@ class SmallSource:
         gpg.import_submission_key(self.offline_key.public_key)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def small_source(offline_key: OfflineKey, template_database: Path) -> Iterator[SmallSource]:
-    """The source interface alone, taking uploads of up to 1 MiB, so a 413 page can be seen."""
+    """The source interface alone, taking uploads of up to 1 MiB, so a 413 page can be seen.
+
+    One for the session: every source page test in the browser shares it (each starts as a
+    new source in a fresh browser context), so gunicorn starts once.
+    """
     settings = make_instance(offline_key, template_database, max_bytes=1024 * 1024)
     log_dir = short_tmpdir("stslog")
     server = start_server("source", settings.data_dir / "seethesigns.toml", log_dir)

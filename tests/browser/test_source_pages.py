@@ -124,3 +124,22 @@ def test_every_page_passes_axe_and_fits_small_and_large_screens(
     assert {state: p for state, by_width in found.items() for p in by_width.values() if p} == {}
     # The quick exit stands in the same place on every page.
     assert all(len(boxes) == 1 for boxes in exits.values()), exits
+
+
+@pytest.mark.parametrize("language", ["pl", "ro"])
+def test_longer_words_still_fit_a_small_screen(
+    browser: Browser, small_source: SmallSource, artifacts: Path, language: str
+) -> None:
+    context = browser.new_context(viewport={"width": WIDTHS[0], "height": 740})
+    page = context.new_page()
+    pages = ["/", "/signs", "/hide-your-visit", "/login", "/logout", "/generate"]
+    for path in pages:
+        page.goto(f"{small_source.url}{path}?l={language}")
+        assert horizontal_overflow(page) == 0, path
+        assert small_targets(page) == [], path
+    submit_button(page)  # from /generate to the report form
+    page.wait_for_load_state("load")
+    assert horizontal_overflow(page) == 0
+    assert small_targets(page) == []
+    page.screenshot(path=str(artifacts / f"{language}-lookup-360.png"), full_page=True)
+    context.close()

@@ -6,8 +6,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page
 
-from tests.conftest import OfflineKey
-from tests.integration.conftest import LiveInstance
+from tests.browser.conftest import SmallSource
 
 REPORT = "A man at the park gives my brother money to take bags to another town."
 
@@ -18,11 +17,11 @@ def heading(page: Page) -> str:
 
 
 def test_the_whole_journey_works_without_javascript(
-    browser: Browser, live: LiveInstance, offline_key: OfflineKey, artifacts: Path
+    browser: Browser, small_source: SmallSource, artifacts: Path
 ) -> None:
     context = browser.new_context(java_script_enabled=False, viewport={"width": 360, "height": 740})
     page = context.new_page()
-    page.goto(live.source.url + "/")
+    page.goto(small_source.url + "/")
     page.screenshot(path=str(artifacts / "landing-360.png"), full_page=True)
     exit_link = page.get_by_role("link", name="Leave this site")
     assert exit_link.get_attribute("rel") == "noreferrer"
@@ -61,8 +60,11 @@ def test_the_whole_journey_works_without_javascript(
     assert [(c["name"], c["expires"]) for c in context.cookies()] == [("sts_source", -1)]
     context.close()
 
-    (stored,) = live.settings.store_dir.rglob("*-msg.gpg")
-    message = offline_key.decrypt(stored.read_bytes()).decode()
+    messages = [
+        small_source.offline_key.decrypt(path.read_bytes()).decode()
+        for path in small_source.settings.store_dir.rglob("*-msg.gpg")
+    ]
+    (message,) = [text for text in messages if REPORT in text]
     assert f"What is happening?\n{REPORT}" in message
     assert "Is anyone in danger right now?\nNot sure" in message
     assert "In their own words:\nPlease help him." in message
