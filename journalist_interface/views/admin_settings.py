@@ -15,9 +15,12 @@ from seethesigns.instance_settings import (
     Changes,
     InstanceSettingsError,
     instance_config,
+    UrgentHelp,
     remove_logo,
     set_logo,
     update_settings,
+    update_urgent_help,
+    urgent_help,
 )
 from seethesigns.logos import MAX_LOGO_BYTES, LogoError, read_limited
 from seethesigns.web.setup import db
@@ -33,6 +36,7 @@ def _page(status: int = 200, **context: Any) -> tuple[str, int]:
         max_logo_kib=MAX_LOGO_BYTES // 1024,
         max_min_length=MIN_MESSAGE_LENGTH_MAX,
         max_retention=RETENTION_DAYS_MAX,
+        help_services=context.pop("help_services", None) or urgent_help(db()),
         **context,
     ), status
 
@@ -87,3 +91,16 @@ def delete_logo() -> Response:
     """Remove the logo: headers show the organisation's name alone."""
     remove_logo(db())
     return redirect(url_for("admin_settings.index", notice="logo_removed"))
+
+
+@bp.post("/urgent-help")
+@admin_required
+def urgent_help_services() -> Response | tuple[str, int]:
+    """Store the services every source page names under "Need help now?" (all or none)."""
+    fields = UrgentHelp.__dataclass_fields__
+    services = UrgentHelp(**{name: request.form.get(name, "") for name in fields})
+    try:
+        update_urgent_help(db(), services)
+    except InstanceSettingsError as exc:
+        return _page(400, help_error=str(exc), help_services=services)
+    return redirect(url_for("admin_settings.index", notice="help_saved"))

@@ -179,6 +179,7 @@ def register_core(
         SECRET_KEY=interface.secret_key,
         SESSION_COOKIE_NAME=interface.session_cookie_name,
         MAX_CONTENT_LENGTH=settings.max_upload_bytes + 4 * 1024 * 1024,
+        SEETHESIGNS_MAX_UPLOAD_BYTES=settings.max_upload_bytes,  # what pages tell people
         MAX_FORM_MEMORY_SIZE=2 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the server-side session
     )

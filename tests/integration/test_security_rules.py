@@ -180,5 +180,6 @@ def test_oversized_file_gets_a_clear_page_not_a_reset(
     )
     assert response.status_code == 413
     assert "too big" in response.text
+    assert "up to 1 MB" in response.text  # the file limit, not the whole-request limit
     # The instance still works afterwards, and nothing was kept.
     assert http.get(small_limit_source + "/lookup").status_code == 200

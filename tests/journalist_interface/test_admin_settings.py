@@ -122,3 +122,28 @@ def test_uploading_without_choosing_a_file(as_admin: FlaskClient) -> None:
     response = as_admin.post("/admin/settings/logo", data={"csrf_token": token})
     assert response.status_code == 400
     assert "choose a PNG file" in response.get_data(as_text=True)
+
+
+def test_admin_sets_the_urgent_help_shown_on_every_source_page(
+    as_admin: FlaskClient, source_client: FlaskClient
+) -> None:
+    page = as_admin.get("/admin/settings").get_data(as_text=True)
+    assert 'value="Childline"' in page
+    form = {
+        "csrf_token": csrf_token(page),
+        "emergency_number": "112",
+        "helpline_name": "Telefon Zaufania",
+        "helpline_contact": "116 111",
+        "anonymous_service_name": "Fearless",
+        "anonymous_service_contact": "fearless.org",
+    }
+    saved = as_admin.post("/admin/settings/urgent-help", data=form)
+    assert saved.status_code == 302
+    for path in ("/", "/login", "/generate"):
+        shown = source_client.get(path).get_data(as_text=True)
+        # Numbers are kept on one line with no-break spaces.
+        assert "112" in shown and "Telefon Zaufania" in shown and "116\u00a0111" in shown
+    refused = as_admin.post("/admin/settings/urgent-help", data={**form, "helpline_name": " "})
+    assert refused.status_code == 400
+    assert "Not saved" in refused.get_data(as_text=True)
+    assert "Telefon Zaufania" in source_client.get("/").get_data(as_text=True)
