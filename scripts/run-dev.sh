@@ -35,6 +35,9 @@ if [ ! -f "$config" ]; then
   echo "==> Creating a development instance: config $config, data in $dev/data"
   "$bin/seethesigns" init --data-dir "$dev/data" --submission-key "$public_key" --config "$config" \
     || die "'seethesigns init' failed (see above)"
+else
+  # An instance made by an older checkout: bring its schema up to date, as an upgrade would.
+  "$bin/seethesigns" migrate --config "$config" || die "'seethesigns migrate' failed (see above)"
 fi
 
 if [ ! -f "$admin_made" ]; then
