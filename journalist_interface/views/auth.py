@@ -8,7 +8,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from journalist_interface.staff_session import current_staff, log_in, log_out, staff_accounts
-from seethesigns.staff_accounts import LockedOut, LoginFailed
+from seethesigns.staff_accounts import LoginFailed
 from seethesigns.web.setup import db
 
 bp = Blueprint("auth", __name__)
@@ -27,10 +27,10 @@ def login() -> Response | str | tuple[str, int]:
         staff = staff_accounts().authenticate(
             db(), username, form.get("passphrase", ""), form.get("token", ""), time.time()
         )
-    except LockedOut:
-        return render_template("login.html", failed="locked", username=username), 429
     except LoginFailed:
-        return render_template("login.html", failed="wrong", username=username), 401
+        # LockedOut included: a distinct answer for a locked account would tell someone
+        # guessing that the username exists, so the page mentions lockout for every failure.
+        return render_template("login.html", failed=True, username=username), 401
     log_in(staff)
     return redirect(url_for("sources.index"))
 

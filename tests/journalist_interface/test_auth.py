@@ -5,6 +5,7 @@ That every other route requires a login is checked route by route in test_route_
 
 from __future__ import annotations
 
+import re
 import time
 
 import pyotp
@@ -13,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.test import TestResponse
 
 from seethesigns.models import Staff
 from seethesigns.settings import Settings
@@ -87,9 +89,25 @@ def test_more_than_five_failures_lock_out_even_the_right_details(
     for _ in range(6):
         assert log_in(journalist_client, alice, passphrase="guess").status_code == 401
     response = log_in(journalist_client, alice)
-    assert response.status_code == 429
-    assert "this account is locked for a while" in response.get_data(as_text=True)
+    assert response.status_code == 401
+    assert "locked for a few minutes" in response.get_data(as_text=True)
     assert journalist_client.get("/").status_code == 302
+
+
+def test_a_locked_account_looks_like_any_failed_login(
+    journalist_client: FlaskClient, alice: NewStaff
+) -> None:
+    for _ in range(6):
+        log_in(journalist_client, alice, passphrase="guess")
+    locked = log_in(journalist_client, alice)
+    unknown = log_in(journalist_client, alice, username="nobody-by-this-name")
+    assert locked.status_code == unknown.status_code == 401
+
+    def page(response: TestResponse, username: str) -> str:
+        text = response.get_data(as_text=True).replace(username, "USERNAME")
+        return re.sub(r'name="csrf_token" value="[^"]*"', "", text)  # signed with a timestamp
+
+    assert page(locked, alice.staff.username) == page(unknown, "nobody-by-this-name")
 
 
 def test_typed_username_is_escaped(journalist_client: FlaskClient, alice: NewStaff) -> None:
