@@ -11,6 +11,7 @@ import click
 import pyotp
 import segno
 
+from seethesigns.cli_options import CONFIG_OPTION, settings_or_exit
 from seethesigns.config_file import render_config, write_private
 from seethesigns.db import make_engine, make_session_factory, upgrade_database
 from seethesigns.encryption import EncryptionError, GpgService
@@ -18,24 +19,8 @@ from seethesigns.instance_settings import instance_config
 from seethesigns.models.base import utcnow
 from seethesigns.onion_cli import onion, serve_onion_hooks
 from seethesigns.retention import purge_expired, sweep_partials
-from seethesigns.settings import CONFIG_ENV, Settings, SettingsError, load_settings
 from seethesigns.staff_accounts import StaffAccounts, StaffError
 from seethesigns.storage import Store
-
-CONFIG_OPTION = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar=CONFIG_ENV,
-    help=f"TOML configuration (default: ${CONFIG_ENV}).",
-)
-
-
-def _settings(config_path: Path | None) -> Settings:
-    try:
-        return load_settings(config_path)
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 @click.group()
@@ -73,7 +58,7 @@ def init(data_dir: Path, submission_key: Path, config_path: Path | None) -> None
     except EncryptionError as exc:
         raise click.ClickException(f"{submission_key}: {exc}") from None
     write_private(config_path, render_config(data_dir, fingerprint))
-    settings = _settings(config_path)
+    settings = settings_or_exit(config_path)
     upgrade_database(settings.database_url)
     click.echo(f"Configuration: {config_path}")
     click.echo(f"Submission key fingerprint: {_grouped(fingerprint)}")
@@ -88,7 +73,7 @@ def _grouped(fingerprint: str) -> str:
 @CONFIG_OPTION
 def migrate(config_path: Path | None) -> None:
     """Bring the database schema up to date (run after every upgrade)."""
-    settings = _settings(config_path)
+    settings = settings_or_exit(config_path)
     upgrade_database(settings.database_url)
     click.echo("Database schema is up to date.")
 
@@ -97,7 +82,7 @@ def migrate(config_path: Path | None) -> None:
 @CONFIG_OPTION
 def purge(config_path: Path | None) -> None:
     """Delete reports older than the retention period, and leftovers of interrupted writes."""
-    settings = _settings(config_path)
+    settings = settings_or_exit(config_path)
     store = Store(settings.store_dir)
     with make_session_factory(make_engine(settings.database_url))() as db:
         days = instance_config(db).retention_days
@@ -120,7 +105,7 @@ def purge(config_path: Path | None) -> None:
 @CONFIG_OPTION
 def add_staff(username: str, admin: bool, as_json: bool, config_path: Path | None) -> None:
     """Create a staff account with a server-generated passphrase and TOTP secret."""
-    settings = _settings(config_path)
+    settings = settings_or_exit(config_path)
     accounts = StaffAccounts(settings.argon2, settings.login)
     with make_session_factory(make_engine(settings.database_url))() as db:
         try:
@@ -168,7 +153,7 @@ def serve(
     """Serve one interface with gunicorn (with --onion, on Tor too: see tor/README.md)."""
     from seethesigns.server import GunicornServer, gunicorn_options
 
-    settings = _settings(config_path)
+    settings = settings_or_exit(config_path)
     if interface == "source":
         from source_interface import create_app
     else:

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from seethesigns.cli_options import CONFIG_OPTION, settings_or_exit
 from seethesigns.onion import (
     JOURNALIST,
     SOURCE,
@@ -25,15 +26,8 @@ from seethesigns.onion import (
     services_from_settings,
     tor_controller,
 )
-from seethesigns.settings import CONFIG_ENV, Settings, SettingsError, load_settings
+from seethesigns.settings import Settings
 
-CONFIG_OPTION = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar=CONFIG_ENV,
-    help=f"TOML configuration (default: ${CONFIG_ENV}).",
-)
 WAIT_OPTION = click.option(
     "--wait",
     type=float,
@@ -41,13 +35,6 @@ WAIT_OPTION = click.option(
     show_default=True,
     help="Seconds to wait for a running `onion up` to republish the staff service.",
 )
-
-
-def _settings(config_path: Path | None) -> Settings:
-    try:
-        return load_settings(config_path)
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 def _log_to_stderr() -> None:
@@ -69,7 +56,7 @@ def onion() -> None:
 @CONFIG_OPTION
 def up(config_path: Path | None) -> None:
     """Publish both onion services and keep them published until stopped."""
-    settings = _settings(config_path)
+    settings = settings_or_exit(config_path)
     _log_to_stderr()
     stop = threading.Event()
 
@@ -90,7 +77,7 @@ def up(config_path: Path | None) -> None:
 @CONFIG_OPTION
 def status(timeout: float, config_path: Path | None) -> None:
     """Print both addresses and whether each descriptor is published (exit 1 if not)."""
-    settings = _settings(config_path)
+    settings = settings_or_exit(config_path)
     keys = OnionKeys(settings.tor.keys_dir)
     try:
         addresses = {name: keys.service_key(name).address for name in (SOURCE, JOURNALIST)}
@@ -142,7 +129,7 @@ def _await_staff_republication(keys: OnionKeys, wait: float) -> None:
 @CONFIG_OPTION
 def add_client(name: str, wait: float, config_path: Path | None) -> None:
     """Authorise a staff device and print its Tor Browser key (shown only this once)."""
-    keys = OnionKeys(_settings(config_path).tor.keys_dir)
+    keys = OnionKeys(settings_or_exit(config_path).tor.keys_dir)
     try:
         line = keys.add_client(name)
     except OnionError as exc:
@@ -162,7 +149,7 @@ def add_client(name: str, wait: float, config_path: Path | None) -> None:
 @CONFIG_OPTION
 def revoke_client(name: str, wait: float, config_path: Path | None) -> None:
     """Remove a staff device's key; the staff service is republished without it."""
-    keys = OnionKeys(_settings(config_path).tor.keys_dir)
+    keys = OnionKeys(settings_or_exit(config_path).tor.keys_dir)
     try:
         keys.revoke_client(name)
     except OnionError as exc:

@@ -50,22 +50,7 @@ def send_reply(
     name = reply_name(reserve_number(db, source), source.designation)
     with store.arriving(source.filesystem_id, name) as partial:
         gpg.encrypt_reply(text, source.pgp_public_key, partial)
-    path = store.path(source.filesystem_id, name)
-    reply = Reply(
-        source_id=source.id,
-        staff_id=author.id,
-        filename=name,
-        size=path.stat().st_size,
-        checksum=checksum(path),
-    )
-    db.add(reply)
-    try:
-        db.commit()
-    except BaseException:
-        db.rollback()
-        store.destroy(path)
-        raise
-    return reply
+    return _record(db, store, source, author, name)
 
 
 def store_prepared_reply(
@@ -97,6 +82,18 @@ def store_prepared_reply(
     name = reply_name(reserve_number(db, source), source.designation)
     with store.arriving(source.filesystem_id, name) as partial:
         partial.write_bytes(message.data)
+    return _record(db, store, source, author, name, reply_uuid)
+
+
+def _record(
+    db: Session,
+    store: Store,
+    source: Source,
+    author: Staff,
+    name: str,
+    reply_uuid: str | None = None,
+) -> Reply:
+    """Write the row of a reply file already stored under name; destroy the file on failure."""
     path = store.path(source.filesystem_id, name)
     reply = Reply(
         source_id=source.id,
