@@ -13,7 +13,7 @@ import hmac
 import json
 import os
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -28,6 +28,8 @@ from seethesigns.models import WebSession
 from seethesigns.models.base import utcnow
 
 TOKEN_BYTES = 32
+# An unchanged session's row is rewritten (to push its expiry back) at most this often.
+RENEW_AFTER = timedelta(minutes=1)
 
 
 class ServerSession(CallbackDict[str, Any], SessionMixin):
@@ -42,6 +44,8 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.new = token is None
         self.modified = False
         self.rotate = False
+        # When the stored row expires; an unchanged session is rewritten only to renew it.
+        self.expires_at: datetime | None = None
 
     def regenerate(self) -> None:
         """Issue a new session id on the next response (at login), dropping the old one."""
@@ -92,13 +96,27 @@ class ServerSessionInterface(SessionInterface):
             if row is None or row.interface != self._interface or row.expires_at <= utcnow():
                 return ServerSession()
             data = self._unseal(token, row.sealed)
-        return ServerSession(data, token) if data is not None else ServerSession()
+        if data is None:
+            return ServerSession()
+        found = ServerSession(data, token)
+        found.expires_at = row.expires_at
+        return found
+
+    def _fresh(self, session: ServerSession, now: datetime) -> bool:
+        """True if an unchanged session was renewed within the last RENEW_AFTER."""
+        unchanged = session.token is not None and not session.modified and not session.rotate
+        renewed = session.expires_at is not None and session.expires_at - now > (
+            self._idle - min(RENEW_AFTER, self._idle / 2)
+        )
+        return unchanged and renewed
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         """Write the session back, renew its idle timeout, and set or clear the cookie."""
         assert isinstance(session, ServerSession)
         name = self.get_cookie_name(app)
         now = utcnow()
+        if session and self._fresh(session, now):
+            return  # no write per stylesheet or logo: the idle timeout is kept to the minute
         with self._db() as db, db.begin():
             if session.token and (session.rotate or not session):
                 db.execute(delete(WebSession).where(WebSession.id == _row_id(session.token)))
