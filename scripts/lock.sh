@@ -20,7 +20,7 @@ with open("pyproject.toml", "rb") as f:
 compile() {
   local output=$1
   shift
-  printf '%s\n' "$build_requires" | "$uv" pip compile pyproject.toml - "$@" \
+  printf '%s\n' "$build_requires" | "$uv" pip compile "$@" \
     --generate-hashes \
     --python-version 3.11 \
     --python-platform linux \
@@ -32,5 +32,8 @@ compile() {
 }
 
 extra_args=("$@")
-compile requirements.lock
-compile requirements-dev.lock --extra dev
+# The build backend alone, installed first into a new venv (whose own setuptools is too old to
+# build stem's sdist); the two full locks must pin the same version (tests/test_locks.py).
+compile requirements-build.lock -
+compile requirements.lock pyproject.toml -
+compile requirements-dev.lock pyproject.toml - --extra dev
