@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Prove that the README's `make run` really serves both interfaces (a CI step, .ci/run): start
+# it as a person would, wait until the source interface answers its home page and the staff
+# interface sends a logged-out visitor to its login page, then stop it with Ctrl-C (SIGINT to
+# its process group) and check that both ports are closed again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+source_port=${SOURCE_PORT:-8080}
+staff_port=${STAFF_PORT:-8081}
+log=$(mktemp)
+deadline=$((SECONDS + ${CHECK_RUN_TIMEOUT:-300}))
+
+# Prints the HTTP status of GET / on the port, or 000 when nothing answers.
+status_of() {
+  python3 - "$1" <<'PY'
+import http.client
+import sys
+
+try:
+    connection = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=5)
+    connection.request("GET", "/")
+    response = connection.getresponse()
+    location = response.getheader("Location") or ""
+    print(response.status, location, response.read(200_000).count(b"<form"))
+except (OSError, http.client.HTTPException):
+    print("000 - 0")
+PY
+}
+
+SOURCE_PORT=$source_port STAFF_PORT=$staff_port setsid make run >"$log" 2>&1 </dev/null &
+pid=$!
+stop() {
+  kill -INT -- "-$pid" 2>/dev/null || true
+  for _ in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+trap stop EXIT
+
+while :; do
+  read -r source_status _ _ < <(status_of "$source_port")
+  read -r staff_status staff_location _ < <(status_of "$staff_port")
+  if [ "$source_status" = 200 ] && [ "$staff_status" = 302 ] \
+    && [[ "$staff_location" == */login* ]] && grep -q "Source interface:" "$log"; then
+    break
+  fi
+  if ! kill -0 "$pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+    cat "$log" >&2
+    echo "check-make-run: 'make run' did not serve both interfaces (source: $source_status," \
+      "staff: $staff_status $staff_location)" >&2
+    exit 1
+  fi
+  sleep 1
+done
+echo "check-make-run: 'make run' served the source interface (200 on :$source_port) and the" \
+  "staff interface (302 to its login page on :$staff_port) after ${SECONDS} s"
+
+trap - EXIT
+stop
+for port in "$source_port" "$staff_port"; do
+  read -r status _ _ < <(status_of "$port")
+  if [ "$status" != 000 ]; then
+    echo "check-make-run: something still answers on :$port after Ctrl-C" >&2
+    exit 1
+  fi
+done
+grep -q "Stopping the servers" "$log" || { cat "$log" >&2; echo "check-make-run: no clean stop" >&2; exit 1; }
+echo "check-make-run: Ctrl-C stopped both servers"
+rm -f "$log"
