@@ -28,16 +28,17 @@ $(BIN)/python: | system-packages
 	$(PYTHON) -m venv $(VENV)
 
 # `pip check` fails when pyproject.toml gained a dependency that the lock does not have yet.
-# stem is published only as a source archive, so it alone is built here, from its hash-pinned
-# sdist, without build isolation (so nothing unhashed is fetched). A new venv's own setuptools
-# (65 on Python 3.11) cannot build a wheel without `wheel`, so the hash-pinned build backend
-# from requirements-build.lock goes in first, as wheels only. PIP_NO_CACHE_DIR=1 (as CI sets
-# it) must still work: nothing here relies on a wheel that an earlier run left in pip's cache.
+# stem and securedrop-sdk (a test dependency) are published only as source archives, so they
+# alone are built here, from their hash-pinned sdists, without build isolation (so nothing
+# unhashed is fetched). A new venv's own setuptools (65 on Python 3.11) cannot build a wheel
+# without `wheel`, so the hash-pinned build backend from requirements-build.lock goes in
+# first, as wheels only. Nothing here may rely on a wheel that an earlier run left in pip's
+# cache: CI installs with PIP_NO_CACHE_DIR=1.
 $(STAMP): requirements-build.lock requirements-dev.lock pyproject.toml $(BIN)/python | system-packages
 	$(BIN)/python -m pip install --quiet --require-hashes --only-binary :all: \
 		-r requirements-build.lock
-	$(BIN)/python -m pip install --quiet --require-hashes --only-binary :all: --no-binary stem \
-		--no-build-isolation -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --require-hashes --only-binary :all: \
+		--no-binary stem,securedrop-sdk --no-build-isolation -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --editable .
 	$(BIN)/python -m pip check
 	@touch $@
