@@ -63,4 +63,6 @@ def test_makefile_installs_the_build_lock_before_building_stem() -> None:
     build_step = makefile.index("-r requirements-build.lock")
     full_step = makefile.index("-r requirements-dev.lock")
     assert build_step < full_step
-    assert "--require-hashes" in makefile[makefile.rindex("\n\t", 0, build_step) : build_step]
+    command = makefile[makefile.rindex("pip install", 0, build_step) : build_step]
+    assert "--require-hashes" in command
+    assert "--only-binary :all:" in command
