@@ -273,6 +273,8 @@ class Target:
         (root / "etc/apt/apt.conf.d/90lab-proxy").write_text(
             f'Acquire::http::Proxy "{proxy}";\nAcquire::https::Proxy "{proxy}";\n'
         )
+        # debootstrap's own sources.list would repeat the host's deb822 sources.
+        (root / "etc/apt/sources.list").unlink(missing_ok=True)
         for sources in (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d")):
             destination = root / sources.relative_to("/")
             if sources.is_file():
@@ -287,11 +289,7 @@ class Target:
         # debootstrap left one set of host keys in the tarball; each target gets its own.
         for key in (root / "etc/ssh").glob("ssh_host_*"):
             key.unlink()
-        sshd_keys = root / "etc/systemd/system/ssh.service.d"
-        sshd_keys.mkdir(parents=True, exist_ok=True)
-        (sshd_keys / "lab-hostkeys.conf").write_text(
-            "[Service]\nExecStartPre=/usr/bin/ssh-keygen -A\n"
-        )
+        run(["ssh-keygen", "-A", "-f", str(root)])
 
     def _wait_for_ssh(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
