@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 LOCK_ARGS ?=
 
-.PHONY: help system-packages venv run test lint format bench translations lock clean
+.PHONY: help system-packages venv run test deploy-test wheelhouse lint format bench translations lock clean
 
 help: ## List these targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z-]+:.*## / { printf "  make %-16s %s\n", $$1, $$2 }' \
@@ -48,6 +48,12 @@ run: venv ## Run both interfaces on 127.0.0.1:8080 (source) and :8081 (staff) wi
 
 test: venv ## Run the tests (pass options with PYTEST_ARGS="-k name -x")
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+deploy-test: venv ## Deploy with ansible/ to fresh Debian 12 targets booted here, and check them (root)
+	$(BIN)/python -m pytest tests/deploy $(PYTEST_ARGS)
+
+wheelhouse: venv ## Build the wheelhouse a server installs from (what ansible/site.yml copies over)
+	$(BIN)/python scripts/build-wheelhouse.py
 
 lint: venv ## Check lint, formatting and types (ruff, ruff format, mypy)
 	$(BIN)/ruff check .

@@ -239,6 +239,7 @@ class Target:
         run([*inside, "link", "set", "host0", "up"])
         run([*inside, "link", "set", "lo", "up"])
         self.log = self.lab.workdir / f"{self.name}.console.log"
+        self.console = self.log.open("wb")
         self.process = subprocess.Popen(
             [
                 "systemd-nspawn",
@@ -255,7 +256,7 @@ class Target:
                 "-b",
             ],
             stdin=subprocess.DEVNULL,
-            stdout=self.log.open("wb"),
+            stdout=self.console,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -342,14 +343,15 @@ class Target:
 
     def shutdown(self) -> None:
         """Stop the target in order (SIGTERM to nspawn halts its systemd)."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        if self.process is not None:
+            self.console.close()
 
 
 def main(argv: Sequence[str]) -> int:
