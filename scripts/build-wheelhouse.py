@@ -16,12 +16,15 @@ import hashlib
 import json
 import os
 import shutil
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 PACKAGES = ("seethesigns", "source_interface", "journalist_interface", "workstation")
-LOCKS = ("requirements-build.lock", "requirements.lock")
+LOCKS = ("requirements.lock",)
+BUILD_LOCK = "requirements-build.lock"
 # Published only as source archives: the server builds them from their hash-pinned sdists.
 SOURCE_ONLY = "stem"
 
@@ -42,6 +45,23 @@ def release_id(source: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def build_lock(source: Path) -> str:
+    """The build backend's entries of requirements.lock, hashes and all.
+
+    A new venv's setuptools cannot build stem's sdist, so the server installs these first.
+    They are taken from requirements.lock itself (which pins them too), so releases made
+    before requirements-build.lock existed install the same way.
+    """
+    with (source / "pyproject.toml").open("rb") as handle:
+        requires = tomllib.load(handle)["build-system"]["requires"]
+    names = {re.split(r"[<>=!~;\[ ]", spec, maxsplit=1)[0].lower() for spec in requires}
+    blocks = re.split(r"\n(?=\S)", (source / "requirements.lock").read_text())
+    wanted = [block for block in blocks if block.split("==", 1)[0].strip().lower() in names]
+    if len(wanted) != len(names):
+        raise SystemExit(f"requirements.lock does not pin every build requirement: {sorted(names)}")
+    return "\n".join(block.rstrip() for block in wanted) + "\n"
+
+
 def pip(*args: str) -> None:
     """Run the controller's pip, failing loudly."""
     subprocess.run([sys.executable, "-m", "pip", *args], check=True, stdout=subprocess.DEVNULL)
@@ -56,7 +76,8 @@ def build(source: Path, cache: Path) -> dict[str, str]:
     partial = cache / f".{release}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    for lock in LOCKS:
+    (partial / BUILD_LOCK).write_text(build_lock(source))
+    for lock in (BUILD_LOCK, *LOCKS):
         pip(
             "download",
             "--quiet",
@@ -71,9 +92,10 @@ def build(source: Path, cache: Path) -> dict[str, str]:
             "--dest",
             str(partial),
             "-r",
-            str(source / lock),
+            str(partial / lock if lock == BUILD_LOCK else source / lock),
         )
-        shutil.copy(source / lock, partial / lock)
+        if lock != BUILD_LOCK:
+            shutil.copy(source / lock, partial / lock)
     env = dict(os.environ, SOURCE_DATE_EPOCH="315532800")
     subprocess.run(
         [
