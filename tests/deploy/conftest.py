@@ -23,6 +23,7 @@ from typing import Any
 import pyotp
 import pytest
 import requests
+import testinfra
 
 from tests.conftest import OfflineKey, make_offline_key, short_tmpdir
 from tests.deploy.lab import Lab, Target
@@ -155,6 +156,44 @@ def operator(lab: Lab) -> Iterator[Operator]:
     for name in ("submission", "backup"):
         subprocess.run(["gpgconf", "--homedir", str(keys / name), "--kill", "all"], check=False)
     shutil.rmtree(keys, ignore_errors=True)
+
+
+@dataclass
+class Deployed:
+    """A target after its first converge."""
+
+    target: Target
+    inventory: Path
+    first_run: PlaybookRun
+    host: testinfra.host.Host
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        return credentials_of(self.inventory, self.target)
+
+
+@pytest.fixture(scope="session")
+def deployed(lab: Lab, operator: Operator) -> Iterator[Deployed]:
+    """A fresh Debian 12 target with the playbook run once."""
+    target = lab.boot("site1")
+    inventory = operator.inventory(target)
+    run = operator.converge(inventory, label="first deploy")
+    yield Deployed(target, inventory, run, host_of(lab, target))
+
+
+def host_of(lab: Lab, target: Target) -> testinfra.host.Host:
+    """A testinfra host for a target, over ssh."""
+    return testinfra.get_host(
+        f"ssh://root@{target.address}",
+        ssh_identity_file=str(lab.ssh_key),
+        ssh_extra_args="-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+    )
+
+
+def credentials_of(inventory: Path, target: Target) -> dict[str, str]:
+    """The first admin's passphrase and TOTP secret, as the playbook saved them."""
+    folder = inventory / "credentials" / target.name
+    return dict(json.loads((folder / "first-admin.json").read_text()))
 
 
 @contextmanager

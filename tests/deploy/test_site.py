@@ -3,54 +3,16 @@ run changes nothing."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-
-import pytest
-import testinfra
-
 from tests.deploy.conftest import (
+    Deployed,
     Operator,
-    PlaybookRun,
     downloaded_messages,
     make_report,
     staff_token,
     tunnel,
 )
-from tests.deploy.lab import Lab, Target
 
 UNITS = ("seethesigns-source", "seethesigns-journalist", "seethesigns-onion")
-
-
-@dataclass
-class Deployed:
-    """A target after its first converge."""
-
-    target: Target
-    inventory: Path
-    first_run: PlaybookRun
-    host: testinfra.host.Host
-
-    @property
-    def credentials(self) -> dict[str, str]:
-        folder = self.inventory / "credentials" / self.target.name
-        return dict(json.loads((folder / "first-admin.json").read_text()))
-
-
-@pytest.fixture(scope="module")
-def deployed(lab: Lab, operator: Operator) -> Iterator[Deployed]:
-    """A fresh Debian 12 target with the playbook run once."""
-    target = lab.boot("site1")
-    inventory = operator.inventory(target)
-    run = operator.converge(inventory, label="first deploy")
-    host = testinfra.get_host(
-        f"ssh://root@{target.address}",
-        ssh_identity_file=str(lab.ssh_key),
-        ssh_extra_args="-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
-    )
-    yield Deployed(target, inventory, run, host)
 
 
 def test_services_run_under_systemd_as_their_own_user(deployed: Deployed) -> None:
