@@ -14,7 +14,12 @@ from typing import Any
 
 import click
 
-from seethesigns.cli_options import CONFIG_OPTION, settings_or_exit
+from seethesigns.cli_options import (
+    CONFIG_OPTION,
+    chosen_control,
+    control_options,
+    settings_or_exit,
+)
 from seethesigns.onion import (
     JOURNALIST,
     SOURCE,
@@ -53,10 +58,11 @@ def onion() -> None:
 
 
 @onion.command()
+@control_options
 @CONFIG_OPTION
-def up(config_path: Path | None) -> None:
+def up(control_port: int | None, control_socket: Path | None, config_path: Path | None) -> None:
     """Publish both onion services and keep them published until stopped."""
-    settings = settings_or_exit(config_path)
+    settings = settings_or_exit(config_path, chosen_control(control_port, control_socket))
     _log_to_stderr()
     stop = threading.Event()
 
@@ -74,10 +80,13 @@ def up(config_path: Path | None) -> None:
 
 @onion.command()
 @click.option("--timeout", type=float, default=30.0, show_default=True)
+@control_options
 @CONFIG_OPTION
-def status(timeout: float, config_path: Path | None) -> None:
+def status(
+    timeout: float, control_port: int | None, control_socket: Path | None, config_path: Path | None
+) -> None:
     """Print both addresses and whether each descriptor is published (exit 1 if not)."""
-    settings = settings_or_exit(config_path)
+    settings = settings_or_exit(config_path, chosen_control(control_port, control_socket))
     keys = OnionKeys(settings.tor.keys_dir)
     try:
         addresses = {name: keys.service_key(name).address for name in (SOURCE, JOURNALIST)}

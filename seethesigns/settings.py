@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,25 @@ class TorSettings:
     journalist_port: int = 8081
     pow_queue_rate: int = 250
     pow_queue_burst: int = 2500
+
+
+@dataclass(frozen=True)
+class TorControl:
+    """tor's control port or socket as chosen outside the file: a flag, the environment, `init`.
+
+    Exactly one is set; it replaces whichever of the two [tor] names.
+    """
+
+    port: int | None = None
+    socket: Path | None = None
+
+    def __post_init__(self) -> None:
+        if (self.port is None) == (self.socket is None):
+            raise ValueError("TorControl takes a port or a socket")
+
+    def apply(self, tor: TorSettings) -> TorSettings:
+        """The tor settings with this choice instead of the file's."""
+        return replace(tor, control_port=self.port, control_socket=self.socket)
 
 
 @dataclass(frozen=True)
