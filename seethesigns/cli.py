@@ -22,6 +22,7 @@ from seethesigns.db import make_engine, make_session_factory, upgrade_database
 from seethesigns.encryption import EncryptionError, GpgService
 from seethesigns.instance_settings import instance_config
 from seethesigns.models.base import utcnow
+from seethesigns.onion import onion_target
 from seethesigns.onion_cli import onion, serve_onion_hooks
 from seethesigns.retention import purge_expired, sweep_partials
 from seethesigns.staff_accounts import StaffAccounts, StaffError
@@ -149,7 +150,12 @@ def add_staff(username: str, admin: bool, as_json: bool, config_path: Path | Non
 @main.command()
 @click.argument("interface", type=click.Choice(["source", "journalist"]))
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=None, help="Default 8080 (source), 8081 (staff).")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Default: [serve] INTERFACE_port, else [tor] INTERFACE_port (where its onion points).",
+)
 @click.option("--workers", type=int, default=2, show_default=True)
 @click.option("--threads", type=int, default=8, show_default=True)
 @click.option("--onion", is_flag=True, help="Also publish this interface's onion service.")
@@ -174,10 +180,16 @@ def serve(
         from source_interface import create_app
     else:
         from journalist_interface import create_app
-    port = port or (8080 if interface == "source" else 8081)
+    port = port or settings.serve_port(interface)
     options = gunicorn_options(host, port, workers, threads)
     if onion:
-        options.update(serve_onion_hooks(settings, interface, f"{host}:{port}"))
+        # Behind a front, the onion service points at the front; otherwise at gunicorn.
+        target = (
+            onion_target(settings.tor, interface)
+            if settings.behind_front(interface)
+            else f"{host}:{port}"
+        )
+        options.update(serve_onion_hooks(settings, interface, target))
     GunicornServer(lambda: create_app(settings), options).run()
 
 

@@ -66,12 +66,20 @@ max_message_chars = 100000
 {tor_control}
 # The onion services' ED25519-V3 keys and the staff devices' public client keys.
 keys_dir = "onion"
-# Where the interfaces are served locally (`seethesigns serve ... --port`).
+# The local ports on 127.0.0.1 the onion services forward to (source, staff). `seethesigns
+# serve` binds there too, unless [serve] below puts a front (nginx) on these ports.
 source_port = 8080
 journalist_port = 8081
 # Proof-of-work queue: introductions handled per second when under attack, and the burst.
 pow_queue_rate = 250
 pow_queue_burst = 2500
+
+[serve]
+# With a front such as nginx listening on the [tor] ports, where it proxies to: the ports
+# `seethesigns serve` binds on 127.0.0.1 (`--port` still overrides). Left out, each interface
+# is served on its [tor] port directly.
+# source_port = 8090
+# journalist_port = 8091
 """
 
 

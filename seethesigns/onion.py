@@ -250,12 +250,15 @@ class OnionService:
         return self.name == JOURNALIST
 
 
+def onion_target(settings: TorSettings, service: str) -> str:
+    """Where the service's port 80 leads: 127.0.0.1:[tor] source_port or journalist_port."""
+    port = settings.source_port if service == SOURCE else settings.journalist_port
+    return f"127.0.0.1:{port}"
+
+
 def services_from_settings(settings: TorSettings) -> list[OnionService]:
-    """Both services, forwarding to the ports the interfaces are served on locally."""
-    return [
-        OnionService(SOURCE, f"127.0.0.1:{settings.source_port}"),
-        OnionService(JOURNALIST, f"127.0.0.1:{settings.journalist_port}"),
-    ]
+    """Both services, forwarding to their local ports ([tor] source_port, journalist_port)."""
+    return [OnionService(name, onion_target(settings, name)) for name in (SOURCE, JOURNALIST)]
 
 
 def _quiet_stem() -> None:
@@ -484,6 +487,7 @@ class OnionPublisher:
         clients = self.keys.clients() if service.client_auth else {}
         record: dict[str, Any] = {
             "address": key.address,
+            "target": service.target,
             "uploaded_at": None,
             "clients": sorted(clients) if service.client_auth else None,
         }
