@@ -43,6 +43,9 @@ MINIMUM_TOR = stem.version.Version("0.4.9.2-alpha")
 # Streams one rendezvous circuit may hold at once; more closes the circuit. A page needs a few;
 # hundreds from one circuit would tie up every gunicorn thread.
 MAX_STREAMS = 20
+NO_STAFF_DEVICE = (
+    "no staff device is authorised yet; add one with `seethesigns onion add-client NAME`"
+)
 CLIENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CLIENT_KEY = re.compile(r"^[A-Z2-7]{52}$")
 
@@ -406,11 +409,18 @@ def close_rendezvous_circuits(controller: Controller, address: str) -> int:
     return closed
 
 
-def descriptor_published(controller: Controller, address: str, timeout: float) -> str | None:
-    """None if an HSDir serves the service's descriptor now, else why not (HSFETCH)."""
+def running_in_tor(controller: Controller, address: str) -> bool:
+    """Whether tor runs the service now (it has a descriptor of its own for it)."""
     try:
         controller.get_info(f"hs/service/desc/id/{address}")
     except stem.ControllerError:
+        return False
+    return True
+
+
+def descriptor_published(controller: Controller, address: str, timeout: float) -> str | None:
+    """None if an HSDir serves the service's descriptor now, else why not (HSFETCH)."""
+    if not running_in_tor(controller, address):
         return "not running in tor (is `seethesigns onion up` running?)"
     requested: list[str] = []
     failed: list[str] = []
@@ -493,11 +503,8 @@ class OnionPublisher:
         }
         if service.client_auth and not clients:
             # Nobody authorised: nobody can reach it, so it is not published at all.
-            log.warning(
-                "%s onion service not published: no staff device is authorised "
-                "(seethesigns onion add-client NAME)",
-                service.name,
-            )
+            record["reason"] = NO_STAFF_DEVICE
+            log.warning("%s onion service not published: %s", service.name, NO_STAFF_DEVICE)
         else:
             values = list(clients.values())
             publish(controller, key, service, values, self.settings, self.publish_timeout)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -16,21 +17,20 @@ import click
 
 from seethesigns.cli_options import (
     CONFIG_OPTION,
+    ConfigurationError,
     chosen_control,
     control_options,
     settings_or_exit,
 )
 from seethesigns.onion import (
     JOURNALIST,
-    SOURCE,
     OnionError,
     OnionKeys,
     OnionPublisher,
     OnionService,
-    descriptor_published,
     services_from_settings,
-    tor_controller,
 )
+from seethesigns.onion_status import onion_status
 from seethesigns.settings import Settings
 
 WAIT_OPTION = click.option(
@@ -79,34 +79,36 @@ def up(control_port: int | None, control_socket: Path | None, config_path: Path 
 
 
 @onion.command()
-@click.option("--timeout", type=float, default=30.0, show_default=True)
+@click.option(
+    "--timeout",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for an HSDir to serve each descriptor.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
 @control_options
 @CONFIG_OPTION
 def status(
-    timeout: float, control_port: int | None, control_socket: Path | None, config_path: Path | None
+    timeout: float,
+    as_json: bool,
+    control_port: int | None,
+    control_socket: Path | None,
+    config_path: Path | None,
 ) -> None:
-    """Print both addresses and whether each descriptor is published (exit 1 if not)."""
-    settings = settings_or_exit(config_path, chosen_control(control_port, control_socket))
-    keys = OnionKeys(settings.tor.keys_dir)
+    """Check both onion services and their local targets.
+
+    Exit 0 if both are published and both targets answer HTTP, 1 if not, 2 if the check
+    itself cannot run (options, configuration, key files, tor refusing us).
+    """
+    control = chosen_control(control_port, control_socket)
+    settings = settings_or_exit(config_path, control, error=ConfigurationError)
     try:
-        addresses = {name: keys.service_key(name).address for name in (SOURCE, JOURNALIST)}
-        clients = keys.clients()
-        with tor_controller(settings.tor) as controller:
-            problems = {
-                name: descriptor_published(controller, address, timeout)
-                for name, address in addresses.items()
-            }
+        report = onion_status(settings.tor, timeout)
     except OnionError as exc:
-        raise click.ClickException(str(exc)) from None
-    published = keys.publication()
-    for name, address in addresses.items():
-        click.echo(f"{name:<11} http://{address}.onion  {problems[name] or 'published'}")
-    pending = published.get(JOURNALIST, {}).get("clients") not in (None, sorted(clients))
-    click.echo(
-        f"authorised staff devices: {len(clients)}"
-        + (" (republication pending)" if pending and published else "")
-    )
-    if any(problems.values()):
+        raise ConfigurationError(str(exc)) from None
+    click.echo(json.dumps(report.as_json(), indent=2) if as_json else report.as_text())
+    if not report.ok:
         sys.exit(1)
 
 
