@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ import requests
 
 from seethesigns.settings import Settings, load_settings
 from tests.conftest import OfflineKey, make_instance, short_tmpdir
-from tests.integration.conftest import free_port, start_server, stop_server
+from tests.integration.conftest import SEETHESIGNS, free_port, start_server, stop_server
 
 
 @pytest.fixture
@@ -37,6 +38,20 @@ def config_of(settings: Settings) -> Path:
     return settings.data_dir / "seethesigns.toml"
 
 
+def status_targets(config: Path) -> dict[str, tuple[str, bool]]:
+    """`onion status --json` (no tor to ask): each service's target and whether it answers."""
+    done = subprocess.run(
+        [str(SEETHESIGNS), "onion", "status", "--json", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "SEETHESIGNS_TOR_CONTROL_PORT": str(free_port())},
+    )
+    assert done.returncode == 1, done.stdout + done.stderr  # nothing is published
+    services = json.loads(done.stdout)["services"]
+    return {name: (found["target"], found["target_answers"]) for name, found in services.items()}
+
+
 def test_serve_binds_the_port_the_onion_service_points_at(instance: Settings) -> None:
     tor = instance.tor
     log_dir = short_tmpdir("stsports")
@@ -46,6 +61,10 @@ def test_serve_binds_the_port_the_onion_service_points_at(instance: Settings) ->
     try:
         page = requests.get(f"http://127.0.0.1:{tor.journalist_port}/login", timeout=10)
         assert "<h1>Log in</h1>" in page.text
+        assert status_targets(config_of(instance)) == {
+            "source": (f"127.0.0.1:{tor.source_port}", False),
+            "journalist": (f"127.0.0.1:{tor.journalist_port}", True),
+        }
     finally:
         stop_server(server)
         shutil.rmtree(log_dir, ignore_errors=True)
@@ -59,6 +78,9 @@ def test_with_a_front_serve_binds_the_serve_port(instance: Settings) -> None:
     server = start_server("source", config, log_dir, configured_port=behind)
     try:
         assert requests.get(f"http://127.0.0.1:{behind}/", timeout=10).status_code == 200
+        # The onion (and status) point at the front's port, where nothing listens here.
+        target, answers = status_targets(config)["source"]
+        assert (target, answers) == (f"127.0.0.1:{instance.tor.source_port}", False)
     finally:
         stop_server(server)
         shutil.rmtree(log_dir, ignore_errors=True)
