@@ -136,22 +136,51 @@ def _await_staff_republication(keys: OnionKeys, wait: float) -> None:
 
 @onion.command("add-client")
 @click.argument("name")
+@click.option(
+    "--public-key",
+    metavar="KEY",
+    help="The device's own x25519 public key (base32, as tor writes it); nothing is printed "
+    "that the device does not already have. Without it, a keypair is made here.",
+)
 @WAIT_OPTION
 @CONFIG_OPTION
-def add_client(name: str, wait: float, config_path: Path | None) -> None:
-    """Authorise a staff device and print its Tor Browser key (shown only this once)."""
+def add_client(name: str, public_key: str | None, wait: float, config_path: Path | None) -> None:
+    """Authorise a staff device: by its public key, or with a new key printed only this once."""
     keys = OnionKeys(settings_or_exit(config_path).tor.keys_dir)
     try:
-        line = keys.add_client(name)
+        if public_key is None:
+            line = keys.add_client(name)
+            address = line.split(":", 1)[0]
+            click.echo(
+                f"On {name}, save this line as {address}.auth_private in Tor Browser's "
+                "onion-auth folder (or paste the key after the last ':' when Tor Browser asks):"
+            )
+            click.echo(line)
+        else:
+            keys.add_client_key(name, public_key)
+            address = keys.service_key(JOURNALIST).address
+            click.echo(f"Authorised {name} for http://{address}.onion.")
     except OnionError as exc:
         raise click.ClickException(str(exc)) from None
-    address = line.split(":", 1)[0]
-    click.echo(
-        f"On {name}, save this line as {address}.auth_private in Tor Browser's onion-auth "
-        "folder (or paste the key after the last ':' when Tor Browser asks):"
-    )
-    click.echo(line)
     _await_staff_republication(keys, wait)
+
+
+@onion.command("list-clients")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
+@CONFIG_OPTION
+def list_clients(as_json: bool, config_path: Path | None) -> None:
+    """List the authorised staff devices and their public keys (private keys are never kept)."""
+    keys = OnionKeys(settings_or_exit(config_path).tor.keys_dir)
+    try:
+        clients = sorted(keys.clients().items())
+    except OnionError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        found = [{"name": name, "public_key": key} for name, key in clients]
+        click.echo(json.dumps({"clients": found}, indent=2))
+    else:
+        for name, key in clients:
+            click.echo(f"{name}  {key}")
 
 
 @onion.command("revoke-client")
