@@ -166,7 +166,7 @@ def add_client(name: str, public_key: str | None, wait: float, config_path: Path
 
 
 @onion.command("list-clients")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of {name, public_key}.")
 @CONFIG_OPTION
 def list_clients(as_json: bool, config_path: Path | None) -> None:
     """List the authorised staff devices and their public keys (private keys are never kept)."""
@@ -177,7 +177,7 @@ def list_clients(as_json: bool, config_path: Path | None) -> None:
         raise click.ClickException(str(exc)) from None
     if as_json:
         found = [{"name": name, "public_key": key} for name, key in clients]
-        click.echo(json.dumps({"clients": found}, indent=2))
+        click.echo(json.dumps(found, indent=2))
     else:
         for name, key in clients:
             click.echo(f"{name}  {key}")

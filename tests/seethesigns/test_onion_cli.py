@@ -79,9 +79,7 @@ def test_add_client_with_a_public_key_prints_no_key(settings: Settings) -> None:
 
 def test_list_clients_shows_names_and_public_keys(settings: Settings) -> None:
     config = str(settings.data_dir / "seethesigns.toml")
-    assert run("onion", "list-clients", "--json", "--config", config).stdout == (
-        '{\n  "clients": []\n}\n'
-    )
+    assert run("onion", "list-clients", "--json", "--config", config).stdout == "[]\n"
     line = run("onion", "add-client", "phone", "--config", config).stdout.splitlines()[1]
     public, _ = device_keypair()
     run("onion", "add-client", "laptop", "--public-key", public, "--config", config)
@@ -90,10 +88,8 @@ def test_list_clients_shows_names_and_public_keys(settings: Settings) -> None:
     assert listed.exit_code == 0, listed.output
     assert listed.stdout == f"laptop  {public}\nphone  {phone}\n"
     as_json = run("onion", "list-clients", "--json", "--config", config)
-    assert json.loads(as_json.stdout) == {
-        "clients": [
-            {"name": "laptop", "public_key": public},
-            {"name": "phone", "public_key": phone},
-        ]
-    }
+    assert json.loads(as_json.stdout) == [
+        {"name": "laptop", "public_key": public},
+        {"name": "phone", "public_key": phone},
+    ]
     assert line.rsplit(":", 1)[1] not in listed.output + as_json.output  # the private half

@@ -127,7 +127,7 @@ def test_staff_service_waits_for_a_device_that_brings_its_own_key(
     assert added.returncode == 0, added.stderr
     assert "republished" in added.stderr
     listed = json.loads(instance.cli("onion", "list-clients", "--json").stdout)
-    assert listed == {"clients": [{"name": "tablet", "public_key": public}]}
+    assert listed == [{"name": "tablet", "public_key": public}]
 
     address = OnionKeys(instance.settings.tor.keys_dir).service_key(JOURNALIST).address
     own_key = base64.b32encode(private.private_bytes_raw()).decode().rstrip("=")
