@@ -11,12 +11,18 @@ import click
 import pyotp
 import segno
 
-from seethesigns.cli_options import CONFIG_OPTION, settings_or_exit
+from seethesigns.cli_options import (
+    CONFIG_OPTION,
+    chosen_control,
+    control_options,
+    settings_or_exit,
+)
 from seethesigns.config_file import render_config, write_private
 from seethesigns.db import make_engine, make_session_factory, upgrade_database
 from seethesigns.encryption import EncryptionError, GpgService
 from seethesigns.instance_settings import instance_config
 from seethesigns.models.base import utcnow
+from seethesigns.onion import onion_target
 from seethesigns.onion_cli import onion, serve_onion_hooks
 from seethesigns.retention import purge_expired, sweep_partials
 from seethesigns.staff_accounts import StaffAccounts, StaffError
@@ -41,9 +47,17 @@ def main() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The PUBLIC submission key, armored (its private half stays offline).",
 )
+@control_options
 @CONFIG_OPTION
-def init(data_dir: Path, submission_key: Path, config_path: Path | None) -> None:
+def init(
+    data_dir: Path,
+    submission_key: Path,
+    control_port: int | None,
+    control_socket: Path | None,
+    config_path: Path | None,
+) -> None:
     """Create an instance: configuration with fresh secrets, keyring, and database."""
+    control = chosen_control(control_port, control_socket)
     data_dir = data_dir.resolve()
     config_path = (config_path or data_dir / "seethesigns.toml").resolve()
     if config_path.exists():
@@ -57,7 +71,7 @@ def init(data_dir: Path, submission_key: Path, config_path: Path | None) -> None
         )
     except EncryptionError as exc:
         raise click.ClickException(f"{submission_key}: {exc}") from None
-    write_private(config_path, render_config(data_dir, fingerprint))
+    write_private(config_path, render_config(data_dir, fingerprint, control=control))
     settings = settings_or_exit(config_path)
     upgrade_database(settings.database_url)
     click.echo(f"Configuration: {config_path}")
@@ -136,10 +150,16 @@ def add_staff(username: str, admin: bool, as_json: bool, config_path: Path | Non
 @main.command()
 @click.argument("interface", type=click.Choice(["source", "journalist"]))
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=None, help="Default 8080 (source), 8081 (staff).")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Default: [serve] INTERFACE_port, else [tor] INTERFACE_port (where its onion points).",
+)
 @click.option("--workers", type=int, default=2, show_default=True)
 @click.option("--threads", type=int, default=8, show_default=True)
 @click.option("--onion", is_flag=True, help="Also publish this interface's onion service.")
+@control_options
 @CONFIG_OPTION
 def serve(
     interface: str,
@@ -148,20 +168,28 @@ def serve(
     workers: int,
     threads: int,
     onion: bool,
+    control_port: int | None,
+    control_socket: Path | None,
     config_path: Path | None,
 ) -> None:
     """Serve one interface with gunicorn (with --onion, on Tor too: see tor/README.md)."""
     from seethesigns.server import GunicornServer, gunicorn_options
 
-    settings = settings_or_exit(config_path)
+    settings = settings_or_exit(config_path, chosen_control(control_port, control_socket))
     if interface == "source":
         from source_interface import create_app
     else:
         from journalist_interface import create_app
-    port = port or (8080 if interface == "source" else 8081)
+    port = port or settings.serve_port(interface)
     options = gunicorn_options(host, port, workers, threads)
     if onion:
-        options.update(serve_onion_hooks(settings, interface, f"{host}:{port}"))
+        # Behind a front, the onion service points at the front; otherwise at gunicorn.
+        target = (
+            onion_target(settings.tor, interface)
+            if settings.behind_front(interface)
+            else f"{host}:{port}"
+        )
+        options.update(serve_onion_hooks(settings, interface, target))
     GunicornServer(lambda: create_app(settings), options).run()
 
 

@@ -6,7 +6,7 @@ import os
 import secrets
 from pathlib import Path
 
-from seethesigns.settings import Argon2Settings
+from seethesigns.settings import DEFAULT_CONTROL_SOCKET, Argon2Settings, TorControl
 
 TEMPLATE = """\
 # See the Signs instance configuration, written by `seethesigns init`.
@@ -61,16 +61,25 @@ max_message_chars = 100000
 [tor]
 # `seethesigns onion up` talks to tor through this control socket (Debian's tor service makes
 # it; the service user must be in group debian-tor) or `control_port = 9051` instead, always
-# with cookie authentication. See tor/README.md.
-control_socket = "/run/tor/control"
+# with cookie authentication. `--control-port`/`--control-socket` (or the environment variables
+# SEETHESIGNS_TOR_CONTROL_PORT/_SOCKET) override this for one command. See tor/README.md.
+{tor_control}
 # The onion services' ED25519-V3 keys and the staff devices' public client keys.
 keys_dir = "onion"
-# Where the interfaces are served locally (`seethesigns serve ... --port`).
+# The local ports on 127.0.0.1 the onion services forward to (source, staff). `seethesigns
+# serve` binds there too, unless [serve] below puts a front (nginx) on these ports.
 source_port = 8080
 journalist_port = 8081
 # Proof-of-work queue: introductions handled per second when under attack, and the burst.
 pow_queue_rate = 250
 pow_queue_burst = 2500
+
+[serve]
+# With a front such as nginx listening on the [tor] ports, where it proxies to: the ports
+# `seethesigns serve` binds on 127.0.0.1 (`--port` still overrides). Left out, each interface
+# is served on its [tor] port directly.
+# source_port = 8090
+# journalist_port = 8091
 """
 
 
@@ -80,14 +89,19 @@ def render_config(
     *,
     argon2: Argon2Settings | None = None,
     max_bytes: int = 2 * 1024**3,
+    control: TorControl | None = None,
 ) -> str:
-    """A complete configuration with freshly generated secrets."""
+    """A complete configuration with freshly generated secrets (and tor's control choice)."""
     cost = argon2 or Argon2Settings()
     pepper1, pepper2 = secrets.token_hex(32), secrets.token_hex(32)
     while pepper2 == pepper1:  # pragma: no cover - 2**-256
         pepper2 = secrets.token_hex(32)
+    control = control or TorControl(socket=DEFAULT_CONTROL_SOCKET)
     return TEMPLATE.format(
-        data_dir=str(data_dir).replace("\\", "\\\\").replace('"', '\\"'),
+        data_dir=_toml_string(data_dir),
+        tor_control=f"control_port = {control.port}"
+        if control.port is not None
+        else f'control_socket = "{_toml_string(control.socket)}"',
         fingerprint=fingerprint,
         pepper1=pepper1,
         pepper2=pepper2,
@@ -98,6 +112,11 @@ def render_config(
         journalist_key=secrets.token_hex(32),
         max_bytes=max_bytes,
     )
+
+
+def _toml_string(path: Path | None) -> str:
+    """A path as the inside of a TOML basic string."""
+    return str(path).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def write_private(path: Path, text: str) -> None:

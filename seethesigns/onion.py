@@ -28,7 +28,7 @@ import stem
 import stem.connection
 import stem.version
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from stem.control import Controller, EventType
 
 from seethesigns.settings import TorSettings
@@ -43,8 +43,13 @@ MINIMUM_TOR = stem.version.Version("0.4.9.2-alpha")
 # Streams one rendezvous circuit may hold at once; more closes the circuit. A page needs a few;
 # hundreds from one circuit would tie up every gunicorn thread.
 MAX_STREAMS = 20
+NO_STAFF_DEVICE = (
+    "no staff device is authorised yet; add one with `seethesigns onion add-client NAME`"
+)
 CLIENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CLIENT_KEY = re.compile(r"^[A-Z2-7]{52}$")
+# A whole .auth_private line: what the device keeps, never what the server is given.
+AUTH_PRIVATE_LINE = re.compile(r"[a-z2-7]{56}(\.onion)?:descriptor:x25519:\S*", re.IGNORECASE)
 
 
 class OnionError(Exception):
@@ -107,6 +112,31 @@ class ServiceKey:
 def auth_private_line(address: str, private_key: bytes) -> str:
     """A staff device's key in Tor Browser's .auth_private format."""
     return f"{address}:descriptor:x25519:{_b32(private_key)}"
+
+
+def client_public_key(text: str) -> str:
+    """A staff device's x25519 public key as tor writes it: 52 base32 characters, alone or as
+    an authorized_clients line (`descriptor:x25519:KEY`). Anything else raises ClientKeyError.
+    """
+    if AUTH_PRIVATE_LINE.fullmatch(text):
+        raise ClientKeyError(
+            "that is a device's .auth_private line, which holds its PRIVATE key: keep it on "
+            "the device and give only the public key"
+        )
+    key = text.removeprefix("descriptor:x25519:")
+    if not CLIENT_KEY.fullmatch(key):
+        raise ClientKeyError(
+            "a public key is 52 base32 characters (A-Z, 2-7), alone or after 'descriptor:x25519:'"
+        )
+    raw = base64.b32decode(key + "====")
+    if _b32(raw) != key:  # the last character's spare bits are not zero
+        raise ClientKeyError("the public key is not a canonical base32 encoding of 32 bytes")
+    try:
+        # A low-order point gives every device the same all-zero secret; OpenSSL refuses it.
+        X25519PrivateKey.generate().exchange(X25519PublicKey.from_public_bytes(raw))
+    except ValueError:
+        raise ClientKeyError("the public key is not a usable x25519 key (low order)") from None
+    return key
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -193,19 +223,27 @@ class OnionKeys:
 
     def add_client(self, name: str) -> str:
         """Authorise a new staff device; return its private key as an .auth_private line."""
-        if not CLIENT_NAME.match(name):
+        address = self.service_key(JOURNALIST).address
+        private = X25519PrivateKey.generate()
+        self.add_client_key(name, _b32(private.public_key().public_bytes_raw()))
+        return auth_private_line(address, private.private_bytes_raw())
+
+    def add_client_key(self, name: str, public_key: str) -> None:
+        """Authorise a staff device that made its own keypair, by its public key."""
+        if not CLIENT_NAME.fullmatch(name):
             raise ClientKeyError(
                 f"{name!r} is not a valid device name (letters, digits, '.', '_', '-'; up to 64)"
             )
-        address = self.service_key(JOURNALIST).address
-        private = X25519PrivateKey.generate()
+        key = client_public_key(public_key)
         with self._locked():
             clients = self.clients()
             if name in clients:
                 raise ClientKeyError(f"{name!r} is already authorised; revoke it first")
-            clients[name] = _b32(private.public_key().public_bytes_raw())
+            holder = next((other for other, known in clients.items() if known == key), None)
+            if holder is not None:
+                raise ClientKeyError(f"that key is already authorised, as {holder!r}")
+            clients[name] = key
             self._save_clients(clients)
-        return auth_private_line(address, private.private_bytes_raw())
 
     def revoke_client(self, name: str) -> None:
         """Remove a staff device's key; a running publisher republishes without it."""
@@ -250,12 +288,15 @@ class OnionService:
         return self.name == JOURNALIST
 
 
+def onion_target(settings: TorSettings, service: str) -> str:
+    """Where the service's port 80 leads: 127.0.0.1:[tor] source_port or journalist_port."""
+    port = settings.source_port if service == SOURCE else settings.journalist_port
+    return f"127.0.0.1:{port}"
+
+
 def services_from_settings(settings: TorSettings) -> list[OnionService]:
-    """Both services, forwarding to the ports the interfaces are served on locally."""
-    return [
-        OnionService(SOURCE, f"127.0.0.1:{settings.source_port}"),
-        OnionService(JOURNALIST, f"127.0.0.1:{settings.journalist_port}"),
-    ]
+    """Both services, forwarding to their local ports ([tor] source_port, journalist_port)."""
+    return [OnionService(name, onion_target(settings, name)) for name in (SOURCE, JOURNALIST)]
 
 
 def _quiet_stem() -> None:
@@ -403,11 +444,18 @@ def close_rendezvous_circuits(controller: Controller, address: str) -> int:
     return closed
 
 
-def descriptor_published(controller: Controller, address: str, timeout: float) -> str | None:
-    """None if an HSDir serves the service's descriptor now, else why not (HSFETCH)."""
+def running_in_tor(controller: Controller, address: str) -> bool:
+    """Whether tor runs the service now (it has a descriptor of its own for it)."""
     try:
         controller.get_info(f"hs/service/desc/id/{address}")
     except stem.ControllerError:
+        return False
+    return True
+
+
+def descriptor_published(controller: Controller, address: str, timeout: float) -> str | None:
+    """None if an HSDir serves the service's descriptor now, else why not (HSFETCH)."""
+    if not running_in_tor(controller, address):
         return "not running in tor (is `seethesigns onion up` running?)"
     requested: list[str] = []
     failed: list[str] = []
@@ -484,16 +532,14 @@ class OnionPublisher:
         clients = self.keys.clients() if service.client_auth else {}
         record: dict[str, Any] = {
             "address": key.address,
+            "target": service.target,
             "uploaded_at": None,
             "clients": sorted(clients) if service.client_auth else None,
         }
         if service.client_auth and not clients:
             # Nobody authorised: nobody can reach it, so it is not published at all.
-            log.warning(
-                "%s onion service not published: no staff device is authorised "
-                "(seethesigns onion add-client NAME)",
-                service.name,
-            )
+            record["reason"] = NO_STAFF_DEVICE
+            log.warning("%s onion service not published: %s", service.name, NO_STAFF_DEVICE)
         else:
             values = list(clients.values())
             publish(controller, key, service, values, self.settings, self.publish_timeout)

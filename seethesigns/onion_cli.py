@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -14,18 +15,22 @@ from typing import Any
 
 import click
 
-from seethesigns.cli_options import CONFIG_OPTION, settings_or_exit
+from seethesigns.cli_options import (
+    CONFIG_OPTION,
+    ConfigurationError,
+    chosen_control,
+    control_options,
+    settings_or_exit,
+)
 from seethesigns.onion import (
     JOURNALIST,
-    SOURCE,
     OnionError,
     OnionKeys,
     OnionPublisher,
     OnionService,
-    descriptor_published,
     services_from_settings,
-    tor_controller,
 )
+from seethesigns.onion_status import onion_status
 from seethesigns.settings import Settings
 
 WAIT_OPTION = click.option(
@@ -53,10 +58,11 @@ def onion() -> None:
 
 
 @onion.command()
+@control_options
 @CONFIG_OPTION
-def up(config_path: Path | None) -> None:
+def up(control_port: int | None, control_socket: Path | None, config_path: Path | None) -> None:
     """Publish both onion services and keep them published until stopped."""
-    settings = settings_or_exit(config_path)
+    settings = settings_or_exit(config_path, chosen_control(control_port, control_socket))
     _log_to_stderr()
     stop = threading.Event()
 
@@ -73,31 +79,36 @@ def up(config_path: Path | None) -> None:
 
 
 @onion.command()
-@click.option("--timeout", type=float, default=30.0, show_default=True)
+@click.option(
+    "--timeout",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for an HSDir to serve each descriptor.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
+@control_options
 @CONFIG_OPTION
-def status(timeout: float, config_path: Path | None) -> None:
-    """Print both addresses and whether each descriptor is published (exit 1 if not)."""
-    settings = settings_or_exit(config_path)
-    keys = OnionKeys(settings.tor.keys_dir)
+def status(
+    timeout: float,
+    as_json: bool,
+    control_port: int | None,
+    control_socket: Path | None,
+    config_path: Path | None,
+) -> None:
+    """Check both onion services and their local targets.
+
+    Exit 0 if both are published and both targets answer HTTP, 1 if not, 2 if the check
+    itself cannot run (options, configuration, key files, tor refusing us).
+    """
+    control = chosen_control(control_port, control_socket)
+    settings = settings_or_exit(config_path, control, error=ConfigurationError)
     try:
-        addresses = {name: keys.service_key(name).address for name in (SOURCE, JOURNALIST)}
-        clients = keys.clients()
-        with tor_controller(settings.tor) as controller:
-            problems = {
-                name: descriptor_published(controller, address, timeout)
-                for name, address in addresses.items()
-            }
+        report = onion_status(settings.tor, timeout)
     except OnionError as exc:
-        raise click.ClickException(str(exc)) from None
-    published = keys.publication()
-    for name, address in addresses.items():
-        click.echo(f"{name:<11} http://{address}.onion  {problems[name] or 'published'}")
-    pending = published.get(JOURNALIST, {}).get("clients") not in (None, sorted(clients))
-    click.echo(
-        f"authorised staff devices: {len(clients)}"
-        + (" (republication pending)" if pending and published else "")
-    )
-    if any(problems.values()):
+        raise ConfigurationError(str(exc)) from None
+    click.echo(json.dumps(report.as_json(), indent=2) if as_json else report.as_text())
+    if not report.ok:
         sys.exit(1)
 
 
@@ -125,22 +136,51 @@ def _await_staff_republication(keys: OnionKeys, wait: float) -> None:
 
 @onion.command("add-client")
 @click.argument("name")
+@click.option(
+    "--public-key",
+    metavar="KEY",
+    help="The device's own x25519 public key (base32, as tor writes it); nothing is printed "
+    "that the device does not already have. Without it, a keypair is made here.",
+)
 @WAIT_OPTION
 @CONFIG_OPTION
-def add_client(name: str, wait: float, config_path: Path | None) -> None:
-    """Authorise a staff device and print its Tor Browser key (shown only this once)."""
+def add_client(name: str, public_key: str | None, wait: float, config_path: Path | None) -> None:
+    """Authorise a staff device: by its public key, or with a new key printed only this once."""
     keys = OnionKeys(settings_or_exit(config_path).tor.keys_dir)
     try:
-        line = keys.add_client(name)
+        if public_key is None:
+            line = keys.add_client(name)
+            address = line.split(":", 1)[0]
+            click.echo(
+                f"On {name}, save this line as {address}.auth_private in Tor Browser's "
+                "onion-auth folder (or paste the key after the last ':' when Tor Browser asks):"
+            )
+            click.echo(line)
+        else:
+            keys.add_client_key(name, public_key)
+            address = keys.service_key(JOURNALIST).address
+            click.echo(f"Authorised {name} for http://{address}.onion.")
     except OnionError as exc:
         raise click.ClickException(str(exc)) from None
-    address = line.split(":", 1)[0]
-    click.echo(
-        f"On {name}, save this line as {address}.auth_private in Tor Browser's onion-auth "
-        "folder (or paste the key after the last ':' when Tor Browser asks):"
-    )
-    click.echo(line)
     _await_staff_republication(keys, wait)
+
+
+@onion.command("list-clients")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of {name, public_key}.")
+@CONFIG_OPTION
+def list_clients(as_json: bool, config_path: Path | None) -> None:
+    """List the authorised staff devices and their public keys (private keys are never kept)."""
+    keys = OnionKeys(settings_or_exit(config_path).tor.keys_dir)
+    try:
+        clients = sorted(keys.clients().items())
+    except OnionError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        found = [{"name": name, "public_key": key} for name, key in clients]
+        click.echo(json.dumps(found, indent=2))
+    else:
+        for name, key in clients:
+            click.echo(f"{name}  {key}")
 
 
 @onion.command("revoke-client")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +55,8 @@ class LoginSettings:
 
 @dataclass(frozen=True)
 class TorSettings:
-    """How `seethesigns onion` reaches tor, and where the onion services' keys live.
+    """How `seethesigns onion` reaches tor, where the onion services' keys live, and the local
+    ports on 127.0.0.1 the onion services forward to (source_port, journalist_port).
 
     At most one of control_port and control_socket is set in [tor]; with neither, Debian's
     control socket is used. Authentication is always tor's cookie (see tor/README.md).
@@ -68,6 +69,37 @@ class TorSettings:
     journalist_port: int = 8081
     pow_queue_rate: int = 250
     pow_queue_burst: int = 2500
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """Where `seethesigns serve` binds gunicorn when a front (nginx) stands between tor and it.
+
+    Unset (None), an interface is served right where its onion service points: [tor]
+    source_port or journalist_port. Set, the front listens on the [tor] port and proxies here.
+    """
+
+    source_port: int | None = None
+    journalist_port: int | None = None
+
+
+@dataclass(frozen=True)
+class TorControl:
+    """tor's control port or socket as chosen outside the file: a flag, the environment, `init`.
+
+    Exactly one is set; it replaces whichever of the two [tor] names.
+    """
+
+    port: int | None = None
+    socket: Path | None = None
+
+    def __post_init__(self) -> None:
+        if (self.port is None) == (self.socket is None):
+            raise ValueError("TorControl takes a port or a socket")
+
+    def apply(self, tor: TorSettings) -> TorSettings:
+        """The tor settings with this choice instead of the file's."""
+        return replace(tor, control_port=self.port, control_socket=self.socket)
 
 
 @dataclass(frozen=True)
@@ -85,9 +117,19 @@ class Settings:
     journalist: InterfaceSettings
     login: LoginSettings
     tor: TorSettings
+    serve: ServeSettings = ServeSettings()
     max_upload_bytes: int = 2 * 1024**3
     max_message_chars: int = 100_000
     key_check_interval_seconds: float = 30.0
+
+    def serve_port(self, interface: str) -> int:
+        """The port `seethesigns serve INTERFACE` binds by default: [serve], else [tor]."""
+        port: int | None = getattr(self.serve, f"{interface}_port")
+        return port if port is not None else int(getattr(self.tor, f"{interface}_port"))
+
+    def behind_front(self, interface: str) -> bool:
+        """Whether a front (nginx) stands between the interface's onion service and gunicorn."""
+        return getattr(self.serve, f"{interface}_port") is not None
 
     @property
     def store_dir(self) -> Path:
@@ -221,6 +263,32 @@ def _load_tor(doc: dict[str, Any], data_dir: Path) -> TorSettings:
     )
 
 
+def _load_serve(doc: dict[str, Any], tor: TorSettings) -> ServeSettings:
+    table = doc.get("serve", {})
+    if not isinstance(table, dict):
+        raise SettingsError("settings: [serve] must be a table")
+
+    def port(key: str) -> int | None:
+        value = _get_optional(table, "serve", key, int, None)
+        return None if value is None else _port("serve", key, value)
+
+    serve = ServeSettings(source_port=port("source_port"), journalist_port=port("journalist_port"))
+    # One port, one listener: two alike would put the staff interface behind the source
+    # onion, or nginx and gunicorn on one port.
+    seen: dict[int, str] = {}
+    for name, value in [
+        ("[tor] source_port", tor.source_port),
+        ("[tor] journalist_port", tor.journalist_port),
+        ("[serve] source_port", serve.source_port),
+        ("[serve] journalist_port", serve.journalist_port),
+    ]:
+        if value is not None and value in seen:
+            raise SettingsError(f"settings: {seen[value]} and {name} are both {value}")
+        if value is not None:
+            seen[value] = name
+    return serve
+
+
 def parse_settings(doc: dict[str, Any], base_dir: Path) -> Settings:
     """Build Settings from a parsed TOML document; relative paths are taken from base_dir."""
     instance = _section(doc, "instance")
@@ -244,6 +312,7 @@ def parse_settings(doc: dict[str, Any], base_dir: Path) -> Settings:
     if len(fingerprint) not in (40, 64) or any(c not in "0123456789ABCDEF" for c in fingerprint):
         raise SettingsError("settings: [gnupg] submission_key_fingerprint is not a fingerprint")
     default_db = f"sqlite:///{data_dir / 'seethesigns.db'}"
+    tor = _load_tor(doc, data_dir)
     return Settings(
         data_dir=data_dir,
         database_url=_get_optional(
@@ -261,7 +330,8 @@ def parse_settings(doc: dict[str, Any], base_dir: Path) -> Settings:
         source=source,
         journalist=journalist,
         login=_load_login(doc),
-        tor=_load_tor(doc, data_dir),
+        tor=tor,
+        serve=_load_serve(doc, tor),
         max_upload_bytes=_positive(
             "uploads", "max_bytes", _get_optional(uploads, "uploads", "max_bytes", int, 2 * 1024**3)
         ),

@@ -12,6 +12,7 @@ read at run time (../shared/notes/debian-test-target.md has the measurements beh
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -131,10 +132,8 @@ def teardown_network() -> None:
     """Remove the bridge, the targets' namespaces and the proxy an earlier run left."""
     pidfile = RUN_DIR / "tinyproxy.pid"
     if pidfile.exists():
-        try:
+        with contextlib.suppress(ValueError, ProcessLookupError):
             os.kill(int(pidfile.read_text().strip()), signal.SIGTERM)
-        except (ValueError, ProcessLookupError):
-            pass
     for name in run(["ip", "netns", "list"], check=False).split("\n"):
         name = name.split(" ")[0]
         if name.startswith("sts-t"):

@@ -66,10 +66,18 @@ class LiveInstance:
 
 
 def start_server(
-    interface: str, config: Path, log_dir: Path, extra_args: Sequence[str] = ()
+    interface: str,
+    config: Path,
+    log_dir: Path,
+    extra_args: Sequence[str] = (),
+    *,
+    configured_port: int | None = None,
 ) -> Server:
-    """Start one interface with `seethesigns serve` and wait until it answers."""
-    port = free_port()
+    """Start one interface with `seethesigns serve` and wait until it answers.
+
+    With configured_port, no --port is given: the configuration must bind it there.
+    """
+    port = configured_port or free_port()
     log = log_dir / f"{interface}.log"
     handle = log.open("wb")
     process = subprocess.Popen(
@@ -77,8 +85,7 @@ def start_server(
             str(SEETHESIGNS),
             "serve",
             interface,
-            "--port",
-            str(port),
+            *([] if configured_port else ["--port", str(port)]),
             "--workers",
             "1",
             "--config",

@@ -20,6 +20,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy.orm import Session
 
 from seethesigns.cli import main
+from seethesigns.cli_options import CONTROL_PORT_ENV, CONTROL_SOCKET_ENV
 from seethesigns.db import alembic_config
 from seethesigns.settings import CONFIG_ENV, Argon2Settings, Settings, load_settings
 from seethesigns.staff_accounts import StaffAccounts
@@ -56,7 +57,8 @@ def config(settings: Settings) -> Path:
 
 def run(*args: str, env: dict[str, str | None] | None = None) -> Result:
     """Invoke the command line in-process, with no configuration from the environment."""
-    return CliRunner().invoke(main, list(args), env={CONFIG_ENV: None, **(env or {})})
+    unset: dict[str, str | None] = dict.fromkeys((CONFIG_ENV, CONTROL_PORT_ENV, CONTROL_SOCKET_ENV))
+    return CliRunner().invoke(main, list(args), env={**unset, **(env or {})})
 
 
 def assert_clean_error(result: Result, message: str) -> None:
@@ -110,6 +112,34 @@ def test_init_writes_the_config_where_asked(instance_dir: Path, public_key_file:
     assert result.exit_code == 0, result.output
     assert load_settings(config).data_dir == (instance_dir / "data").resolve()
     assert not (instance_dir / "data" / "seethesigns.toml").exists()
+
+
+def test_init_writes_the_control_port_it_is_given(
+    instance_dir: Path, public_key_file: Path
+) -> None:
+    data_dir = instance_dir / "data"
+    args = ("init", "--data-dir", str(data_dir), "--submission-key", str(public_key_file))
+    result = run(*args, "--control-port", "9051")
+    assert result.exit_code == 0, result.output
+    text = (data_dir / "seethesigns.toml").read_text()
+    assert "\ncontrol_port = 9051\n" in text
+    assert "\ncontrol_socket" not in text
+    tor = load_settings(data_dir / "seethesigns.toml").tor
+    assert (tor.control_port, tor.control_socket) == (9051, None)
+
+
+def test_init_takes_the_control_socket_from_the_environment(
+    instance_dir: Path, public_key_file: Path
+) -> None:
+    data_dir = instance_dir / "data"
+    socket = instance_dir / 'odd "dir"' / "control"
+    result = run(
+        *("init", "--data-dir", str(data_dir), "--submission-key", str(public_key_file)),
+        env={CONTROL_SOCKET_ENV: str(socket)},
+    )
+    assert result.exit_code == 0, result.output
+    tor = load_settings(data_dir / "seethesigns.toml").tor
+    assert (tor.control_port, tor.control_socket) == (None, socket)
 
 
 def test_init_refuses_a_secret_key(instance_dir: Path, offline_key: OfflineKey) -> None:

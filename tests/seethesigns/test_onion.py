@@ -119,3 +119,71 @@ def test_a_publication_counts_only_while_its_process_runs(tmp_path: Path) -> Non
     path = keys.published_path(SOURCE)
     path.write_text(path.read_text().replace(f'"pid": {os.getpid()}', '"pid": 999999999'))
     assert keys.publication() == {}
+
+
+def device_keypair() -> tuple[str, str]:
+    """A keypair as a device makes its own: (base32 public key, base32 private key)."""
+    private = X25519PrivateKey.generate()
+    public = base64.b32encode(private.public_key().public_bytes_raw()).decode().rstrip("=")
+    return public, base64.b32encode(private.private_bytes_raw()).decode().rstrip("=")
+
+
+def test_a_device_that_made_its_own_keypair_is_authorised_by_its_public_key(
+    tmp_path: Path,
+) -> None:
+    keys = OnionKeys(tmp_path / "onion")
+    public, private = device_keypair()
+    keys.add_client_key("laptop", public)
+    other, _ = device_keypair()
+    keys.add_client_key("phone", f"descriptor:x25519:{other}")  # tor's authorized_clients form
+    assert keys.clients() == {"laptop": public, "phone": other}
+    assert private not in keys.clients_path.read_text()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("A" * 51, "52 base32 characters"),
+        ("A" * 53, "52 base32 characters"),
+        ("a" * 52, "52 base32 characters"),  # tor writes upper case
+        ("A" * 51 + "1", "52 base32 characters"),
+        ("A" * 51 + "B", "not a canonical base32 encoding"),  # spare bits set
+        ("A" * 52, "not a usable x25519 key"),  # zero: a low-order point
+        ("AE" + "A" * 50, "not a usable x25519 key"),  # one: low order too
+        ("descriptor:x25519:" + "A" * 51, "52 base32 characters"),
+        ("x25519:" + "A" * 52, "52 base32 characters"),
+    ],
+)
+def test_a_malformed_public_key_is_refused(tmp_path: Path, text: str, message: str) -> None:
+    keys = OnionKeys(tmp_path / "onion")
+    with pytest.raises(ClientKeyError, match=message):
+        keys.add_client_key("laptop", text)
+    assert keys.clients() == {}
+
+
+def test_whitespace_around_a_public_key_is_refused(tmp_path: Path) -> None:
+    public, _ = device_keypair()
+    for text in (public + "\n", " " + public):
+        with pytest.raises(ClientKeyError, match="52 base32 characters"):
+            OnionKeys(tmp_path / "onion").add_client_key("laptop", text)
+
+
+def test_a_private_auth_line_given_as_the_public_key_is_refused(tmp_path: Path) -> None:
+    keys = OnionKeys(tmp_path / "onion")
+    line = keys.add_client("first")
+    with pytest.raises(ClientKeyError, match="holds its PRIVATE key"):
+        keys.add_client_key("laptop", line)
+    assert list(keys.clients()) == ["first"]
+
+
+def test_a_name_or_key_already_authorised_is_refused(tmp_path: Path) -> None:
+    keys = OnionKeys(tmp_path / "onion")
+    public, _ = device_keypair()
+    keys.add_client_key("laptop", public)
+    with pytest.raises(ClientKeyError, match="that key is already authorised, as 'laptop'"):
+        keys.add_client_key("laptop-2", public)
+    with pytest.raises(ClientKeyError, match="'laptop' is already authorised"):
+        keys.add_client_key("laptop", device_keypair()[0])
+    with pytest.raises(ClientKeyError, match="is not a valid device name"):
+        keys.add_client_key("laptop\n", device_keypair()[0])
+    assert keys.clients() == {"laptop": public}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from seethesigns.onion import OnionKeys
 from seethesigns.settings import Settings
 from tests.integration.conftest import free_port
 from tests.seethesigns.test_cli import assert_clean_error, run
+from tests.seethesigns.test_onion import device_keypair
 
 
 def test_add_client_prints_one_instruction_and_the_auth_private_line(settings: Settings) -> None:
@@ -54,3 +56,40 @@ def test_a_missing_control_socket_is_named(settings: Settings, tmp_path: Path) -
     assert_clean_error(
         run("onion", "status", "--config", str(config)), f"tor's control port at {socket}"
     )
+
+
+def test_add_client_with_a_public_key_prints_no_key(settings: Settings) -> None:
+    config = str(settings.data_dir / "seethesigns.toml")
+    public, private = device_keypair()
+    result = run("onion", "add-client", "laptop", "--public-key", public, "--config", config)
+    assert result.exit_code == 0, result.output
+    address = OnionKeys(settings.tor.keys_dir).service_key("journalist").address
+    assert result.stdout == f"Authorised laptop for http://{address}.onion.\n"
+    assert private not in result.output
+    assert OnionKeys(settings.tor.keys_dir).clients() == {"laptop": public}
+    assert_clean_error(
+        run("onion", "add-client", "again", "--public-key", public, "--config", config),
+        "that key is already authorised, as 'laptop'",
+    )
+    assert_clean_error(
+        run("onion", "add-client", "bad", "--public-key", public.lower(), "--config", config),
+        "52 base32 characters",
+    )
+
+
+def test_list_clients_shows_names_and_public_keys(settings: Settings) -> None:
+    config = str(settings.data_dir / "seethesigns.toml")
+    assert run("onion", "list-clients", "--json", "--config", config).stdout == "[]\n"
+    line = run("onion", "add-client", "phone", "--config", config).stdout.splitlines()[1]
+    public, _ = device_keypair()
+    run("onion", "add-client", "laptop", "--public-key", public, "--config", config)
+    phone = OnionKeys(settings.tor.keys_dir).clients()["phone"]
+    listed = run("onion", "list-clients", "--config", config)
+    assert listed.exit_code == 0, listed.output
+    assert listed.stdout == f"laptop  {public}\nphone  {phone}\n"
+    as_json = run("onion", "list-clients", "--json", "--config", config)
+    assert json.loads(as_json.stdout) == [
+        {"name": "laptop", "public_key": public},
+        {"name": "phone", "public_key": phone},
+    ]
+    assert line.rsplit(":", 1)[1] not in listed.output + as_json.output  # the private half

@@ -243,3 +243,48 @@ def test_tor_control_port_and_socket_together_are_refused(tmp_path: Path) -> Non
     )
     with pytest.raises(SettingsError, match="set control_port or control_socket, not both"):
         load_settings(write(tmp_path, text))
+
+
+def test_serve_binds_where_the_onion_points_unless_a_front_is_configured(tmp_path: Path) -> None:
+    text = set_value(valid_config(tmp_path / "data"), "tor", "source_port", "8180")
+    plain = load_settings(write(tmp_path, text))
+    assert (plain.serve_port("source"), plain.serve_port("journalist")) == (8180, 8081)
+    assert not plain.behind_front("source")
+    fronted = load_settings(
+        write(tmp_path, text.replace("# source_port = 8090", "source_port = 8090"))
+    )
+    assert (fronted.serve_port("source"), fronted.serve_port("journalist")) == (8090, 8081)
+    assert fronted.behind_front("source")
+    assert not fronted.behind_front("journalist")
+    assert fronted.tor.source_port == 8180  # where nginx listens and the onion points
+
+
+def test_a_config_from_before_serve_existed_still_loads(tmp_path: Path) -> None:
+    text = re.sub(r"(?s)\n\[serve\]\n.*", "\n", valid_config(tmp_path / "data"))
+    assert "\n[serve]" not in text
+    loaded = load_settings(write(tmp_path, text))
+    assert (loaded.serve_port("source"), loaded.serve_port("journalist")) == (8080, 8081)
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        ("source_port = 0", "[serve] source_port must be a TCP port"),
+        ('journalist_port = "8091"', "[serve] journalist_port must be of type int"),
+        ("journalist_port = 8080", "[tor] source_port and [serve] journalist_port are both 8080"),
+        (
+            "source_port = 8090\njournalist_port = 8090",
+            "[serve] source_port and [serve] journalist_port are both 8090",
+        ),
+    ],
+)
+def test_invalid_serve_ports_are_named(tmp_path: Path, lines: str, message: str) -> None:
+    text = valid_config(tmp_path / "data").replace("[serve]\n", f"[serve]\n{lines}\n")
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        load_settings(write(tmp_path, text))
+
+
+def test_one_port_for_both_onion_services_is_refused(tmp_path: Path) -> None:
+    text = set_value(valid_config(tmp_path / "data"), "tor", "journalist_port", "8080")
+    with pytest.raises(SettingsError, match=r"\[tor\] source_port and \[tor\] journalist_port"):
+        load_settings(write(tmp_path, text))

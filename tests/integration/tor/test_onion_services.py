@@ -117,16 +117,19 @@ def test_a_revoked_device_is_cut_off(onion_instance: OnionInstance) -> None:
     assert "phone-sam" not in onion_instance.keys.clients()
 
 
-def test_status_names_both_addresses_and_their_descriptors(
+def test_status_names_both_addresses_their_descriptors_and_targets(
     onion_instance: OnionInstance,
 ) -> None:
     done = onion_instance.cli("onion", "status")
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
+    source, journalist = onion_instance.source.url, onion_instance.journalist.url
     assert lines[0] == f"source      {onion_instance.onion_url(SOURCE)}  published"
-    assert lines[1] == f"journalist  {onion_instance.onion_url(JOURNALIST)}  published"
+    assert lines[1] == f"            target {source.removeprefix('http://')} answers (HTTP 200)"
+    assert lines[2] == f"journalist  {onion_instance.onion_url(JOURNALIST)}  published"
+    assert lines[3].startswith(f"            target {journalist.removeprefix('http://')} answers")
     clients = len(onion_instance.keys.clients())
-    assert lines[2] == f"authorised staff devices: {clients}"
+    assert lines[4] == f"authorised staff devices: {clients}"
 
 
 def test_the_published_descriptor_enables_proof_of_work(onion_instance: OnionInstance) -> None:
