@@ -15,8 +15,8 @@ import argparse
 import hashlib
 import json
 import os
-import shutil
 import re
+import shutil
 import subprocess
 import sys
 import tomllib

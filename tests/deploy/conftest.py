@@ -33,8 +33,12 @@ ANSIBLE_DIR = ROOT / "ansible"
 ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 CODENAME = re.compile(r'<p class="codename" id="codename">([a-z -]+)</p>')
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+RECAP = re.compile(
+    r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M
+)
 TIMINGS: list[tuple[str, float]] = []
+# systemd-analyze security's exposure score per unit (0 is best, 10 worst).
+SCORES: dict[str, float] = {}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -48,6 +52,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Print how long each playbook run took (the figures the issue asks for)."""
     for name, seconds in TIMINGS:
         terminalreporter.write_line(f"deploy: {name}: {seconds:.1f} s")
+    for unit, score in SCORES.items():
+        terminalreporter.write_line(f"deploy: systemd-analyze security {unit}: {score:.1f}")
 
 
 @dataclass
@@ -123,7 +129,9 @@ class Operator:
             }
         return run
 
-    def converge(self, inventory: Path, playbook: str = "site.yml", *, label: str, **extra: Any) -> PlaybookRun:
+    def converge(
+        self, inventory: Path, playbook: str = "site.yml", *, label: str, **extra: Any
+    ) -> PlaybookRun:
         """Run a playbook that must succeed; show its output when it does not."""
         run = self.play(inventory, playbook, label=label, **extra)
         assert run.returncode == 0, run.output[-6000:]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import shutil
 import subprocess
@@ -24,15 +25,34 @@ from tests.deploy.lab import Lab
 BASELINE = "a3f76b0ef2ad46629f4e1e43764fb3b3985ba20b"
 
 
+FAILING_MIGRATION = '''"""A migration that breaks half way (deployment test)."""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9999failing"
+down_revision = "PARENT"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("half_done", sa.Column("id", sa.Integer, primary_key=True))
+    op.execute("DELETE FROM sources")
+    raise RuntimeError("this migration fails on purpose")
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
 def plaintexts(operator: Operator, blobs: list[bytes]) -> list[bytes]:
     """Decrypt downloaded submissions with the offline key, as the workstation does."""
     texts = []
     for blob in blobs:
         data = operator.submission_key.decrypt(blob)
-        try:
+        with contextlib.suppress(OSError):  # a message is gzipped; tolerate one that is not
             data = gzip.decompress(data)
-        except OSError:
-            pass
         texts.append(data)
     return texts
 
@@ -69,9 +89,16 @@ def test_a_backup_restores_onto_a_fresh_server(
     assert b"pepper_filesystem_id" not in archive.read_bytes()
     secret_key = operator.workdir / "backup-secret.asc"
     exported = subprocess.run(
-        ["gpg", "--homedir", str(operator.backup_key.homedir), "--armor",
-         "--export-secret-keys", operator.backup_key.fingerprint],
-        capture_output=True, check=True,
+        [
+            "gpg",
+            "--homedir",
+            str(operator.backup_key.homedir),
+            "--armor",
+            "--export-secret-keys",
+            operator.backup_key.fingerprint,
+        ],
+        capture_output=True,
+        check=True,
     ).stdout
     secret_key.write_bytes(exported)
     secret_key.chmod(0o600)
@@ -118,9 +145,12 @@ def failing_source(workdir: Path) -> Path:
     """This release plus one migration that fails half way, as a bad release would."""
     folder = workdir / "failing-source"
     shutil.rmtree(folder, ignore_errors=True)
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "stash", "create"], capture_output=True, text=True, check=True
-    ).stdout.strip() or "HEAD"
+    archive = (
+        subprocess.run(
+            ["git", "-C", str(ROOT), "stash", "create"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        or "HEAD"
+    )
     tree = subprocess.run(
         ["git", "-C", str(ROOT), "archive", archive], capture_output=True, check=True
     ).stdout
@@ -128,23 +158,19 @@ def failing_source(workdir: Path) -> Path:
     subprocess.run(["tar", "-x", "-C", str(folder)], input=tree, check=True)
     versions = folder / "seethesigns/migrations/versions"
     heads = subprocess.run(
-        [str(Path(__import__("sys").executable)), "-c",
-         "from alembic.script import ScriptDirectory;"
-         "from seethesigns.db import alembic_config;"
-         "print(ScriptDirectory.from_config(alembic_config('sqlite://')).get_current_head())"],
-        capture_output=True, text=True, check=True, cwd=folder,
+        [
+            str(Path(__import__("sys").executable)),
+            "-c",
+            "from alembic.script import ScriptDirectory;"
+            "from seethesigns.db import alembic_config;"
+            "print(ScriptDirectory.from_config(alembic_config('sqlite://')).get_current_head())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=folder,
     ).stdout.strip()
-    (versions / "9999_fails_on_purpose.py").write_text(
-        '"""A migration that breaks half way (deployment test)."""\n'
-        "import sqlalchemy as sa\nfrom alembic import op\n\n"
-        f'revision = "9999failing"\ndown_revision = "{heads}"\n'
-        "branch_labels = None\ndepends_on = None\n\n\n"
-        "def upgrade() -> None:\n"
-        '    op.create_table("half_done", sa.Column("id", sa.Integer, primary_key=True))\n'
-        '    op.execute("DELETE FROM sources")\n'
-        '    raise RuntimeError("this migration fails on purpose")\n\n\n'
-        "def downgrade() -> None:\n    pass\n"
-    )
+    (versions / "9999_fails_on_purpose.py").write_text(FAILING_MIGRATION.replace("PARENT", heads))
     return folder
 
 
@@ -153,7 +179,9 @@ def test_an_upgrade_from_the_baseline_keeps_every_report(lab: Lab, operator: Ope
     host = host_of(lab, target)
     inventory = operator.inventory(target)
     old = baseline_source(operator.workdir)
-    operator.converge(inventory, label="deploy the baseline commit", seethesigns_source_dir=str(old))
+    operator.converge(
+        inventory, label="deploy the baseline commit", seethesigns_source_dir=str(old)
+    )
     old_release = host.check_output("readlink /opt/seethesigns/current")
     marker = b"Upgrade test: they took my phone and gave me a new one."
     with tunnel(target, 8080) as source_url:
@@ -172,7 +200,8 @@ def test_an_upgrade_from_the_baseline_keeps_every_report(lab: Lab, operator: Ope
     # A release whose migration fails: the playbook stops, puts the database back, and the
     # release before keeps running with every report.
     broken = operator.play(
-        inventory, label="upgrade to a failing release",
+        inventory,
+        label="upgrade to a failing release",
         seethesigns_source_dir=str(failing_source(operator.workdir)),
     )
     assert broken.returncode != 0
@@ -181,9 +210,7 @@ def test_an_upgrade_from_the_baseline_keeps_every_report(lab: Lab, operator: Ope
     assert host.check_output("readlink /opt/seethesigns/current") == new_release
     for unit in ("seethesigns-source", "seethesigns-journalist", "seethesigns-onion"):
         assert host.service(unit).is_running, unit
-    tables = host.check_output(
-        "sqlite3 /var/lib/seethesigns/seethesigns.db .tables"
-    )
+    tables = host.check_output("sqlite3 /var/lib/seethesigns/seethesigns.db .tables")
     assert "half_done" not in tables
     with tunnel(target, 8081) as staff_url:
         assert marker in reports_on(staff_url, credentials, operator)

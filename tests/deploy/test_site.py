@@ -3,7 +3,10 @@ run changes nothing."""
 
 from __future__ import annotations
 
+import gzip
+
 from tests.deploy.conftest import (
+    SCORES,
     Deployed,
     Operator,
     downloaded_messages,
@@ -82,9 +85,18 @@ def test_swap_and_core_dumps_are_off(deployed: Deployed) -> None:
     assert host.check_output("systemctl is-enabled swap.target || true") == "masked"
     for unit in UNITS:
         assert host.check_output(f"systemctl show -P LimitCORE {unit}.service") == "0"
-    assert "Storage=none" in host.file("/etc/systemd/coredump.conf.d/10-seethesigns.conf").content_string
-    assert "hard core 0" in host.file("/etc/security/limits.d/10-seethesigns-no-core.conf").content_string
-    assert "kernel.core_pattern = |/bin/false" in host.file("/etc/sysctl.d/90-seethesigns.conf").content_string
+    assert (
+        "Storage=none"
+        in host.file("/etc/systemd/coredump.conf.d/10-seethesigns.conf").content_string
+    )
+    assert (
+        "hard core 0"
+        in host.file("/etc/security/limits.d/10-seethesigns-no-core.conf").content_string
+    )
+    assert (
+        "kernel.core_pattern = |/bin/false"
+        in host.file("/etc/sysctl.d/90-seethesigns.conf").content_string
+    )
     # Inside the nspawn target kernel.* is read-only: the playbook says it skipped, and why.
     assert "SKIPPED in a container" in deployed.first_run.output
 
@@ -114,23 +126,15 @@ def test_a_report_through_nginx_is_stored_encrypted_and_decrypts_offline(
     )
     assert int(stored) >= 1
     plaintext_on_disk = deployed.host.run(
-        f"grep -rl --binary-files=text 'carry packages after school' /var/lib/seethesigns /tmp /var/tmp /var/log"
+        "grep -rl --binary-files=text 'carry packages after school' "
+        "/var/lib/seethesigns /tmp /var/tmp /var/log"
     )
     assert plaintext_on_disk.stdout == "", plaintext_on_disk.stdout
     with tunnel(deployed.target, 8081) as staff_url:
         token = staff_token(staff_url, deployed.credentials)
         blobs = downloaded_messages(staff_url, token)
     texts = [operator.submission_key.decrypt(blob) for blob in blobs]
-    assert any(marker.encode() in _gunzip(text) for text in texts)
-
-
-def _gunzip(data: bytes) -> bytes:
-    import gzip
-
-    try:
-        return gzip.decompress(data)
-    except OSError:
-        return data
+    assert any(marker.encode() in gzip.decompress(text) for text in texts)
 
 
 def test_a_second_run_changes_nothing(deployed: Deployed, operator: Operator) -> None:
@@ -147,9 +151,6 @@ def test_systemd_analyze_security_scores(deployed: Deployed) -> None:
         output = deployed.host.check_output(f"systemd-analyze security {unit}.service --no-pager")
         last = output.strip().splitlines()[-1]
         scores[unit] = float(last.split("exposure level for")[1].split(":")[1].split()[0])
-    print("systemd-analyze security:", scores)
-    from tests.deploy.conftest import TIMINGS
-
-    TIMINGS.extend((f"systemd-analyze security {unit} (exposure, lower is better)", score) for unit, score in scores.items())
+    SCORES.update(scores)
     for unit, score in scores.items():
         assert score <= 2.5, (unit, score)
