@@ -20,6 +20,7 @@ from seethesigns.models.base import utcnow
 from seethesigns.settings import Argon2Settings, LoginSettings
 
 PASSPHRASE_WORDS = 7
+TOTP_DIGITS = 6
 USERNAME_MAX = 64
 DISPLAY_NAME_MAX = 128
 # Replies of a deleted account are shown as from "deleted" (as SecureDrop's API does), so no
@@ -65,14 +66,29 @@ def _rowcount(result: object) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
+def code_bytes(token: str) -> bytes | None:
+    """What was typed as a one-time code, as bytes, if it is exactly six ASCII digits.
+
+    Spaces are allowed ("123 456"). Anything else is no code at all: str.isdigit() accepts
+    "²" and Arabic-Indic digits, and hmac.compare_digest raises TypeError on non-ASCII text
+    (issue 10: a 500 that told known usernames apart and never counted towards the lockout).
+    """
+    digits = token.replace(" ", "")
+    if len(digits) != TOTP_DIGITS or not (digits.isascii() and digits.isdigit()):
+        return None
+    return digits.encode("ascii")
+
+
 def totp_step(secret: str, token: str, now: float) -> int | None:
     """The time step a token is valid for (one step of clock drift allowed), or None."""
-    totp = pyotp.TOTP(secret)
-    token = token.replace(" ", "")
+    typed = code_bytes(token)
+    if typed is None:
+        return None
+    totp = pyotp.TOTP(secret, digits=TOTP_DIGITS)
     current = totp.timecode(datetime.fromtimestamp(now, UTC))
     found = None
     for step in (current - 1, current, current + 1):
-        if hmac.compare_digest(totp.generate_otp(step), token):
+        if hmac.compare_digest(totp.generate_otp(step).encode("ascii"), typed):
             found = step
     return found
 

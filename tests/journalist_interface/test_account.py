@@ -154,6 +154,22 @@ def test_a_wrong_code_does_not_show_the_secret_again(
     assert stored(open_db, "alice").totp_secret == alice.totp_secret
 
 
+def test_a_non_ascii_code_for_the_new_device_is_a_wrong_code(
+    logged_in: FlaskClient, alice: NewStaff, open_db: sessionmaker[Session]
+) -> None:
+    """Issue 10: fullwidth digits made hmac.compare_digest raise TypeError (a 500)."""
+    start_new_device(logged_in, alice)
+    response = submit(
+        logged_in,
+        "/account",
+        "/account/two-factor/confirm",
+        token="\uff11\uff12\uff13\uff14\uff15\uff16",
+    )
+    assert response.status_code == 400
+    assert "doesn't match the new device" in response.get_data(as_text=True)
+    assert stored(open_db, "alice").totp_secret == alice.totp_secret
+
+
 def test_account_routes_only_ever_touch_your_own_account(
     logged_in: FlaskClient,
     as_bob: FlaskClient,

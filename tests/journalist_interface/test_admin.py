@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from journalist_interface.totp_qr import qr_svg
 from seethesigns.instance_settings import instance_config
 from seethesigns.models import Reply
+from seethesigns.settings import Settings
 from seethesigns.staff_accounts import NewStaff
 from tests.conftest import csrf_token
 from tests.journalist_interface.conftest import (
@@ -198,6 +199,27 @@ def test_two_factor_reset_is_handed_over_and_confirmed_by_the_admin(
     assert after.totp_secret == new and after.pending_totp_secret is None
     handed_over = NewStaff(bob.staff, bob.passphrase, new)
     assert log_in(browser, handed_over, at=later).status_code == 302
+
+
+def test_a_non_ascii_confirmation_code_is_a_wrong_code_that_counts(
+    as_admin: FlaskClient, bob: NewStaff, open_db: sessionmaker[Session], settings: Settings
+) -> None:
+    """Issue 10: fullwidth digits made hmac.compare_digest raise TypeError (a 500)."""
+    manage = f"/admin/staff/{bob.staff.uuid}"
+    _, new = secrets_on(submit(as_admin, manage, f"{manage}/two-factor").get_data(as_text=True))
+    assert new is not None
+    for _ in range(settings.login.max_failures + 1):
+        wrong = submit(
+            as_admin,
+            manage,
+            f"{manage}/two-factor/confirm",
+            token="\uff11\uff12\uff13\uff14\uff15\uff16",
+        )
+        assert wrong.status_code == 400
+    code = pyotp.TOTP(new).now()
+    locked = submit(as_admin, manage, f"{manage}/two-factor/confirm", token=code)
+    assert locked.status_code == 429  # the wrong codes counted towards bob's lockout
+    assert stored(open_db, "bob").pending_totp_secret == new
 
 
 def test_an_admin_changes_their_own_secrets_on_their_account_page(

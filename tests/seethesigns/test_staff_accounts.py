@@ -248,6 +248,34 @@ def test_totp_step_tolerates_spaces() -> None:
     assert totp_step(secret, token, now + 90) is None
 
 
+NOT_ASCII_CODES = [
+    "\uff11\uff12\uff13\uff14\uff15\uff16",
+    "²²²²²²",
+    "12345é",
+    "\u0661\u0662\u0663\u0664\u0665\u0666",
+    "123\u00a0456",
+]
+
+
+@pytest.mark.parametrize("token", [*NOT_ASCII_CODES, "12345", "1234567", "12345a", "+12345"])
+def test_a_code_that_is_not_six_ascii_digits_matches_no_step(token: str) -> None:
+    """Issue 10: a non-ASCII code made hmac.compare_digest raise TypeError (a 500)."""
+    secret = pyotp.random_base32()
+    assert totp_step(secret, token, 1_700_000_000.0) is None
+
+
+@pytest.mark.parametrize("token", NOT_ASCII_CODES)
+def test_a_non_ascii_code_counts_towards_the_lockout(
+    alice: NewStaff, db: Session, accounts: StaffAccounts, settings: Settings, token: str
+) -> None:
+    for _ in range(settings.login.max_failures + 1):
+        with pytest.raises(LoginFailed):
+            login(accounts, db, alice, token=token)
+    assert failures(db, alice.staff) == settings.login.max_failures + 1
+    with pytest.raises(LockedOut):
+        login(accounts, db, alice)
+
+
 # Changing secrets: re-authentication, passphrase reset, verified two-factor enrolment.
 
 
