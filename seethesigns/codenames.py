@@ -9,6 +9,9 @@ key without ever storing it.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -21,6 +24,11 @@ from seethesigns.settings import Argon2Settings
 
 CODENAME_WORDS = 7
 MAX_CODENAME_CHARS = 128
+# How long the codename shown on /generate can still be taken with /create.
+CODENAME_VALID_SECONDS = 6 * 3600
+# Checked before anything else: ASCII only, so int() and hmac.compare_digest never see "²".
+_ISSUED = re.compile(r"[0-9]{1,12}")
+_MAC = re.compile(r"[0-9a-f]{64}")
 WORDLISTS = Path(__file__).parent / "wordlists"
 
 
@@ -43,6 +51,37 @@ def diceware(words: int, wordlist: str = "eff_large_wordlist.txt") -> str:
 def generate_codename() -> str:
     """A fresh codename for a new source."""
     return diceware(CODENAME_WORDS)
+
+
+@dataclass(frozen=True)
+class IssuedCodename:
+    """A fresh codename, when it was shown, and a MAC binding the two to this server."""
+
+    codename: str
+    issued: str
+    mac: str
+
+
+def _codename_mac(key: bytes, codename: str, issued: str) -> str:
+    message = f"codename|{issued}|{codename}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def issue_codename(key: bytes, now: float) -> IssuedCodename:
+    """A new codename for /generate, MACed so /create takes only codenames this server made."""
+    codename = generate_codename()
+    issued = str(int(now))
+    return IssuedCodename(codename, issued, _codename_mac(key, codename, issued))
+
+
+def is_genuine(key: bytes, codename: str, issued: str, mac: str, now: float) -> bool:
+    """True if issue_codename made this codename, issued and mac, and not too long ago."""
+    if not _ISSUED.fullmatch(issued) or not _MAC.fullmatch(mac):
+        return False
+    if now - int(issued) > CODENAME_VALID_SECONDS:
+        return False
+    expected = _codename_mac(key, codename, issued).encode("ascii")
+    return hmac.compare_digest(expected, mac.encode("ascii"))
 
 
 def normalize_codename(text: str) -> str | None:

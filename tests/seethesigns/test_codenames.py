@@ -9,11 +9,14 @@ import re
 import pytest
 
 from seethesigns.codenames import (
+    CODENAME_VALID_SECONDS,
     CODENAME_WORDS,
     MAX_CODENAME_CHARS,
     CodenameDeriver,
     generate_codename,
     generate_designation,
+    is_genuine,
+    issue_codename,
     load_wordlist,
     normalize_codename,
 )
@@ -103,3 +106,36 @@ def test_designation_is_adjective_then_noun() -> None:
     adjective, noun = generate_designation().split(" ")
     assert adjective in load_wordlist("adjectives.txt")
     assert noun in load_wordlist("nouns.txt")
+
+
+KEY = bytes(range(64, 96))
+NOW = 1_700_000_000.0
+
+
+def test_an_issued_codename_is_genuine_until_it_expires() -> None:
+    issued = issue_codename(KEY, NOW)
+    assert issued.issued == "1700000000" and re.fullmatch(r"[0-9a-f]{64}", issued.mac)
+    parts = (issued.codename, issued.issued, issued.mac)
+    assert is_genuine(KEY, *parts, NOW + CODENAME_VALID_SECONDS)
+    assert not is_genuine(KEY, *parts, NOW + CODENAME_VALID_SECONDS + 1)
+    assert not is_genuine(bytes(32), *parts, NOW)  # another server's key
+    assert not is_genuine(KEY, "a a a a a a a", issued.issued, issued.mac, NOW)
+    assert not is_genuine(KEY, issued.codename, str(NOW - 1), issued.mac, NOW)
+    assert not is_genuine(KEY, issued.codename, issued.issued, issued.mac.upper(), NOW)
+
+
+@pytest.mark.parametrize(
+    ("issued", "mac"),
+    [
+        ("\u00b2", "0" * 64),
+        ("\u0661\u0667\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660", "0" * 64),
+        ("9" * 5000, "0" * 64),
+        (" 1700000000", "0" * 64),
+        ("1700000000", "\u00e9" * 64),
+        ("1700000000", "\uff10" * 64),
+        ("1700000000", "0" * 63),
+    ],
+)
+def test_a_malformed_issued_time_or_mac_is_simply_not_genuine(issued: str, mac: str) -> None:
+    """Issue 10: these raised ValueError or TypeError (a 500 on /create)."""
+    assert not is_genuine(KEY, generate_codename(), issued, mac, NOW)
