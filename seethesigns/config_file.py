@@ -53,6 +53,9 @@ failure_window_seconds = 60
 lockout_seconds = 300
 # A staff session ends this long after login, however active (idle: session_idle_minutes).
 session_max_minutes = 480
+# Managing staff and changing a passphrase or two-factor ask for the passphrase and a new code
+# again, even in an open session; once given, they hold this long in that session.
+reauth_minutes = 5
 
 [uploads]
 max_bytes = {max_bytes}

@@ -44,13 +44,16 @@ class LoginSettings:
     """Brute-force limits for staff login, and how long a staff session can last at most.
 
     Activity renews a staff session's idle timeout ([journalist] session_idle_minutes), but
-    never past session_max_minutes after login: then the person logs in again.
+    never past session_max_minutes after login: then the person logs in again. Managing staff
+    and changing one's own passphrase or two-factor need the passphrase and a new code again
+    (SecureDrop audit SEC-01-010), which then hold for reauth_minutes in that session.
     """
 
     max_failures: int = 5
     failure_window_seconds: int = 60
     lockout_seconds: int = 300
     session_max_minutes: int = 480
+    reauth_minutes: int = 5
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,7 @@ def _load_login(doc: dict[str, Any]) -> LoginSettings:
                 "failure_window_seconds",
                 "lockout_seconds",
                 "session_max_minutes",
+                "reauth_minutes",
             )
         }
     )

@@ -65,6 +65,7 @@ def test_valid_config_loads(tmp_path: Path) -> None:
     assert loaded.argon2.memory_cost_kib == 65536
     assert loaded.login.max_failures == 5
     assert loaded.login.session_max_minutes == 480
+    assert loaded.login.reauth_minutes == 5
 
 
 def test_relative_data_dir_is_taken_from_the_config_file(tmp_path: Path) -> None:
@@ -101,6 +102,7 @@ def test_missing_section_is_named(tmp_path: Path, section: str) -> None:
         ("argon2", "memory_cost_kib", "4", "[argon2] memory_cost_kib must be at least 8"),
         ("login", "max_failures", "-1", "[login] max_failures must be positive"),
         ("login", "session_max_minutes", "0", "[login] session_max_minutes must be positive"),
+        ("login", "reauth_minutes", "0", "[login] reauth_minutes must be positive"),
         ("uploads", "max_bytes", "1.5", "[uploads] max_bytes must be of type int"),
         ("source", "session_idle_minutes", "0", "[source] session_idle_minutes must be positive"),
         ("source", "session_cookie_name", '"a b"', "[source] session_cookie_name must be a plain"),
