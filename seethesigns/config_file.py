@@ -36,6 +36,10 @@ pepper_key_secret = "{pepper2}"
 time_cost = {time_cost}
 memory_cost_kib = {memory_cost_kib}
 parallelism = {parallelism}
+# Codename derivations at once in each server process (default: one per CPU core); a request
+# that finds them all busy waits up to busy_wait_seconds, then gets a "try again" page.
+# max_concurrent = 2
+# busy_wait_seconds = 1.0
 
 [source]
 secret_key = "{source_key}"

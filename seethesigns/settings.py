@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,11 @@ class Argon2Settings:
     time_cost: int = 3
     memory_cost_kib: int = 65536
     parallelism: int = 1
+    # Codename derivations running at once in one server process (issue 10: each /create and
+    # codename login costs two runs, for anyone); beyond that a request waits this long for
+    # one to finish, then gets a "try again in a minute" page. Default: one per CPU core.
+    max_concurrent: int = field(default_factory=lambda: os.cpu_count() or 1)
+    busy_wait_seconds: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -159,7 +164,14 @@ def _load_argon2(doc: dict[str, Any]) -> Argon2Settings:
     }
     if values["memory_cost_kib"] < 8 * values["parallelism"]:
         raise SettingsError("settings: [argon2] memory_cost_kib must be at least 8 x parallelism")
-    return Argon2Settings(**values)
+    if "max_concurrent" in table:
+        values["max_concurrent"] = _positive(
+            "argon2", "max_concurrent", _get(table, "argon2", "max_concurrent", int)
+        )
+    wait = _get_optional(table, "argon2", "busy_wait_seconds", float, defaults.busy_wait_seconds)
+    if wait < 0:
+        raise SettingsError("settings: [argon2] busy_wait_seconds must not be negative")
+    return Argon2Settings(**values, busy_wait_seconds=wait)
 
 
 def _load_interface(doc: dict[str, Any], name: str) -> InterfaceSettings:

@@ -7,9 +7,10 @@ import time
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from seethesigns.codenames import is_genuine, issue_codename
+from seethesigns.codenames import DerivationBusy, is_genuine, issue_codename
 from seethesigns.sources import SourceError, create_source
 from seethesigns.web.setup import db, services
+from source_interface.busy import busy_page
 from source_interface.session_state import current_source, log_in
 
 bp = Blueprint("main", __name__)
@@ -49,5 +50,8 @@ def create() -> Response | tuple[str, int]:
         created = create_source(db(), found.deriver, found.gpg, codename)
     except SourceError:
         return render_template("generate_again.html"), 409
+    except DerivationBusy:
+        # The same codename again: they may have written it down already.
+        return busy_page("generate.html", codename=codename, issued=form["issued"], mac=form["mac"])
     log_in(created)
     return redirect(url_for("reports.lookup", new=1))
