@@ -13,6 +13,7 @@ from journalist_interface.views import (
     bulk,
     cases,
     items,
+    reauth,
     sources,
 )
 from seethesigns.settings import Settings
@@ -27,6 +28,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     register_core(app, settings, settings.journalist, "journalist", services)
     app.extensions[staff_session.STAFF_EXTENSION] = StaffAccounts(settings.argon2, settings.login)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(reauth.bp)
     app.register_blueprint(sources.bp)
     app.register_blueprint(items.bp)
     app.register_blueprint(cases.bp)

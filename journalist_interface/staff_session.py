@@ -5,6 +5,9 @@ after [journalist] session_idle_minutes without a request (the database row expi
 [login] session_max_minutes since login however busy it was, so a session left open on a
 shared office computer does not last for days, and as soon as the account's passphrase or
 two-factor is reset, which bumps Staff.session_epoch.
+
+Powerful actions (managing staff, changing one's own passphrase or two-factor) also need a
+recent re-authentication in this session: see reauthentication_required.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
-from flask import abort, current_app, g, redirect, session, url_for
+from flask import abort, current_app, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
 from seethesigns.models import Staff
@@ -23,6 +26,8 @@ from seethesigns.web.sessions import ServerSession
 from seethesigns.web.setup import db, services
 
 STAFF_EXTENSION = "seethesigns.staff"
+REAUTH_AT = "reauth_at"
+REAUTH_NEXT = "reauth_next"
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -57,11 +62,38 @@ def keep_session(staff: Staff) -> None:
     session["epoch"] = staff.session_epoch
 
 
-def _expired(login_at: object) -> bool:
-    if not isinstance(login_at, float | int) or isinstance(login_at, bool):
+def _older_than(started: object, minutes: int) -> bool:
+    if not isinstance(started, float | int) or isinstance(started, bool):
         return True
-    limit = services().settings.login.session_max_minutes * 60
-    return not 0 <= time.time() - login_at <= limit
+    return not 0 <= time.time() - started <= minutes * 60
+
+
+def _expired(login_at: object) -> bool:
+    return _older_than(login_at, services().settings.login.session_max_minutes)
+
+
+def mark_reauthenticated() -> None:
+    """Open the re-authentication window in this session, under a new session id."""
+    assert isinstance(session, ServerSession)
+    session.regenerate()
+    session[REAUTH_AT] = time.time()
+
+
+def recently_reauthenticated() -> bool:
+    """True within [login] reauth_minutes of this session's last re-authentication."""
+    return not _older_than(session.get(REAUTH_AT), services().settings.login.reauth_minutes)
+
+
+def continue_after_reauthentication() -> str:
+    """Where the re-authentication page sends the person on: a URL built by the server.
+
+    Only reauthentication_required stores one, made with url_for; nothing from the request
+    is ever a redirect target, so there is no open redirect.
+    """
+    target = session.pop(REAUTH_NEXT, None)
+    if isinstance(target, str) and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("sources.index")
 
 
 def current_staff() -> Staff | None:
@@ -114,3 +146,27 @@ def admin_required(view: Callable[P, R]) -> Callable[P, R | Response]:
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def reauthentication_required(
+    form_page: str,
+) -> Callable[[Callable[P, R]], Callable[P, R | Response]]:
+    """For powerful actions: outside the re-authentication window, ask for it first.
+
+    SecureDrop audit SEC-01-010: an open session and a CSRF token were enough to create an
+    admin. Goes inside login_required or admin_required, which set g.staff. The person comes
+    back to form_page (with this request's URL arguments): the page that holds the form,
+    since a POST cannot be replayed by a redirect.
+    """
+
+    def decorate(view: Callable[P, R]) -> Callable[P, R | Response]:
+        @wraps(view)
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+            if recently_reauthenticated():
+                return view(*args, **kwargs)
+            session[REAUTH_NEXT] = url_for(form_page, **(request.view_args or {}))
+            return redirect(url_for("reauth.reauthenticate"))
+
+        return wrapped
+
+    return decorate

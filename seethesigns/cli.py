@@ -24,7 +24,7 @@ from seethesigns.instance_settings import instance_config
 from seethesigns.models.base import utcnow
 from seethesigns.onion import onion_target
 from seethesigns.onion_cli import onion, serve_onion_hooks
-from seethesigns.retention import purge_expired, sweep_partials
+from seethesigns.retention import purge_expired, purge_silent_sources, sweep_partials
 from seethesigns.staff_accounts import StaffAccounts, StaffError
 from seethesigns.storage import Store
 
@@ -95,12 +95,13 @@ def migrate(config_path: Path | None) -> None:
 @main.command()
 @CONFIG_OPTION
 def purge(config_path: Path | None) -> None:
-    """Delete reports older than the retention period, and leftovers of interrupted writes."""
+    """Delete expired reports, sources that sent nothing in a day, and interrupted writes."""
     settings = settings_or_exit(config_path)
     store = Store(settings.store_dir)
     with make_session_factory(make_engine(settings.database_url))() as db:
         days = instance_config(db).retention_days
         purged = purge_expired(db, store, days, utcnow()) if days else None
+        silent = purge_silent_sources(db, store, utcnow())
     partials = sweep_partials(store, time.time())
     if purged is None:
         click.echo("Retention is off: no reports were deleted.")
@@ -109,6 +110,7 @@ def purge(config_path: Path | None) -> None:
             f"Deleted {purged.sources} sources, {purged.submissions} submissions and "
             f"{purged.replies} replies older than {days} days."
         )
+    click.echo(f"Deleted {silent} sources that sent nothing in a day.")
     click.echo(f"Removed {partials} leftover partial files.")
 
 

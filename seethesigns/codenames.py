@@ -9,8 +9,14 @@ key without ever storing it.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+import re
 import secrets
+import threading
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -21,6 +27,11 @@ from seethesigns.settings import Argon2Settings
 
 CODENAME_WORDS = 7
 MAX_CODENAME_CHARS = 128
+# How long the codename shown on /generate can still be taken with /create.
+CODENAME_VALID_SECONDS = 6 * 3600
+# Checked before anything else: ASCII only, so int() and hmac.compare_digest never see "²".
+_ISSUED = re.compile(r"[0-9]{1,12}")
+_MAC = re.compile(r"[0-9a-f]{64}")
 WORDLISTS = Path(__file__).parent / "wordlists"
 
 
@@ -45,6 +56,37 @@ def generate_codename() -> str:
     return diceware(CODENAME_WORDS)
 
 
+@dataclass(frozen=True)
+class IssuedCodename:
+    """A fresh codename, when it was shown, and a MAC binding the two to this server."""
+
+    codename: str
+    issued: str
+    mac: str
+
+
+def _codename_mac(key: bytes, codename: str, issued: str) -> str:
+    message = f"codename|{issued}|{codename}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def issue_codename(key: bytes, now: float) -> IssuedCodename:
+    """A new codename for /generate, MACed so /create takes only codenames this server made."""
+    codename = generate_codename()
+    issued = str(int(now))
+    return IssuedCodename(codename, issued, _codename_mac(key, codename, issued))
+
+
+def is_genuine(key: bytes, codename: str, issued: str, mac: str, now: float) -> bool:
+    """True if issue_codename made this codename, issued and mac, and not too long ago."""
+    if not _ISSUED.fullmatch(issued) or not _MAC.fullmatch(mac):
+        return False
+    if now - int(issued) > CODENAME_VALID_SECONDS:
+        return False
+    expected = _codename_mac(key, codename, issued).encode("ascii")
+    return hmac.compare_digest(expected, mac.encode("ascii"))
+
+
 def normalize_codename(text: str) -> str | None:
     """Lower-case, single-spaced form of what a source typed, or None if it cannot be one."""
     if len(text) > MAX_CODENAME_CHARS:
@@ -61,15 +103,47 @@ class SourceSecrets:
     key_secret: str
 
 
+class DerivationBusy(Exception):
+    """Every derivation slot of this process stayed taken: ask the person to try again soon."""
+
+
+class DerivationSlots:
+    """At most `count` derivations at once; a caller waits up to wait_seconds for a free one.
+
+    Issue 10: each /create and codename login costs two argon2id runs of 64 MiB, and anyone
+    can ask for them; without a cap, a burst of requests takes as much memory and CPU as there
+    are server threads. Per process: with several gunicorn workers, each has its own.
+    """
+
+    def __init__(self, count: int, wait_seconds: float) -> None:
+        self._free = threading.BoundedSemaphore(count)
+        self._wait = wait_seconds
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one slot while inside; raise DerivationBusy if none came free in time."""
+        if not self._free.acquire(timeout=self._wait):
+            raise DerivationBusy()
+        try:
+            yield
+        finally:
+            self._free.release()
+
+
 class CodenameDeriver:
     """Derives a source's filesystem_id and key secret from a codename with argon2id."""
 
     def __init__(
-        self, pepper_filesystem_id: bytes, pepper_key_secret: bytes, cost: Argon2Settings
+        self,
+        pepper_filesystem_id: bytes,
+        pepper_key_secret: bytes,
+        cost: Argon2Settings,
+        slots: DerivationSlots | None = None,
     ) -> None:
         self._pepper_fs = pepper_filesystem_id
         self._pepper_key = pepper_key_secret
         self._cost = cost
+        self.slots = slots or DerivationSlots(cost.max_concurrent, cost.busy_wait_seconds)
 
     def _argon2(self, codename: str, pepper: bytes) -> bytes:
         return hash_secret_raw(
@@ -82,17 +156,25 @@ class CodenameDeriver:
             type=Type.ID,
         )
 
-    def filesystem_id(self, codename: str) -> str:
-        """Only the filesystem_id of a normalised codename: one argon2 run instead of two."""
+    def _filesystem_id(self, codename: str) -> str:
         fs_raw = self._argon2(codename, self._pepper_fs)
         return base64.b32encode(fs_raw).decode("ascii").rstrip("=")
 
+    def filesystem_id(self, codename: str) -> str:
+        """Only the filesystem_id of a normalised codename: one argon2 run instead of two.
+
+        Raises DerivationBusy when no slot comes free in time.
+        """
+        with self.slots.slot():
+            return self._filesystem_id(codename)
+
     def derive(self, codename: str) -> SourceSecrets:
-        """Both derived values for a normalised codename."""
-        key_raw = self._argon2(codename, self._pepper_key)
+        """Both derived values for a normalised codename, in one slot (or DerivationBusy)."""
+        with self.slots.slot():
+            key_raw = self._argon2(codename, self._pepper_key)
+            filesystem_id = self._filesystem_id(codename)
         return SourceSecrets(
-            filesystem_id=self.filesystem_id(codename),
-            key_secret=base64.b64encode(key_raw).decode("ascii"),
+            filesystem_id=filesystem_id, key_secret=base64.b64encode(key_raw).decode("ascii")
         )
 
 

@@ -36,6 +36,10 @@ pepper_key_secret = "{pepper2}"
 time_cost = {time_cost}
 memory_cost_kib = {memory_cost_kib}
 parallelism = {parallelism}
+# Codename derivations at once in each server process (default: one per CPU core); a request
+# that finds them all busy waits up to busy_wait_seconds, then gets a "try again" page.
+# max_concurrent = 2
+# busy_wait_seconds = 1.0
 
 [source]
 secret_key = "{source_key}"
@@ -53,6 +57,9 @@ failure_window_seconds = 60
 lockout_seconds = 300
 # A staff session ends this long after login, however active (idle: session_idle_minutes).
 session_max_minutes = 480
+# Managing staff and changing a passphrase or two-factor ask for the passphrase and a new code
+# again, even in an open session; once given, they hold this long in that session.
+reauth_minutes = 5
 
 [uploads]
 max_bytes = {max_bytes}

@@ -1,4 +1,5 @@
-"""Automatic deletion: reports older than the retention period, and leftovers of failed writes.
+"""Automatic deletion: reports older than the retention period, sources that never sent
+anything, and leftovers of failed writes.
 
 Every file is destroyed (overwritten, then unlinked) before its row is deleted, so a purge cut
 short leaves rows whose files are gone, which the next run finishes; never a file without a row.
@@ -8,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from seethesigns.models import Reply, Source, Submission
@@ -17,6 +19,9 @@ from seethesigns.storage import Store
 
 BATCH = 500
 PARTIAL_MAX_AGE = timedelta(hours=1)
+# Issue 10: anyone can make sources (each /create stores a keypair row). One that has sent
+# nothing a day after it was made is let go, even with retention off.
+SILENT_MAX_AGE = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,34 @@ def purge_expired(db: Session, store: Store, retention_days: int, now: datetime)
         submissions=_expired_items(db, store, Submission, cutoff),
         replies=_expired_items(db, store, Reply, cutoff),
     )
+
+
+def purge_silent_sources(db: Session, store: Store, now: datetime) -> int:
+    """Delete sources made over SILENT_MAX_AGE ago that never sent or got anything.
+
+    interaction_count counts every submission and reply the source ever had, so a source
+    whose items were deleted since is kept. The DELETE re-checks it, so a first submission
+    racing this purge keeps its source. Such a source has no items; only a leftover partial
+    file can be in its folder, destroyed after the row.
+    """
+    cutoff = now - SILENT_MAX_AGE
+    count = 0
+    while True:
+        rows = db.execute(
+            select(Source.id, Source.filesystem_id)
+            .where(Source.interaction_count == 0, Source.created_at < cutoff)
+            .limit(BATCH)
+        ).all()
+        for source_id, filesystem_id in rows:
+            deleted = db.execute(
+                delete(Source).where(Source.id == source_id, Source.interaction_count == 0)
+            )
+            db.commit()
+            if cast(CursorResult[Any], deleted).rowcount == 1:
+                store.destroy_source(filesystem_id)
+                count += 1
+        if len(rows) < BATCH:
+            return count
 
 
 def sweep_partials(store: Store, now: float) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,11 @@ class Argon2Settings:
     time_cost: int = 3
     memory_cost_kib: int = 65536
     parallelism: int = 1
+    # Codename derivations running at once in one server process (issue 10: each /create and
+    # codename login costs two runs, for anyone); beyond that a request waits this long for
+    # one to finish, then gets a "try again in a minute" page. Default: one per CPU core.
+    max_concurrent: int = field(default_factory=lambda: os.cpu_count() or 1)
+    busy_wait_seconds: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -44,13 +49,16 @@ class LoginSettings:
     """Brute-force limits for staff login, and how long a staff session can last at most.
 
     Activity renews a staff session's idle timeout ([journalist] session_idle_minutes), but
-    never past session_max_minutes after login: then the person logs in again.
+    never past session_max_minutes after login: then the person logs in again. Managing staff
+    and changing one's own passphrase or two-factor need the passphrase and a new code again
+    (SecureDrop audit SEC-01-010), which then hold for reauth_minutes in that session.
     """
 
     max_failures: int = 5
     failure_window_seconds: int = 60
     lockout_seconds: int = 300
     session_max_minutes: int = 480
+    reauth_minutes: int = 5
 
 
 @dataclass(frozen=True)
@@ -198,7 +206,14 @@ def _load_argon2(doc: dict[str, Any]) -> Argon2Settings:
     }
     if values["memory_cost_kib"] < 8 * values["parallelism"]:
         raise SettingsError("settings: [argon2] memory_cost_kib must be at least 8 x parallelism")
-    return Argon2Settings(**values)
+    if "max_concurrent" in table:
+        values["max_concurrent"] = _positive(
+            "argon2", "max_concurrent", _get(table, "argon2", "max_concurrent", int)
+        )
+    wait = _get_optional(table, "argon2", "busy_wait_seconds", float, defaults.busy_wait_seconds)
+    if wait < 0:
+        raise SettingsError("settings: [argon2] busy_wait_seconds must not be negative")
+    return Argon2Settings(**values, busy_wait_seconds=wait)
 
 
 def _load_interface(doc: dict[str, Any], name: str) -> InterfaceSettings:
@@ -227,6 +242,7 @@ def _load_login(doc: dict[str, Any]) -> LoginSettings:
                 "failure_window_seconds",
                 "lockout_seconds",
                 "session_max_minutes",
+                "reauth_minutes",
             )
         }
     )

@@ -20,6 +20,7 @@ from seethesigns.models.base import utcnow
 from seethesigns.settings import Argon2Settings, LoginSettings
 
 PASSPHRASE_WORDS = 7
+TOTP_DIGITS = 6
 USERNAME_MAX = 64
 DISPLAY_NAME_MAX = 128
 # Replies of a deleted account are shown as from "deleted" (as SecureDrop's API does), so no
@@ -65,14 +66,29 @@ def _rowcount(result: object) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
+def code_bytes(token: str) -> bytes | None:
+    """What was typed as a one-time code, as bytes, if it is exactly six ASCII digits.
+
+    Spaces are allowed ("123 456"). Anything else is no code at all: str.isdigit() accepts
+    "²" and Arabic-Indic digits, and hmac.compare_digest raises TypeError on non-ASCII text
+    (issue 10: a 500 that told known usernames apart and never counted towards the lockout).
+    """
+    digits = token.replace(" ", "")
+    if len(digits) != TOTP_DIGITS or not (digits.isascii() and digits.isdigit()):
+        return None
+    return digits.encode("ascii")
+
+
 def totp_step(secret: str, token: str, now: float) -> int | None:
     """The time step a token is valid for (one step of clock drift allowed), or None."""
-    totp = pyotp.TOTP(secret)
-    token = token.replace(" ", "")
+    typed = code_bytes(token)
+    if typed is None:
+        return None
+    totp = pyotp.TOTP(secret, digits=TOTP_DIGITS)
     current = totp.timecode(datetime.fromtimestamp(now, UTC))
     found = None
     for step in (current - 1, current, current + 1):
-        if hmac.compare_digest(totp.generate_otp(step), token):
+        if hmac.compare_digest(totp.generate_otp(step).encode("ascii"), typed):
             found = step
     return found
 
@@ -134,51 +150,66 @@ class StaffAccounts:
             return False
         return staff is not None
 
+    def _claim_code(self, db: Session, staff: Staff, token: str, now: float) -> bool:
+        """Move last_totp_step forward to the token's step; False if the token is no good.
+
+        A conditional update: of two requests racing with the same code, only one claims it.
+        """
+        step = totp_step(staff.totp_secret, token, now)
+        if step is None:
+            return False
+        result = db.execute(
+            update(Staff)
+            .where(Staff.id == staff.id, Staff.last_totp_step < step)
+            .values(last_totp_step=step)
+        )
+        return _rowcount(result) == 1
+
+    def _check_factors(
+        self, db: Session, staff: Staff, passphrase_ok: bool, token: str, now: float
+    ) -> None:
+        """Raise LockedOut or LoginFailed (counted) unless passphrase and a new code are right.
+
+        The code is checked only with the right passphrase, so a wrong one does not use it up.
+        """
+        if staff.locked_until is not None and staff.locked_until > utcnow():
+            raise LockedOut()
+        if not (passphrase_ok and self._claim_code(db, staff, token, now)):
+            db.rollback()
+            self._record_failure(db, staff)
+            raise LoginFailed()
+        staff.locked_until = None
+        db.execute(delete(LoginFailure).where(LoginFailure.staff_id == staff.id))
+
     def authenticate(
         self, db: Session, username: str, passphrase: str, token: str, now: float
     ) -> Staff:
         """Return the staff member if all three factors are right, else raise LoginFailed.
 
-        A TOTP code is accepted once: the conditional update below lets only one login move
-        last_totp_step forward, even when two race with the same code.
+        A TOTP code is accepted once, by a login or a re-authentication, never by both.
         """
         staff = db.scalar(select(Staff).where(Staff.username == username.strip()))
         passphrase_ok = self._passphrase_ok(staff, passphrase)
         if staff is None:
             raise LoginFailed()
-        if staff.locked_until is not None and staff.locked_until > utcnow():
-            raise LockedOut()
-        step = totp_step(staff.totp_secret, token, now)
-        claimed = False
-        if passphrase_ok and step is not None:
-            result = db.execute(
-                update(Staff)
-                .where(Staff.id == staff.id, Staff.last_totp_step < step)
-                .values(last_totp_step=step)
-            )
-            claimed = _rowcount(result) == 1
-        if not claimed:
-            db.rollback()
-            self._record_failure(db, staff)
-            raise LoginFailed()
+        self._check_factors(db, staff, passphrase_ok, token, now)
         staff.last_login = utcnow()
-        staff.locked_until = None
-        db.execute(delete(LoginFailure).where(LoginFailure.staff_id == staff.id))
         db.commit()
         db.refresh(staff)
         return staff
 
-    def reauthenticate(self, db: Session, staff: Staff, passphrase: str) -> None:
-        """Check a logged-in person's passphrase again before they change their secrets.
+    def reauthenticate(
+        self, db: Session, staff: Staff, passphrase: str, token: str, now: float
+    ) -> None:
+        """Check a logged-in person's passphrase and a new code before a powerful action.
 
-        Failures count towards the same lockout as logins: otherwise a borrowed session
-        could guess the passphrase here without limit.
+        SecureDrop audit SEC-01-010: an open session alone made a new admin. Failures count
+        towards the same lockout as logins, or a borrowed session could guess here without
+        limit; the code is one-time, as at login.
         """
-        if staff.locked_until is not None and staff.locked_until > utcnow():
-            raise LockedOut()
-        if not self._passphrase_ok(staff, passphrase):
-            self._record_failure(db, staff)
-            raise LoginFailed()
+        self._check_factors(db, staff, self._passphrase_ok(staff, passphrase), token, now)
+        db.commit()
+        db.refresh(staff)
 
     def reset_passphrase(self, db: Session, staff: Staff) -> str:
         """Give the account a new server-made passphrase and end all its sessions."""

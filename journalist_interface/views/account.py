@@ -1,7 +1,8 @@
 """A staff member's own account: display name, a new passphrase, a new two-factor device.
 
-Changing a secret asks for the current passphrase first, so a session left open on a
-shared computer is not enough to take the account over.
+Changing a secret needs a recent re-authentication, with the passphrase and a new code from
+the current device, so a session left open on a shared computer is not enough to take the
+account over (SecureDrop audit SEC-01-010).
 """
 
 from __future__ import annotations
@@ -12,9 +13,14 @@ from typing import Any
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from journalist_interface.staff_session import keep_session, login_required, staff_accounts
+from journalist_interface.staff_session import (
+    keep_session,
+    login_required,
+    reauthentication_required,
+    staff_accounts,
+)
 from journalist_interface.totp_qr import grouped, qr_svg
-from seethesigns.staff_accounts import LockedOut, LoginFailed, StaffError, WrongCode, rename
+from seethesigns.staff_accounts import LockedOut, StaffError, WrongCode, rename
 from seethesigns.web.setup import db
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -22,17 +28,6 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 
 def _page(status: int = 200, **context: Any) -> tuple[str, int]:
     return render_template("account.html", notice=request.args.get("notice"), **context), status
-
-
-def _refused_passphrase() -> tuple[str, int] | None:
-    """The page to show if the current passphrase typed in the form is wrong, else None."""
-    try:
-        staff_accounts().reauthenticate(db(), g.staff, request.form.get("passphrase", ""))
-    except LockedOut:
-        return _page(429, error="locked")
-    except LoginFailed:
-        return _page(400, error="wrong_passphrase")
-    return None
 
 
 @bp.get("")
@@ -55,11 +50,9 @@ def change_name() -> Response | tuple[str, int]:
 
 @bp.post("/passphrase")
 @login_required
+@reauthentication_required("account.index")
 def new_passphrase() -> str | tuple[str, int]:
     """Replace the passphrase with a new server-made one, shown once; other sessions end."""
-    refused = _refused_passphrase()
-    if refused is not None:
-        return refused
     passphrase = staff_accounts().reset_passphrase(db(), g.staff)
     keep_session(g.staff)
     return render_template("account_secrets.html", passphrase=passphrase)
@@ -67,11 +60,9 @@ def new_passphrase() -> str | tuple[str, int]:
 
 @bp.post("/two-factor")
 @login_required
+@reauthentication_required("account.index")
 def new_two_factor() -> str | tuple[str, int]:
     """Start moving two-factor to a new device; the current one works until it is confirmed."""
-    refused = _refused_passphrase()
-    if refused is not None:
-        return refused
     secret = staff_accounts().start_two_factor(db(), g.staff, g.staff)
     return render_template(
         "account_secrets.html", totp_secret=grouped(secret), qr=qr_svg(secret, g.staff.username)
@@ -80,6 +71,7 @@ def new_two_factor() -> str | tuple[str, int]:
 
 @bp.post("/two-factor/confirm")
 @login_required
+@reauthentication_required("account.index")
 def confirm_two_factor() -> Response | tuple[str, int]:
     """Switch to the new device once a code from it matches; other sessions end."""
     token = request.form.get("token", "")

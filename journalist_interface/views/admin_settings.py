@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from journalist_interface.settings_form import SettingsForm, stored_form
 from journalist_interface.staff_session import admin_required
 from seethesigns.instance_settings import (
     MIN_MESSAGE_LENGTH_MAX,
     RETENTION_DAYS_MAX,
-    Changes,
     InstanceSettingsError,
     UrgentHelp,
     instance_config,
@@ -31,31 +30,14 @@ bp = Blueprint("admin_settings", __name__, url_prefix="/admin/settings")
 def _page(status: int = 200, **context: Any) -> tuple[str, int]:
     return render_template(
         "admin_settings.html",
-        config=instance_config(db()),
         notice=request.args.get("notice"),
         max_logo_kib=MAX_LOGO_BYTES // 1024,
         max_min_length=MIN_MESSAGE_LENGTH_MAX,
         max_retention=RETENTION_DAYS_MAX,
         help_services=context.pop("help_services", None) or urgent_help(db()),
+        form=context.pop("form", None) or stored_form(instance_config(db())),
         **context,
     ), status
-
-
-def _number(text: str, what: str) -> int:
-    if not text.strip().isdigit():
-        raise InstanceSettingsError(f"{what} must be a whole number")
-    return int(text)
-
-
-def _changes(form: MultiDict[str, str]) -> Changes:
-    keep = form.get("retention") == "days"
-    return Changes(
-        organization_name=form.get("organization_name", ""),
-        allow_uploads=form.get("allow_uploads") == "yes",
-        min_message_length=_number(form.get("min_message_length", ""), "the minimum length"),
-        reject_codename_messages=form.get("reject_codename_messages") == "yes",
-        retention_days=_number(form.get("retention_days", ""), "the days") if keep else None,
-    )
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -64,10 +46,13 @@ def index() -> Response | tuple[str, int]:
     """Show the settings, or store the submitted ones (all or none)."""
     if request.method == "GET":
         return _page()
+    form = SettingsForm(request.form)
+    if not form.validate():
+        return _page(400, error=form.first_error(), form=form)
     try:
-        update_settings(db(), _changes(request.form))
+        update_settings(db(), form.changes())
     except InstanceSettingsError as exc:
-        return _page(400, error=str(exc), form=request.form)
+        return _page(400, error=str(exc), form=form)
     return redirect(url_for("admin_settings.index", notice="saved"))
 
 

@@ -2,7 +2,8 @@
 
 Secrets made here (a passphrase, a two-factor secret) are shown once, in the response to the
 POST that made them, and never again. An admin's own passphrase and two-factor are changed
-on their account page, where they confirm their current passphrase first.
+on their account page. Every change here needs a recent re-authentication (SecureDrop audit
+SEC-01-010: an open admin session alone could create an admin and read its secrets).
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from typing import Any
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from journalist_interface.staff_session import admin_required, staff_accounts
+from journalist_interface.staff_session import (
+    admin_required,
+    reauthentication_required,
+    staff_accounts,
+)
 from journalist_interface.totp_qr import grouped, qr_svg
 from seethesigns.models import Staff
 from seethesigns.staff_accounts import LockedOut, StaffError, WrongCode
@@ -66,6 +71,7 @@ def index() -> str:
 
 @bp.route("/new", methods=["GET", "POST"])
 @admin_required
+@reauthentication_required("admin_staff.add")
 def add() -> str | tuple[str, int]:
     """Add a staff member; show their passphrase and two-factor secret once."""
     if request.method == "GET":
@@ -88,6 +94,7 @@ def manage(staff_uuid: str) -> tuple[str, int]:
 
 @bp.post("/<staff_uuid>/admin")
 @admin_required
+@reauthentication_required("admin_staff.manage")
 def change_admin(staff_uuid: str) -> Response | tuple[str, int]:
     """Make the account an admin, or take that away (never from the last admin)."""
     target = _target(staff_uuid)
@@ -100,6 +107,7 @@ def change_admin(staff_uuid: str) -> Response | tuple[str, int]:
 
 @bp.post("/<staff_uuid>/passphrase")
 @admin_required
+@reauthentication_required("admin_staff.manage")
 def reset_passphrase(staff_uuid: str) -> Response | str:
     """Give the account a new passphrase, shown once; its sessions end."""
     target = _managed(staff_uuid)
@@ -110,6 +118,7 @@ def reset_passphrase(staff_uuid: str) -> Response | str:
 
 @bp.post("/<staff_uuid>/two-factor")
 @admin_required
+@reauthentication_required("admin_staff.manage")
 def reset_two_factor(staff_uuid: str) -> Response | str:
     """Replace the account's two-factor: the old device stops working; hand over the new one."""
     target = _managed(staff_uuid)
@@ -121,6 +130,7 @@ def reset_two_factor(staff_uuid: str) -> Response | str:
 
 @bp.post("/<staff_uuid>/two-factor/confirm")
 @admin_required
+@reauthentication_required("admin_staff.manage")
 def confirm_two_factor(staff_uuid: str) -> Response | tuple[str, int]:
     """Activate the handed-over secret with a code read from the new device."""
     target = _managed(staff_uuid)
@@ -140,6 +150,7 @@ def confirm_two_factor(staff_uuid: str) -> Response | tuple[str, int]:
 
 @bp.post("/<staff_uuid>/delete")
 @admin_required
+@reauthentication_required("admin_staff.manage")
 def delete(staff_uuid: str) -> Response | tuple[str, int]:
     """Delete the account once confirmed; their replies stay, from a deleted account."""
     target = _target(staff_uuid)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from seethesigns.codenames import DerivationBusy
 from seethesigns.sources import delete_source, find_source
 from seethesigns.web.setup import db, services
+from source_interface.busy import busy_page
 from source_interface.session_state import current_source, log_in, log_out
 
 bp = Blueprint("auth", __name__)
@@ -17,7 +19,10 @@ def login() -> Response | str | tuple[str, int]:
     """Log in with a codename; every failure looks and takes the same."""
     if request.method == "GET":
         return render_template("login.html")
-    found = find_source(db(), services().deriver, request.form.get("codename", ""))
+    try:
+        found = find_source(db(), services().deriver, request.form.get("codename", ""))
+    except DerivationBusy:
+        return busy_page("login.html")  # never with the codename: it is not put in a page
     if found is None:
         return render_template("login.html", failed=True), 401
     log_in(found)

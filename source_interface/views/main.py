@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from seethesigns.codenames import generate_codename
+from seethesigns.codenames import DerivationBusy, is_genuine, issue_codename
 from seethesigns.sources import SourceError, create_source
 from seethesigns.web.setup import db, services
+from source_interface.busy import busy_page
 from source_interface.session_state import current_source, log_in
 
 bp = Blueprint("main", __name__)
-CODENAME_VALID_SECONDS = 6 * 3600
 
 
-def _codename_mac(codename: str, issued: str) -> str:
-    """Binds a codename to this server, so /create only accepts codenames it generated."""
-    key = current_app.config["SECRET_KEY"]
-    message = f"codename|{issued}|{codename}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+def _mac_key() -> bytes:
+    key: bytes = current_app.config["SECRET_KEY"]
+    return key
 
 
 @bp.get("/")
@@ -34,29 +30,28 @@ def index() -> str:
 @bp.get("/generate")
 def generate() -> str:
     """Show a fresh codename; each page load (each tab) gets its own, stored nowhere."""
-    codename = generate_codename()
-    issued = str(int(time.time()))
+    issued = issue_codename(_mac_key(), time.time())
     return render_template(
-        "generate.html", codename=codename, issued=issued, mac=_codename_mac(codename, issued)
+        "generate.html", codename=issued.codename, issued=issued.issued, mac=issued.mac
     )
-
-
-def _genuine(codename: str, issued: str, mac: str) -> bool:
-    if not issued.isdigit() or time.time() - int(issued) > CODENAME_VALID_SECONDS:
-        return False
-    return hmac.compare_digest(_codename_mac(codename, issued), mac)
 
 
 @bp.post("/create")
 def create() -> Response | tuple[str, int]:
     """Create the source for the codename shown on /generate, and log them in."""
-    codename = request.form.get("codename", "")
-    if not _genuine(codename, request.form.get("issued", ""), request.form.get("mac", "")):
+    form = request.form
+    codename = form.get("codename", "")
+    if not is_genuine(
+        _mac_key(), codename, form.get("issued", ""), form.get("mac", ""), time.time()
+    ):
         return render_template("generate_again.html"), 400
     found = services()
     try:
         created = create_source(db(), found.deriver, found.gpg, codename)
     except SourceError:
         return render_template("generate_again.html"), 409
+    except DerivationBusy:
+        # The same codename again: they may have written it down already.
+        return busy_page("generate.html", codename=codename, issued=form["issued"], mac=form["mac"])
     log_in(created)
     return redirect(url_for("reports.lookup", new=1))

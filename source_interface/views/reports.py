@@ -10,6 +10,7 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from seethesigns.codenames import DerivationBusy
 from seethesigns.encryption import DecryptionFailed, OutOfSpace
 from seethesigns.instance_settings import instance_config
 from seethesigns.models import Reply
@@ -19,6 +20,7 @@ from seethesigns.submission_rules import SubmissionRefused, check_submission
 from seethesigns.submissions import Document
 from seethesigns.submissions import submit as store_submission
 from seethesigns.web.setup import db, services
+from source_interface.busy import RETRY_AFTER
 from source_interface.guided_report import CHOICES, GuidedReport
 from source_interface.languages import language_for_staff
 from source_interface.session_state import current_source
@@ -69,7 +71,7 @@ def lookup() -> tuple[str, int]:
 
 @bp.post("/submit")
 @login_required
-def submit() -> Response | tuple[str, int]:
+def submit() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     """Encrypt and store the report and files; acknowledge only once they are on disk."""
     report = GuidedReport.from_form(request.form)
     message = report.message(language_for_staff())
@@ -90,6 +92,11 @@ def submit() -> Response | tuple[str, int]:
         # A codename is not put back into the page: it should not be sent or shown anywhere.
         kept = {} if refused.reason == "codename" else report.answers
         return _page(400, error=refused.reason, answers=kept)
+    except DerivationBusy:
+        # Not known to be their codename (that check is what could not run), and losing a
+        # report someone dared to write is worse: the words go back into the form.
+        body, status = _page(503, error="busy", answers=report.answers)
+        return body, status, RETRY_AFTER
     try:
         store_submission(db(), found.store, found.gpg, g.source.source, message or None, documents)
     except (StorageFull, OutOfSpace):

@@ -93,6 +93,43 @@ def log_in(
     )
 
 
+def reauthenticate(
+    client: FlaskClient,
+    account: NewStaff,
+    *,
+    at: float | None = None,
+    passphrase: str | None = None,
+    token: str | None = None,
+) -> TestResponse:
+    """Confirm it is still you, for staff management and changing secrets.
+
+    By default with the right passphrase and the next time step's code (`at=time.time() + 30`),
+    which the login just before has not used: a code is accepted once.
+    """
+    page = page_of(client, "/reauthenticate")
+    code = pyotp.TOTP(account.totp_secret).at(time.time() + 30 if at is None else at)
+    return client.post(
+        "/reauthenticate",
+        data={
+            "csrf_token": csrf_token(page),
+            "passphrase": account.passphrase if passphrase is None else passphrase,
+            "token": code if token is None else token,
+        },
+    )
+
+
+def quiet_moment(margin: float = 5.0) -> float:
+    """Now, unless a TOTP step ends within `margin` seconds: then just after it ends.
+
+    For the server, codes of the previous, this and the next step are all valid until this
+    step ends; a test that needs three unused steps for one account takes them from here.
+    """
+    left = 30 - time.time() % 30
+    if left < margin:
+        time.sleep(left + 0.05)
+    return time.time()
+
+
 @pytest.fixture
 def logged_in(journalist_client: FlaskClient, alice: NewStaff) -> FlaskClient:
     """A browser on the staff interface, logged in as alice."""
@@ -152,6 +189,13 @@ def as_admin(journalist_client: FlaskClient, root: NewStaff) -> FlaskClient:
     """A browser logged in as the admin."""
     assert log_in(journalist_client, root).status_code == 302
     return journalist_client
+
+
+@pytest.fixture
+def reauthed_admin(as_admin: FlaskClient, root: NewStaff) -> FlaskClient:
+    """The admin's browser, re-authenticated just now: staff management works for a while."""
+    assert reauthenticate(as_admin, root).status_code == 302
+    return as_admin
 
 
 @pytest.fixture

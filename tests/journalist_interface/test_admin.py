@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from journalist_interface.totp_qr import qr_svg
 from seethesigns.instance_settings import instance_config
 from seethesigns.models import Reply
+from seethesigns.settings import Settings
 from seethesigns.staff_accounts import NewStaff
 from tests.conftest import csrf_token
 from tests.journalist_interface.conftest import (
@@ -29,11 +30,11 @@ from tests.journalist_interface.conftest import (
 
 
 def test_admin_adds_someone_who_logs_in_with_what_was_shown(
-    as_admin: FlaskClient,
+    reauthed_admin: FlaskClient,
     journalist_app: Flask,
     open_db: sessionmaker[Session],
 ) -> None:
-    response = submit(as_admin, "/admin/staff/new", "/admin/staff/new", username="dana")
+    response = submit(reauthed_admin, "/admin/staff/new", "/admin/staff/new", username="dana")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     passphrase, secret = secrets_on(page)
@@ -46,12 +47,12 @@ def test_admin_adds_someone_who_logs_in_with_what_was_shown(
     assert log_in(browser, NewStaff(dana, passphrase, secret)).status_code == 302
     assert "Logged in as dana" in page_of(browser, "/account")
     # Shown once: the account's page does not show them again.
-    again = page_of(as_admin, f"/admin/staff/{dana.uuid}")
+    again = page_of(reauthed_admin, f"/admin/staff/{dana.uuid}")
     assert passphrase not in again and secret[:8] not in again.replace(" ", "")
 
 
-def test_the_qr_code_is_inline_svg_of_the_shown_secret(as_admin: FlaskClient) -> None:
-    response = submit(as_admin, "/admin/staff/new", "/admin/staff/new", username="dana")
+def test_the_qr_code_is_inline_svg_of_the_shown_secret(reauthed_admin: FlaskClient) -> None:
+    response = submit(reauthed_admin, "/admin/staff/new", "/admin/staff/new", username="dana")
     page = response.get_data(as_text=True)
     _, secret = secrets_on(page)
     assert secret is not None
@@ -61,8 +62,8 @@ def test_the_qr_code_is_inline_svg_of_the_shown_secret(as_admin: FlaskClient) ->
     assert "img-src 'self'" in response.headers["Content-Security-Policy"]
 
 
-def test_an_admin_can_be_added(as_admin: FlaskClient, open_db: sessionmaker[Session]) -> None:
-    submit(as_admin, "/admin/staff/new", "/admin/staff/new", username="erin", is_admin="yes")
+def test_an_admin_can_be_added(reauthed_admin: FlaskClient, open_db: sessionmaker[Session]) -> None:
+    submit(reauthed_admin, "/admin/staff/new", "/admin/staff/new", username="erin", is_admin="yes")
     assert stored(open_db, "erin").is_admin
 
 
@@ -70,9 +71,9 @@ def test_an_admin_can_be_added(as_admin: FlaskClient, open_db: sessionmaker[Sess
     ("username", "message"), [("bob", "already exists"), ("  ", "1 to 64 printable")]
 )
 def test_a_taken_or_bad_username_is_refused(
-    as_admin: FlaskClient, bob: NewStaff, username: str, message: str
+    reauthed_admin: FlaskClient, bob: NewStaff, username: str, message: str
 ) -> None:
-    response = submit(as_admin, "/admin/staff/new", "/admin/staff/new", username=username)
+    response = submit(reauthed_admin, "/admin/staff/new", "/admin/staff/new", username=username)
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert message in page.replace("&#39;", "'")
@@ -128,36 +129,36 @@ def test_admin_routes_refuse_a_post_without_csrf_token(
 
 
 def test_make_admin_and_take_it_away(
-    as_admin: FlaskClient, bob: NewStaff, open_db: sessionmaker[Session], as_bob: FlaskClient
+    reauthed_admin: FlaskClient, bob: NewStaff, open_db: sessionmaker[Session], as_bob: FlaskClient
 ) -> None:
     manage = f"/admin/staff/{bob.staff.uuid}"
-    response = submit(as_admin, manage, f"{manage}/admin", is_admin="yes")
+    response = submit(reauthed_admin, manage, f"{manage}/admin", is_admin="yes")
     assert response.status_code == 302
-    assert "bob is now an admin" in page_of(as_admin, response.headers["Location"])
+    assert "bob is now an admin" in page_of(reauthed_admin, response.headers["Location"])
     assert "Settings</a>" in page_of(as_bob, "/")  # takes effect on bob's next request
-    submit(as_admin, manage, f"{manage}/admin", is_admin="no")
+    submit(reauthed_admin, manage, f"{manage}/admin", is_admin="no")
     assert not stored(open_db, "bob").is_admin
     assert as_bob.get("/admin/staff").status_code == 403
 
 
 def test_the_last_admin_cannot_give_up_admin(
-    as_admin: FlaskClient, root: NewStaff, open_db: sessionmaker[Session]
+    reauthed_admin: FlaskClient, root: NewStaff, open_db: sessionmaker[Session]
 ) -> None:
     manage = f"/admin/staff/{root.staff.uuid}"
-    response = submit(as_admin, manage, f"{manage}/admin", is_admin="no")
+    response = submit(reauthed_admin, manage, f"{manage}/admin", is_admin="no")
     assert response.status_code == 409
     assert "at least one admin" in response.get_data(as_text=True)
     assert stored(open_db, "root").is_admin
 
 
 def test_passphrase_reset_shows_a_new_one_and_ends_their_sessions(
-    as_admin: FlaskClient,
+    reauthed_admin: FlaskClient,
     as_bob: FlaskClient,
     bob: NewStaff,
     journalist_app: Flask,
 ) -> None:
     manage = f"/admin/staff/{bob.staff.uuid}"
-    response = submit(as_admin, manage, f"{manage}/passphrase")
+    response = submit(reauthed_admin, manage, f"{manage}/passphrase")
     assert response.status_code == 200
     passphrase, secret = secrets_on(response.get_data(as_text=True))
     assert passphrase is not None and passphrase != bob.passphrase and secret is None
@@ -169,7 +170,7 @@ def test_passphrase_reset_shows_a_new_one_and_ends_their_sessions(
 
 
 def test_two_factor_reset_is_handed_over_and_confirmed_by_the_admin(
-    as_admin: FlaskClient,
+    reauthed_admin: FlaskClient,
     journalist_app: Flask,
     bob: NewStaff,
     open_db: sessionmaker[Session],
@@ -178,7 +179,7 @@ def test_two_factor_reset_is_handed_over_and_confirmed_by_the_admin(
     bobs_browser = journalist_app.test_client()
     assert log_in(bobs_browser, bob, at=now).status_code == 302
     manage = f"/admin/staff/{bob.staff.uuid}"
-    response = submit(as_admin, manage, f"{manage}/two-factor")
+    response = submit(reauthed_admin, manage, f"{manage}/two-factor")
     page = response.get_data(as_text=True)
     _, new = secrets_on(page)
     assert new is not None and new != bob.totp_secret
@@ -189,10 +190,10 @@ def test_two_factor_reset_is_handed_over_and_confirmed_by_the_admin(
     later = now + 30  # a step no login has used yet: a refusal is not a replay
     assert log_in(browser, bob, at=later).status_code == 401
     assert log_in(browser, NewStaff(bob.staff, bob.passphrase, new), at=later).status_code == 401
-    wrong = submit(as_admin, manage, f"{manage}/two-factor/confirm", token="000000")
+    wrong = submit(reauthed_admin, manage, f"{manage}/two-factor/confirm", token="000000")
     assert wrong.status_code == 400
     code = pyotp.TOTP(new).at(now)
-    confirmed = submit(as_admin, manage, f"{manage}/two-factor/confirm", token=code)
+    confirmed = submit(reauthed_admin, manage, f"{manage}/two-factor/confirm", token=code)
     assert confirmed.status_code == 302
     after = stored(open_db, "bob")
     assert after.totp_secret == new and after.pending_totp_secret is None
@@ -200,13 +201,36 @@ def test_two_factor_reset_is_handed_over_and_confirmed_by_the_admin(
     assert log_in(browser, handed_over, at=later).status_code == 302
 
 
+def test_a_non_ascii_confirmation_code_is_a_wrong_code_that_counts(
+    reauthed_admin: FlaskClient, bob: NewStaff, open_db: sessionmaker[Session], settings: Settings
+) -> None:
+    """Issue 10: fullwidth digits made hmac.compare_digest raise TypeError (a 500)."""
+    manage = f"/admin/staff/{bob.staff.uuid}"
+    _, new = secrets_on(
+        submit(reauthed_admin, manage, f"{manage}/two-factor").get_data(as_text=True)
+    )
+    assert new is not None
+    for _ in range(settings.login.max_failures + 1):
+        wrong = submit(
+            reauthed_admin,
+            manage,
+            f"{manage}/two-factor/confirm",
+            token="\uff11\uff12\uff13\uff14\uff15\uff16",
+        )
+        assert wrong.status_code == 400
+    code = pyotp.TOTP(new).now()
+    locked = submit(reauthed_admin, manage, f"{manage}/two-factor/confirm", token=code)
+    assert locked.status_code == 429  # the wrong codes counted towards bob's lockout
+    assert stored(open_db, "bob").pending_totp_secret == new
+
+
 def test_an_admin_changes_their_own_secrets_on_their_account_page(
-    as_admin: FlaskClient, root: NewStaff, open_db: sessionmaker[Session]
+    reauthed_admin: FlaskClient, root: NewStaff, open_db: sessionmaker[Session]
 ) -> None:
     manage = f"/admin/staff/{root.staff.uuid}"
-    assert "your account page" in page_of(as_admin, manage)
+    assert "your account page" in page_of(reauthed_admin, manage)
     for action in ("passphrase", "two-factor"):
-        response = submit(as_admin, manage, f"{manage}/{action}")
+        response = submit(reauthed_admin, manage, f"{manage}/{action}")
         assert response.headers["Location"] == "/account"
     after = stored(open_db, "root")
     assert after.passphrase_hash == root.staff.passphrase_hash
@@ -214,7 +238,7 @@ def test_an_admin_changes_their_own_secrets_on_their_account_page(
 
 
 def test_deleting_someone_keeps_their_replies_from_deleted(
-    as_admin: FlaskClient,
+    reauthed_admin: FlaskClient,
     as_bob: FlaskClient,
     bob: NewStaff,
     reported: Reported,
@@ -223,29 +247,29 @@ def test_deleting_someone_keeps_their_replies_from_deleted(
     source_page = f"/sources/{reported.uuid}"
     sent = submit(as_bob, source_page, f"{source_page}/reply", message="we are here to help")
     assert sent.status_code == 302
-    assert "bob" in page_of(as_admin, source_page)
+    assert "bob" in page_of(reauthed_admin, source_page)
     manage = f"/admin/staff/{bob.staff.uuid}"
-    unconfirmed = submit(as_admin, manage, f"{manage}/delete")
+    unconfirmed = submit(reauthed_admin, manage, f"{manage}/delete")
     assert unconfirmed.status_code == 400
     assert exists(open_db, "bob") is not None
-    response = submit(as_admin, manage, f"{manage}/delete", confirm="yes")
+    response = submit(reauthed_admin, manage, f"{manage}/delete", confirm="yes")
     assert response.headers["Location"] == "/admin/staff?notice=deleted"
     assert exists(open_db, "bob") is None
     with open_db() as db:
         reply = db.scalars(select(Reply)).one()
     assert reply.staff_id is None
-    page = page_of(as_admin, source_page)
+    page = page_of(reauthed_admin, source_page)
     author = re.search(r"Reply from ([^<]+)<", page)
     assert author is not None and "deleted" in author.group(1)
     assert as_bob.get("/").headers["Location"] == "/login"
 
 
 def test_nobody_deletes_their_own_account(
-    as_admin: FlaskClient, root: NewStaff, open_db: sessionmaker[Session]
+    reauthed_admin: FlaskClient, root: NewStaff, open_db: sessionmaker[Session]
 ) -> None:
     manage = f"/admin/staff/{root.staff.uuid}"
-    assert "Delete account" not in page_of(as_admin, manage)
-    response = submit(as_admin, manage, f"{manage}/delete", confirm="yes")
+    assert "Delete account" not in page_of(reauthed_admin, manage)
+    response = submit(reauthed_admin, manage, f"{manage}/delete", confirm="yes")
     assert response.status_code == 409
     assert "cannot delete your own account" in response.get_data(as_text=True)
     assert exists(open_db, "root") is not None

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import io
+import re
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
@@ -77,6 +80,48 @@ def test_a_bad_value_saves_nothing_and_keeps_what_was_typed(
         assert 'value="25"' in page or field == "min_message_length"
     config = config_now(open_db)
     assert config.organization_name == "See the Signs" and config.allow_uploads is True
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("retention_days", "\u00b2", "the days must be a whole number"),
+        ("retention_days", "\u0669\u0660", "the days must be a whole number"),  # Arabic-Indic
+        ("retention_days", "1_0", "the days must be a whole number"),
+        ("retention_days", "", "the days must be a whole number"),
+        ("retention_days", "99999", "reports can be kept for 1 to 3650 days"),
+        ("min_message_length", "\u00b2", "the minimum length must be a whole number"),
+        ("min_message_length", "-1", "the minimum length must be a whole number"),
+        ("min_message_length", "9" * 5000, "the minimum length must be a whole number"),
+        ("min_message_length", "10001", "the minimum length must be between 0 and 10000"),
+    ],
+    ids=[
+        "superscript",
+        "arabic-indic",
+        "underscore",
+        "empty",
+        "too-many-days",
+        "min-superscript",
+        "min-negative",
+        "min-huge",
+        "min-too-long",
+    ],
+)
+def test_a_number_that_is_not_plain_digits_is_refused_clearly(
+    as_admin: FlaskClient, open_db: sessionmaker[Session], field: str, value: str, message: str
+) -> None:
+    """Issue 10: retention_days="\u00b2" passed str.isdigit(), then int() raised: a 500."""
+    response = save(as_admin, **{**SETTINGS, field: value})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert f"Nothing was saved: {message}" in page
+    # What was typed is still in the form, and the field says it is the one to fix.
+    assert "Anytown Children&#39;s Services" in page
+    field_tag = re.search(rf'<input id="{field}"[^>]*>', page)
+    assert field_tag is not None
+    assert f'value="{html.escape(value)}"' in field_tag.group(0)
+    assert 'aria-invalid="true"' in field_tag.group(0)
+    assert config_now(open_db).organization_name == "See the Signs"
 
 
 def test_a_logo_that_is_not_a_png_is_refused(

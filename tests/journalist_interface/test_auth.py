@@ -65,6 +65,26 @@ def test_wrong_or_malformed_code_fails(
     assert journalist_client.get("/").status_code == 302
 
 
+@pytest.mark.parametrize(
+    "token",
+    ["\uff11\uff12\uff13\uff14\uff15\uff16", "²²²²²²", "12345é"],
+    ids=["fullwidth", "superscript", "accent"],
+)
+def test_a_non_ascii_code_fails_like_an_unknown_username_and_counts(
+    journalist_client: FlaskClient, alice: NewStaff, settings: Settings, token: str
+) -> None:
+    """Issue 10: a known username with such a code got a 500, an unknown one a 401."""
+    unknown = log_in(journalist_client, alice, username="nobody", token=token)
+    assert unknown.status_code == 401
+    for _ in range(settings.login.max_failures + 1):
+        known = log_in(journalist_client, alice, token=token)
+        assert known.status_code == 401
+        assert GENERIC_FAILURE in known.get_data(as_text=True)
+    # Each one counted: the account is locked now, even for the right details.
+    assert log_in(journalist_client, alice).status_code == 401
+    assert journalist_client.get("/").status_code == 302
+
+
 def test_a_code_works_only_once(journalist_client: FlaskClient, alice: NewStaff) -> None:
     now = time.time()
     assert log_in(journalist_client, alice, at=now).status_code == 302

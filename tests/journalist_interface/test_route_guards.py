@@ -1,8 +1,9 @@
 """Every route of the staff interface, enumerated from app.url_map, refuses whoever may not use it.
 
 Refused: an anonymous browser, everywhere but the few public routes; a staff member who is not
-an admin, on every admin route; a state change without a valid CSRF token (web) or without an
-API token (API). URLs carry the uuids of real rows and forms carry values that would act, so a
+an admin, on every admin route; a powerful action (managing staff, changing one's own secrets)
+without a recent re-authentication; a state change without a valid CSRF token (web) or without
+an API token (API). URLs carry the uuids of real rows and forms carry values that would act, so a
 missing guard would really delete, reply or grant; each test then compares the database and the
 store with how they were before.
 """
@@ -26,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
-from journalist_interface.staff_session import admin_required
+from journalist_interface.staff_session import admin_required, reauthentication_required
 from seethesigns.cases import add_label, set_starred, update_case
 from seethesigns.codenames import generate_codename
 from seethesigns.instance_settings import set_logo
@@ -39,7 +40,13 @@ from seethesigns.submissions import Document, submit
 from seethesigns.web.setup import EXTENSION, Services
 from tests.conftest import OfflineKey, csrf_token
 from tests.journalist_interface.api.conftest import API, auth, client_encrypt, token_of
-from tests.journalist_interface.conftest import MESSAGE, add_staff, log_in, page_of
+from tests.journalist_interface.conftest import (
+    MESSAGE,
+    add_staff,
+    log_in,
+    page_of,
+    reauthenticate,
+)
 from tests.seethesigns.test_logos import png
 
 # Reachable without logging in: the login form, the stylesheet, and the logo it shows.
@@ -51,6 +58,8 @@ PLACEHOLDER = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
 # The function admin_required wraps around a view: every admin view shares its code object,
 # which is how the tests below find the admin routes in the app rather than in a list.
 ADMIN_GUARD = admin_required(lambda: None).__code__
+# The same for the re-authentication check, found anywhere in a view's chain of wrappers.
+REAUTH_GUARD = reauthentication_required("sources.index")(lambda: None).__code__
 
 # Whatever else the app grows, at least these must be found, so no test passes on an empty set.
 MIN_ADMIN = frozenset(
@@ -68,8 +77,23 @@ MIN_ADMIN = frozenset(
         "admin_settings.delete_logo",
     }
 )
+# Powerful actions: an open session is not enough (SecureDrop audit SEC-01-010).
+MIN_POWERFUL = frozenset(
+    {
+        "admin_staff.add",
+        "admin_staff.change_admin",
+        "admin_staff.reset_passphrase",
+        "admin_staff.reset_two_factor",
+        "admin_staff.confirm_two_factor",
+        "admin_staff.delete",
+        "account.new_passphrase",
+        "account.new_two_factor",
+        "account.confirm_two_factor",
+    }
+)
 MIN_WEB = MIN_ADMIN | {
     "auth.logout",
+    "reauth.reauthenticate",
     "sources.index",
     "sources.source",
     "sources.reply",
@@ -103,6 +127,7 @@ NO_STATE_CHANGE = frozenset(
 MIN_ACTING = frozenset(
     {
         "auth.login",
+        "reauth.reauthenticate",
         "sources.reply",
         "sources.delete",
         "items.delete",
@@ -218,11 +243,24 @@ def admin_endpoints(app: Flask) -> set[str]:
     }
 
 
+def powerful_endpoints(app: Flask) -> set[str]:
+    """The endpoints with reauthentication_required somewhere among their view's wrappers."""
+    found = set()
+    for endpoint, view in app.view_functions.items():
+        while view is not None:
+            if getattr(view, "__code__", None) is REAUTH_GUARD:
+                found.add(endpoint)
+                break
+            view = getattr(view, "__wrapped__", None)
+    return found
+
+
 def acting_form(route: Route, on_file: OnFile, me: NewStaff) -> dict[str, Any]:
     """A form for this route that would make it act on the rows on file, as `me`."""
     code = pyotp.TOTP(me.totp_secret).at(time.time() + 30)  # a step not yet used
     forms: dict[str, dict[str, Any]] = {
         "auth.login": {"username": me.staff.username, "passphrase": me.passphrase, "token": code},
+        "reauth.reauthenticate": {"passphrase": me.passphrase, "token": code},
         "sources.reply": {"message": "a reply that must not be sent"},
         "sources.delete": {"confirm": "yes"},
         "cases.update": {"status": "closed", "assignee": "", "note": "changed"},
@@ -231,8 +269,6 @@ def acting_form(route: Route, on_file: OnFile, me: NewStaff) -> dict[str, Any]:
         "bulk.sources": {"action": "delete", "confirm": "yes", "source": [on_file.source]},
         "bulk.items": {"action": "delete", "confirm": "yes", "item": [on_file.document]},
         "account.change_name": {"display_name": "Renamed"},
-        "account.new_passphrase": {"passphrase": me.passphrase},
-        "account.new_two_factor": {"passphrase": me.passphrase},
         "account.confirm_two_factor": {"token": code},
         "admin_staff.add": {"username": "mallory", "is_admin": "yes"},
         "admin_staff.change_admin": {"is_admin": "yes"},
@@ -445,9 +481,85 @@ def test_a_staff_member_who_is_not_an_admin_is_refused_on_every_admin_route(
     # The control: an admin gets the same pages, so the 403 was about bob.
     as_root = journalist_app.test_client()
     assert log_in(as_root, root).status_code == 302
+    assert reauthenticate(as_root, root).status_code == 302  # the add page asks for it
     for route in routes(journalist_app, on_file):
         if route.endpoint in admin and route.method == "GET":
             assert as_root.get(route.path).status_code == 200, route
+
+
+def test_the_powerful_routes_are_found_in_the_app(journalist_app: Flask) -> None:
+    found = powerful_endpoints(journalist_app)
+    assert found >= MIN_POWERFUL
+    # Every change to staff accounts is powerful, whatever the app grows.
+    staff_changes = {
+        rule.endpoint
+        for rule in journalist_app.url_map.iter_rules()
+        if rule.rule.startswith("/admin/staff") and (rule.methods or set()) & STATE_CHANGING
+    }
+    assert staff_changes and staff_changes <= found
+    assert not found & {"sources.reply", "account.change_name", "auth.login"}
+
+
+def test_an_open_session_without_re_authentication_is_sent_to_it_and_changes_nothing(
+    journalist_app: Flask,
+    as_admin: FlaskClient,
+    root: NewStaff,
+    on_file: OnFile,
+    before: dict[str, Any],
+    open_db: sessionmaker[Session],
+    settings: Settings,
+) -> None:
+    """SEC-01-010: an admin's session and a CSRF token alone made a new admin."""
+    powerful = powerful_endpoints(journalist_app) | MIN_POWERFUL
+    token = csrf_token(page_of(as_admin, "/"))
+    checked = set()
+    for route in routes(journalist_app, on_file):
+        if route.endpoint not in powerful or route.method == "GET":
+            continue
+        form = {"csrf_token": token, **acting_form(route, on_file, root)}
+        response = as_admin.open(route.path, method=route.method, data=form)
+        assert response.status_code == 302, (route, response.status_code)
+        assert response.headers["Location"] == "/reauthenticate", route
+        checked.add(route.endpoint)
+    assert checked == powerful
+    assert snapshot(open_db, settings) == before
+    assert "Logged in as root" in page_of(as_admin, "/")
+
+
+def test_the_api_offers_no_way_around_re_authentication(
+    journalist_app: Flask,
+    journalist_client: FlaskClient,
+    root: NewStaff,
+    on_file: OnFile,
+    open_db: sessionmaker[Session],
+    settings: Settings,
+) -> None:
+    """No API route manages staff or secrets, and an API token opens no web route."""
+    api_changes = {
+        (route.method, route.rule)
+        for route in routes(journalist_app, on_file)
+        if route.is_api and route.changes_state
+    }
+    assert api_changes >= MIN_API_CHANGES
+    # What the API changes is sources and their items, and its own tokens; getting a token
+    # takes the passphrase and a one-time code, like re-authenticating.
+    about_sources = (f"{API}/sources/", f"{API}/seen")
+    for method, rule in api_changes - {("POST", f"{API}/token"), ("POST", f"{API}/logout")}:
+        assert rule.startswith(about_sources), (method, rule)
+    token = token_of(journalist_client, root)
+    with_token = snapshot(open_db, settings)
+    web = journalist_app.test_client()  # no cookie: only the API token
+    form_token = csrf_token(page_of(web, "/login"))
+    checked = set()
+    for route in routes(journalist_app, on_file):
+        if route.endpoint not in powerful_endpoints(journalist_app) or route.method == "GET":
+            continue
+        form = {"csrf_token": form_token, **acting_form(route, on_file, root)}
+        response = web.open(route.path, method=route.method, data=form, headers=auth(token))
+        assert response.headers["Location"] == "/login", route
+        checked.add(route.endpoint)
+    assert checked >= MIN_POWERFUL
+    assert snapshot(open_db, settings) == with_token
 
 
 @pytest.mark.parametrize("token", [None, "forged"], ids=["no-token", "forged-token"])
@@ -499,10 +611,13 @@ def test_the_forms_above_do_act_when_nothing_stops_them(
         for route in routes(journalist_app, on_file)
         if route.endpoint == endpoint and route.changes_state
     )
+    if endpoint in powerful_endpoints(journalist_app):
+        assert reauthenticate(as_admin, root).status_code == 302
     token = csrf_token(page_of(as_admin, "/"))
     form = {"csrf_token": token, **acting_form(route, on_file, root)}
     response = as_admin.open(route.path, method=route.method, data=form)
     assert response.status_code in (200, 302), response.status_code
+    assert response.headers.get("Location") != "/reauthenticate"
     assert snapshot(open_db, settings) != before
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import configparser
 import os
 import shlex
+import subprocess
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,6 +26,7 @@ from seethesigns.sources import create_source
 from seethesigns.staff_accounts import StaffAccounts
 from seethesigns.storage import Store
 from seethesigns.submissions import submit
+from tests.integration.conftest import SEETHESIGNS
 from tests.seethesigns.test_cli import run
 
 OLD = utcnow() - timedelta(days=40)
@@ -118,9 +120,10 @@ def test_purge_command_deletes_only_when_retention_is_on(
     os.utime(stale, (0, 0))
     off = run("purge", "--config", config)
     assert off.exit_code == 0, off.output
-    assert (
-        off.output
-        == "Retention is off: no reports were deleted.\nRemoved 1 leftover partial files.\n"
+    assert off.output == (
+        "Retention is off: no reports were deleted.\n"
+        "Deleted 0 sources that sent nothing in a day.\n"
+        "Removed 1 leftover partial files.\n"
     )
     assert db.scalar(select(func.count()).select_from(Submission)) == 4
     instance_config(db).retention_days = 30
@@ -129,10 +132,51 @@ def test_purge_command_deletes_only_when_retention_is_on(
     assert on.exit_code == 0, on.output
     assert on.output == (
         "Deleted 1 sources, 1 submissions and 1 replies older than 30 days.\n"
+        "Deleted 0 sources that sent nothing in a day.\n"
         "Removed 0 leftover partial files.\n"
     )
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(Submission)) == 2
+
+
+def test_sources_that_never_sent_anything_go_after_a_day_even_with_retention_off(
+    db: Session,
+    store: Store,
+    gpg: GpgService,
+    deriver: CodenameDeriver,
+    settings: Settings,
+    instance: dict[str, Source],
+) -> None:
+    """Issue 10: every /create stores a keypair row; rows that never send were kept forever."""
+    staff = StaffAccounts(settings.argon2, settings.login).create(db, "sam").staff
+    silent, just_made, replied_to = (new_source(db, deriver, gpg) for _ in range(3))
+    send_reply(db, store, gpg, replied_to, staff, "are you safe?")
+    day_and_a_bit = utcnow() - timedelta(days=1, minutes=1)
+    for source in (silent, replied_to, instance["quiet"]):
+        db.execute(
+            update(Source)
+            .where(Source.id == source.id)
+            .values(created_at=day_and_a_bit, last_updated=day_and_a_bit)
+        )
+    db.commit()
+    leftover = store.source_dir(silent.filesystem_id) / ".partial-0123456789abcdef"
+    leftover.parent.mkdir(mode=0o700, exist_ok=True)
+    leftover.write_bytes(b"half a file")
+    assert instance_config(db).retention_days is None  # off, the default
+    silent_id, silent_fsid = silent.id, silent.filesystem_id
+    db.expunge(silent)
+    purged = subprocess.run(
+        [str(SEETHESIGNS), "purge", "--config", str(settings.data_dir / "seethesigns.toml")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "Deleted 1 sources that sent nothing in a day." in purged.stdout
+    remaining = set(db.scalars(select(Source.id)))
+    assert silent_id not in remaining
+    assert not store.source_dir(silent_fsid).exists()
+    # Made less than a day ago, written to by staff, or ever sent something: kept.
+    assert {just_made.id, replied_to.id} | {source.id for source in instance.values()} == remaining
 
 
 def test_purge_command_needs_a_configuration(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from pathlib import Path
 
@@ -63,8 +64,40 @@ def test_valid_config_loads(tmp_path: Path) -> None:
     assert loaded.source.session_cookie_name == "sts_source"
     assert loaded.journalist.session_cookie_name == "sts_staff"
     assert loaded.argon2.memory_cost_kib == 65536
+    assert loaded.argon2.max_concurrent == (os.cpu_count() or 1)
+    assert loaded.argon2.busy_wait_seconds == 1.0
     assert loaded.login.max_failures == 5
     assert loaded.login.session_max_minutes == 480
+    assert loaded.login.reauth_minutes == 5
+
+
+def add_value(text: str, section: str, key: str, value: str) -> str:
+    """The configuration with `key = value` added at the top of `[section]`."""
+    head, _, rest = text.partition(f"[{section}]\n")
+    assert rest and f"\n{key} = " not in rest.split("\n[", 1)[0], (section, key)
+    return f"{head}[{section}]\n{key} = {value}\n{rest}"
+
+
+def test_the_cap_on_concurrent_codename_derivations_is_a_setting(tmp_path: Path) -> None:
+    text = add_value(valid_config(tmp_path), "argon2", "max_concurrent", "3")
+    text = add_value(text, "argon2", "busy_wait_seconds", "0")
+    loaded = load_settings(write(tmp_path, text))
+    assert (loaded.argon2.max_concurrent, loaded.argon2.busy_wait_seconds) == (3, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("max_concurrent", "0", "[argon2] max_concurrent must be positive"),
+        ("max_concurrent", "1.5", "[argon2] max_concurrent must be of type int"),
+        ("busy_wait_seconds", "-1", "[argon2] busy_wait_seconds must not be negative"),
+        ("busy_wait_seconds", '"1"', "[argon2] busy_wait_seconds must be of type float"),
+    ],
+)
+def test_an_invalid_cap_is_named(tmp_path: Path, key: str, value: str, message: str) -> None:
+    text = add_value(valid_config(tmp_path), "argon2", key, value)
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        load_settings(write(tmp_path, text))
 
 
 def test_relative_data_dir_is_taken_from_the_config_file(tmp_path: Path) -> None:
@@ -101,6 +134,7 @@ def test_missing_section_is_named(tmp_path: Path, section: str) -> None:
         ("argon2", "memory_cost_kib", "4", "[argon2] memory_cost_kib must be at least 8"),
         ("login", "max_failures", "-1", "[login] max_failures must be positive"),
         ("login", "session_max_minutes", "0", "[login] session_max_minutes must be positive"),
+        ("login", "reauth_minutes", "0", "[login] reauth_minutes must be positive"),
         ("uploads", "max_bytes", "1.5", "[uploads] max_bytes must be of type int"),
         ("source", "session_idle_minutes", "0", "[source] session_idle_minutes must be positive"),
         ("source", "session_cookie_name", '"a b"', "[source] session_cookie_name must be a plain"),

@@ -248,6 +248,34 @@ def test_totp_step_tolerates_spaces() -> None:
     assert totp_step(secret, token, now + 90) is None
 
 
+NOT_ASCII_CODES = [
+    "\uff11\uff12\uff13\uff14\uff15\uff16",
+    "²²²²²²",
+    "12345é",
+    "\u0661\u0662\u0663\u0664\u0665\u0666",
+    "123\u00a0456",
+]
+
+
+@pytest.mark.parametrize("token", [*NOT_ASCII_CODES, "12345", "1234567", "12345a", "+12345"])
+def test_a_code_that_is_not_six_ascii_digits_matches_no_step(token: str) -> None:
+    """Issue 10: a non-ASCII code made hmac.compare_digest raise TypeError (a 500)."""
+    secret = pyotp.random_base32()
+    assert totp_step(secret, token, 1_700_000_000.0) is None
+
+
+@pytest.mark.parametrize("token", NOT_ASCII_CODES)
+def test_a_non_ascii_code_counts_towards_the_lockout(
+    alice: NewStaff, db: Session, accounts: StaffAccounts, settings: Settings, token: str
+) -> None:
+    for _ in range(settings.login.max_failures + 1):
+        with pytest.raises(LoginFailed):
+            login(accounts, db, alice, token=token)
+    assert failures(db, alice.staff) == settings.login.max_failures + 1
+    with pytest.raises(LockedOut):
+        login(accounts, db, alice)
+
+
 # Changing secrets: re-authentication, passphrase reset, verified two-factor enrolment.
 
 
@@ -263,23 +291,65 @@ def admin(db: Session, accounts: StaffAccounts) -> NewStaff:
     return accounts.create(db, "root", is_admin=True)
 
 
-def test_reauthenticate_checks_the_passphrase_and_counts_failures(
+def reauthenticate(
+    accounts: StaffAccounts,
+    db: Session,
+    who: NewStaff,
+    *,
+    at: float,
+    passphrase: str | None = None,
+    token: str | None = None,
+) -> None:
+    accounts.reauthenticate(
+        db,
+        who.staff,
+        who.passphrase if passphrase is None else passphrase,
+        code(who.totp_secret, at) if token is None else token,
+        at,
+    )
+
+
+def test_reauthenticate_needs_the_passphrase_and_a_code_not_used_before(
     alice: NewStaff, db: Session, accounts: StaffAccounts
 ) -> None:
-    accounts.reauthenticate(db, alice.staff, alice.passphrase)
+    """SEC-01-010: the passphrase alone is not enough; the code is one-time, as at login."""
+    now = time.time()
+    login(accounts, db, alice, at=now)
+    with pytest.raises(LoginFailed):  # the code the login used
+        reauthenticate(accounts, db, alice, at=now)
     with pytest.raises(LoginFailed):
-        accounts.reauthenticate(db, alice.staff, "a guess")
-    assert failures(db, alice.staff) == 1
+        reauthenticate(accounts, db, alice, at=now + 30, token="")
+    reauthenticate(accounts, db, alice, at=now + 30)
+    with pytest.raises(LoginFailed):  # and that one cannot be used again, to log in either
+        login(accounts, db, alice, at=now + 30)
+    with pytest.raises(LoginFailed):
+        reauthenticate(accounts, db, alice, at=now + 30)
+
+
+def test_reauthenticate_counts_failures_and_a_success_clears_them(
+    alice: NewStaff, db: Session, accounts: StaffAccounts
+) -> None:
+    now = time.time()
+    with pytest.raises(LoginFailed):
+        reauthenticate(accounts, db, alice, at=now, passphrase="a guess")
+    with pytest.raises(LoginFailed):
+        reauthenticate(accounts, db, alice, at=now, token="000000")
+    assert failures(db, alice.staff) == 2
+    reauthenticate(accounts, db, alice, at=now)  # a wrong passphrase did not burn the code
+    assert failures(db, alice.staff) == 0
 
 
 def test_reauthenticate_is_refused_while_locked(
     alice: NewStaff, db: Session, accounts: StaffAccounts, settings: Settings
 ) -> None:
+    now = time.time()
     for _ in range(settings.login.max_failures + 1):
         with pytest.raises(LoginFailed):
-            accounts.reauthenticate(db, alice.staff, "a guess")
+            reauthenticate(accounts, db, alice, at=now, passphrase="a guess")
     with pytest.raises(LockedOut):
-        accounts.reauthenticate(db, alice.staff, alice.passphrase)
+        reauthenticate(accounts, db, alice, at=now)
+    with pytest.raises(LockedOut):  # the same lock as logins'
+        login(accounts, db, alice, at=now)
 
 
 def test_reset_passphrase_replaces_it_and_bumps_the_epoch(

@@ -24,6 +24,48 @@ def test_forged_codename_is_refused(source_client: FlaskClient, settings: Settin
     assert "try that again" in response.get_data(as_text=True)
 
 
+def generated_form(client: FlaskClient) -> dict[str, str]:
+    """The hidden fields of a fresh /generate page, as the browser would send them."""
+    page = client.get("/generate").get_data(as_text=True)
+    return dict(re.findall(r'name="(codename|issued|mac|csrf_token)" value="([^"]*)"', page))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("mac", "\u00e9" * 64),  # made hmac.compare_digest raise TypeError: a 500
+        ("mac", "\uff10" * 64),  # fullwidth zeros
+        ("issued", "\u00b2"),  # passed str.isdigit(), then int() raised ValueError: a 500
+        ("issued", "\u0661\u0667\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660"),
+        ("issued", "9" * 5000),  # int() refuses more than 4,300 digits
+        ("issued", "-1"),
+        ("issued", ""),
+        ("mac", ""),
+        ("codename", "caf\u00e9 " * 7),
+    ],
+    ids=[
+        "mac-accent",
+        "mac-fullwidth",
+        "issued-superscript",
+        "issued-arabic",
+        "issued-huge",
+        "issued-negative",
+        "issued-empty",
+        "mac-empty",
+        "codename-accent",
+    ],
+)
+def test_a_malformed_codename_form_gets_the_friendly_page(
+    source_client: FlaskClient, settings: Settings, field: str, value: str
+) -> None:
+    """Issue 10: strict ASCII checks first, so odd input is a 400 page, never a 500."""
+    form = {**generated_form(source_client), field: value}
+    response = source_client.post("/create", data=form)
+    assert response.status_code == 400
+    assert "try that again" in response.get_data(as_text=True)
+    assert source_client.get("/lookup").headers["Location"] == "/login"  # nobody logged in
+
+
 def test_too_long_message_keeps_the_text(source_client: FlaskClient, settings: Settings) -> None:
     new_source(source_client)
     page = source_client.get("/lookup").get_data(as_text=True)

@@ -79,6 +79,23 @@ def test_any_wrong_detail_is_a_403_that_does_not_say_which(
     assert response.get_json() == FORBIDDEN
 
 
+@pytest.mark.parametrize(
+    "code",
+    ["\uff11\uff12\uff13\uff14\uff15\uff16", "²²²²²²", "12345é"],
+    ids=["fullwidth", "superscript", "accent"],
+)
+def test_a_non_ascii_code_is_a_403_like_an_unknown_username_and_counts(
+    journalist_client: FlaskClient, alice: NewStaff, settings: Settings, code: str
+) -> None:
+    """Issue 10: a known username with such a code got a 500, an unknown one a 403."""
+    unknown = request_token(journalist_client, alice, username="nobody", one_time_code=code)
+    assert (unknown.status_code, unknown.get_json()) == (403, FORBIDDEN)
+    for _ in range(settings.login.max_failures + 1):
+        known = request_token(journalist_client, alice, one_time_code=code)
+        assert (known.status_code, known.get_json()) == (403, FORBIDDEN)
+    assert request_token(journalist_client, alice).status_code == 403  # locked out
+
+
 def test_a_one_time_code_works_once(journalist_client: FlaskClient, alice: NewStaff) -> None:
     code = pyotp.TOTP(alice.totp_secret).now()
     assert request_token(journalist_client, alice, one_time_code=code).status_code == 200
