@@ -78,7 +78,11 @@ def _language_context() -> dict[str, object]:
 
 def file_size(size: float) -> str:
     """A number of bytes as the page's language writes it: "2 GB", "1,5 GB", "500 MB"."""
-    code = str(get_locale() or DEFAULT)
+    return file_size_in(str(get_locale() or DEFAULT), size)
+
+
+def file_size_in(code: str, size: float) -> str:
+    """A number of bytes as language code writes it (also for pages nginx serves)."""
     unit, amount = "digital-gigabyte", size / 1024**3
     if amount < 1:
         unit, amount = "digital-megabyte", size / 1024**2

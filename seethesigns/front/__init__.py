@@ -1,0 +1,1 @@
+"""The nginx front before both interfaces: its configuration and its own pages."""
