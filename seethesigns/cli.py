@@ -160,6 +160,12 @@ def add_staff(username: str, admin: bool, as_json: bool, config_path: Path | Non
 )
 @click.option("--workers", type=int, default=2, show_default=True)
 @click.option("--threads", type=int, default=8, show_default=True)
+@click.option(
+    "--unix-socket",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Listen on this unix socket, for the nginx front, instead of --host and --port.",
+)
 @click.option("--onion", is_flag=True, help="Also publish this interface's onion service.")
 @control_options
 @CONFIG_OPTION
@@ -169,6 +175,7 @@ def serve(
     port: int | None,
     workers: int,
     threads: int,
+    unix_socket: Path | None,
     onion: bool,
     control_port: int | None,
     control_socket: Path | None,
@@ -184,11 +191,14 @@ def serve(
         from journalist_interface import create_app
     port = port or settings.serve_port(interface)
     options = gunicorn_options(host, port, workers, threads)
+    if unix_socket is not None:
+        options["bind"] = f"unix:{unix_socket}"
     if onion:
-        # Behind a front, the onion service points at the front; otherwise at gunicorn.
+        # Behind a front (nginx: [serve] ports, or a unix socket), the onion service points at
+        # the front, on the [tor] port; otherwise at gunicorn.
         target = (
             onion_target(settings.tor, interface)
-            if settings.behind_front(interface)
+            if settings.behind_front(interface) or unix_socket is not None
             else f"{host}:{port}"
         )
         options.update(serve_onion_hooks(settings, interface, target))

@@ -65,6 +65,21 @@ class LiveInstance:
     log_dir: Path
 
 
+def _answers(url: str, unix_socket: Path | None) -> bool:
+    """Whether the server answers an HTTP request yet (a busy machine answers late)."""
+    try:
+        if unix_socket is None:
+            requests.get(url + "/login", timeout=2)
+            return True
+        with socket.socket(socket.AF_UNIX) as conn:
+            conn.settimeout(2)
+            conn.connect(str(unix_socket))
+            conn.sendall(b"GET /login HTTP/1.0\r\n\r\n")
+            return conn.recv(16).startswith(b"HTTP/")
+    except (OSError, requests.ConnectionError, requests.Timeout):
+        return False
+
+
 def start_server(
     interface: str,
     config: Path,
@@ -72,12 +87,18 @@ def start_server(
     extra_args: Sequence[str] = (),
     *,
     configured_port: int | None = None,
+    unix_socket: Path | None = None,
 ) -> Server:
     """Start one interface with `seethesigns serve` and wait until it answers.
 
-    With configured_port, no --port is given: the configuration must bind it there.
+    With configured_port, no --port is given: the configuration must bind it there. With
+    unix_socket it listens there, as behind the nginx front, and url names the socket.
     """
     port = configured_port or free_port()
+    if unix_socket is not None:
+        where = ["--unix-socket", str(unix_socket)]
+    else:
+        where = [] if configured_port else ["--port", str(port)]
     log = log_dir / f"{interface}.log"
     handle = log.open("wb")
     process = subprocess.Popen(
@@ -85,7 +106,7 @@ def start_server(
             str(SEETHESIGNS),
             "serve",
             interface,
-            *([] if configured_port else ["--port", str(port)]),
+            *where,
             "--workers",
             "1",
             "--config",
@@ -96,17 +117,15 @@ def start_server(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"unix:{unix_socket}" if unix_socket else f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             handle.close()
             raise RuntimeError(f"{interface} exited: {log.read_text()}")
-        try:
-            requests.get(url + "/login", timeout=2)
+        if _answers(url, unix_socket):
             return Server(process, url, log, handle)
-        except (requests.ConnectionError, requests.Timeout):  # a busy machine answers late
-            time.sleep(0.1)
+        time.sleep(0.1)
     process.kill()
     handle.close()
     raise RuntimeError(f"{interface} did not start: {log.read_text()}")
