@@ -17,7 +17,7 @@ help: ## List these targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z-]+:.*## / { printf "  make %-16s %s\n", $$1, $$2 }' \
 		$(MAKEFILE_LIST)
 
-system-packages: ## Install missing Debian packages (gnupg, tor, python3-venv) with apt-get
+system-packages: ## Install missing Debian packages (gnupg, tor, nginx, python3-venv) with apt-get
 	@PYTHON=$(PYTHON) scripts/system-packages.sh
 
 venv: $(STAMP) ## Make .venv with the locked dev dependencies and the project (editable)

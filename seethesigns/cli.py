@@ -20,6 +20,7 @@ from seethesigns.cli_options import (
 from seethesigns.config_file import render_config, write_private
 from seethesigns.db import make_engine, make_session_factory, upgrade_database
 from seethesigns.encryption import EncryptionError, GpgService
+from seethesigns.front_cli import front
 from seethesigns.instance_settings import instance_config
 from seethesigns.models.base import utcnow
 from seethesigns.onion import onion_target
@@ -206,3 +207,4 @@ def serve(
 
 
 main.add_command(onion)
+main.add_command(front)

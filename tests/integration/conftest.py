@@ -1,7 +1,9 @@
-"""Both interfaces under real gunicorn processes, started with the operator's own command."""
+"""Both interfaces under real gunicorn processes, started with the operator's own command,
+and the nginx front before them."""
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import re
@@ -12,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -22,6 +24,7 @@ import pytest
 import requests
 
 from seethesigns.db import make_engine, make_session_factory
+from seethesigns.front.nginx import FrontConfig, render_nginx_config
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import StaffAccounts
 from tests.conftest import OfflineKey, make_instance, short_tmpdir
@@ -141,6 +144,111 @@ def stop_server(server: Server) -> None:
             os.killpg(server.process.pid, signal.SIGKILL)
             server.process.wait()
     server.log_handle.close()
+
+
+def nginx_binary() -> str:
+    """Debian's nginx (in /usr/sbin, which may not be on PATH); skip if it is missing."""
+    found = shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
+    if found is None:
+        pytest.skip("nginx is not installed: `make system-packages` installs it")
+    return found
+
+
+@dataclass
+class Nginx:
+    """One nginx master process running a rendered front configuration from directory."""
+
+    process: subprocess.Popen[bytes]
+    config: FrontConfig
+    directory: Path
+    log_handle: BinaryIO
+
+    @property
+    def source_url(self) -> str:
+        """The source interface, where tor's onion service would point."""
+        return f"http://127.0.0.1:{self.config.source_port}"
+
+    @property
+    def journalist_url(self) -> str:
+        """The staff interface."""
+        return f"http://127.0.0.1:{self.config.journalist_port}"
+
+    def worker_pids(self) -> list[int]:
+        """nginx's worker processes (children of the master)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
+
+def front_config(directory: Path, socket_dir: Path, **values: object) -> FrontConfig:
+    """A front whose every path is in directory, on free ports, with short timeouts."""
+    defaults: dict[str, object] = {
+        "source_port": free_port(),
+        "journalist_port": free_port(),
+        "max_upload_bytes": 2 * 1024**3,
+        "source_upstream": f"unix:{socket_dir}/source.sock",
+        "journalist_upstream": f"unix:{socket_dir}/journalist.sock",
+        # As root, nginx's workers would otherwise run as nobody, who cannot enter directory.
+        "user": getpass.getuser() if os.geteuid() == 0 else None,
+        "pid_file": directory / "nginx.pid",
+        "temp_dir": directory / "temp",
+        "app_threads": 4,
+        "header_timeout": 2,
+        "body_timeout": 2,
+        "upload_timeout": 2,
+    }
+    return FrontConfig(**{**defaults, **values})  # type: ignore[arg-type]
+
+
+def start_nginx(config: FrontConfig, directory: Path, edit: Callable[[str], str] = str) -> Nginx:
+    """Run nginx in the foreground on config; its stderr (the error log) goes to a file in
+    directory, like everything else it writes. Controls edit the rendered text."""
+    (directory / "temp").mkdir(exist_ok=True)
+    conf = directory / "nginx.conf"
+    conf.write_text(edit(render_nginx_config(config)))
+    handle = (directory / "nginx.stderr").open("ab")
+    process = subprocess.Popen(
+        # -e: even the messages before the configuration is read go to stderr, not to
+        # /var/log/nginx.
+        [
+            nginx_binary(),
+            "-e",
+            "stderr",
+            "-p",
+            str(directory),
+            "-c",
+            str(conf),
+            "-g",
+            "daemon off;",
+        ],
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    front = Nginx(process, config, directory, handle)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            handle.close()
+            raise RuntimeError(f"nginx exited: {(directory / 'nginx.stderr').read_text()}")
+        try:
+            socket.create_connection(("127.0.0.1", config.source_port), timeout=1).close()
+            return front
+        except OSError:
+            time.sleep(0.05)
+    stop_nginx(front)
+    raise RuntimeError("nginx did not start listening")
+
+
+def stop_nginx(front: Nginx) -> None:
+    """Stop nginx (SIGTERM: its fast shutdown) and its workers."""
+    if front.process.poll() is None:
+        front.process.terminate()
+        try:
+            front.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(front.process.pid, signal.SIGKILL)
+            front.process.wait()
+    front.log_handle.close()
 
 
 @pytest.fixture(scope="module")

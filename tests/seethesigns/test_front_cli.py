@@ -1,0 +1,56 @@
+"""`seethesigns front nginx-config`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from seethesigns.cli import main
+from seethesigns.settings import CONFIG_ENV, Settings
+
+
+def run(settings: Settings, *args: str) -> Result:
+    """The command for the settings fixture's instance."""
+    config = str(settings.data_dir / "seethesigns.toml")
+    return CliRunner().invoke(
+        main, ["front", "nginx-config", "--config", config, *args], env={CONFIG_ENV: None}
+    )
+
+
+def test_prints_the_configuration_for_the_instance(settings: Settings) -> None:
+    result = run(settings, "--socket-dir", "/run/sts-test")
+    assert result.exit_code == 0, result.output
+    assert "listen 127.0.0.1:8080;" in result.output
+    assert "server unix:/run/sts-test/source.sock;" in result.output
+    assert "access_log off;" in result.output
+
+
+def test_writes_the_file_whole(settings: Settings, tmp_path: Path) -> None:
+    output = tmp_path / "nginx.conf"
+    result = run(settings, "--output", str(output), "--app-threads", "6")
+    assert result.exit_code == 0, result.output
+    assert "limit_conn uploads 3;" in output.read_text()
+    assert output.stat().st_mode & 0o777 == 0o644
+    assert [path.name for path in output.parent.iterdir()] == ["nginx.conf"]
+
+
+def test_contradictory_numbers_leave_the_old_file(settings: Settings, tmp_path: Path) -> None:
+    output = tmp_path / "nginx.conf"
+    output.write_text("the old configuration")
+    result = run(settings, "--output", str(output), "--app-threads", "1")
+    assert result.exit_code == 1
+    assert "app_threads must be at least 2" in result.output
+    assert "Traceback" not in result.output
+    assert output.read_text() == "the old configuration"
+    assert [path.name for path in tmp_path.iterdir()] == ["nginx.conf"]
+
+
+def test_interfaces_on_serve_ports_are_proxied_there(settings: Settings) -> None:
+    config = settings.data_dir / "seethesigns.toml"
+    text = config.read_text().replace("[serve]\n", "[serve]\nsource_port = 8090\n")
+    config.write_text(text)
+    result = run(settings, "--socket-dir", "/run/sts-test")
+    assert result.exit_code == 0, result.output
+    assert "server 127.0.0.1:8090;" in result.output
+    assert "server unix:/run/sts-test/journalist.sock;" in result.output
