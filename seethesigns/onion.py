@@ -40,8 +40,8 @@ JOURNALIST = "journalist"
 VIRTUAL_PORT = 80
 # ADD_ONION learnt PoWDefensesEnabled, PoWQueueRate and PoWQueueBurst in tor 0.4.9.2-alpha.
 MINIMUM_TOR = stem.version.Version("0.4.9.2-alpha")
-# Streams one rendezvous circuit may hold at once; more closes the circuit. A page needs a few;
-# hundreds from one circuit would tie up every gunicorn thread.
+# Streams one rendezvous circuit may hold at once; more closes the circuit. A page needs a few.
+# They end at the nginx front, which must hold far more (seethesigns/front/nginx.py checks).
 MAX_STREAMS = 20
 NO_STAFF_DEVICE = (
     "no staff device is authorised yet; add one with `seethesigns onion add-client NAME`"
