@@ -73,7 +73,7 @@ max_message_chars = 100000
 {tor_control}
 # The onion services' ED25519-V3 keys and the staff devices' public client keys.
 keys_dir = "onion"
-# The local ports on 127.0.0.1 the onion services forward to (source, staff). `seethesigns
+# The local ports on loopback the onion services forward to (source, staff). `seethesigns
 # serve` binds there too, unless [serve] below puts a front (nginx) on these ports.
 source_port = 8080
 journalist_port = 8081
@@ -83,7 +83,7 @@ pow_queue_burst = 2500
 
 [serve]
 # With a front such as nginx listening on the [tor] ports, where it proxies to: the ports
-# `seethesigns serve` binds on 127.0.0.1 (`--port` still overrides). Left out, each interface
+# `seethesigns serve` binds on loopback (`--port` still overrides). Left out, each interface
 # is served on its [tor] port directly.
 # source_port = 8090
 # journalist_port = 8091
