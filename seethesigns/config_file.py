@@ -87,6 +87,12 @@ pow_queue_burst = 2500
 # is served on its [tor] port directly.
 # source_port = 8090
 # journalist_port = 8091
+
+# `seethesigns backup` encrypts to this PUBLIC key when --backup-key is not given (a path
+# relative to data_dir, or absolute). Its private half stays offline, like the submission
+# key's: the server cannot read its own backups. See docs/operators.md, "Backups".
+# [backup]
+# public_key_file = "/etc/seethesigns/backup-public.asc"
 """
 
 

@@ -129,6 +129,8 @@ class Settings:
     max_upload_bytes: int = 2 * 1024**3
     max_message_chars: int = 100_000
     key_check_interval_seconds: float = 30.0
+    # [backup] public_key_file: the key `seethesigns backup` encrypts to without --backup-key.
+    backup_public_key_file: Path | None = None
 
     def serve_port(self, interface: str) -> int:
         """The port `seethesigns serve INTERFACE` binds by default: [serve], else [tor]."""
@@ -305,6 +307,17 @@ def _load_serve(doc: dict[str, Any], tor: TorSettings) -> ServeSettings:
     return serve
 
 
+def _load_backup_key_file(doc: dict[str, Any], data_dir: Path) -> Path | None:
+    """[backup] public_key_file, relative to data_dir like the other paths; optional."""
+    table = doc.get("backup", {})
+    if not isinstance(table, dict):
+        raise SettingsError("settings: [backup] must be a table")
+    name = _get_optional(table, "backup", "public_key_file", str, None)
+    if name is not None and not name.strip():
+        raise SettingsError("settings: [backup] public_key_file must not be empty")
+    return (data_dir / name).resolve() if name else None
+
+
 def parse_settings(doc: dict[str, Any], base_dir: Path) -> Settings:
     """Build Settings from a parsed TOML document; relative paths are taken from base_dir."""
     instance = _section(doc, "instance")
@@ -359,6 +372,7 @@ def parse_settings(doc: dict[str, Any], base_dir: Path) -> Settings:
         key_check_interval_seconds=_get_optional(
             gnupg, "gnupg", "key_check_interval_seconds", float, 30.0
         ),
+        backup_public_key_file=_load_backup_key_file(doc, data_dir),
     )
 
 
