@@ -1,4 +1,4 @@
-"""The operator's command line: `seethesigns init | add-staff | serve`."""
+"""The operator's command line: `seethesigns init | add-staff | serve | backup | restore`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import click
 import pyotp
 import segno
 
+from seethesigns.backup_cli import backup, restore_command
 from seethesigns.cli_options import (
     CONFIG_OPTION,
     chosen_control,
@@ -208,3 +209,5 @@ def serve(
 
 main.add_command(onion)
 main.add_command(front)
+main.add_command(backup)
+main.add_command(restore_command)
