@@ -119,7 +119,13 @@ def restore(request: RestoreRequest) -> RestoreSummary:
     try:
         contents = _decrypted(request, sink)
         assert sink.root is not None and sink.targets is not None  # a complete archive
-        put_in_place(sink.root, sink.targets)
+        try:
+            put_in_place(sink.root, sink.targets)
+        except OSError as exc:
+            raise BackupError(
+                f"moving the restored files into place failed ({exc}); "
+                f"{sink.targets.data_dir} may hold part of them: empty it and restore again"
+            ) from None
     except BaseException:
         sink.abandon()
         raise

@@ -35,21 +35,22 @@ from tests.seethesigns.backups.conftest import (
 
 FSID = "A" * 32
 STORED = f"store/{FSID}/1-gentle_otter-msg.gpg"
+Member = tuple[tarfile.TarInfo, bytes | None]
 
 
-def regular(name: str, data: bytes) -> tuple[tarfile.TarInfo, bytes | None]:
+def regular(name: str, data: bytes) -> Member:
     info = tarfile.TarInfo(name)
     info.size = len(data)
     return info, data
 
 
-def special(name: str, kind: bytes, linkname: str = "") -> tuple[tarfile.TarInfo, bytes | None]:
+def special(name: str, kind: bytes, linkname: str = "") -> Member:
     info = tarfile.TarInfo(name)
     info.type, info.linkname = kind, linkname
     return info, None
 
 
-def build(members: list[tuple[tarfile.TarInfo, bytes | None]]) -> bytes:
+def build(members: list[Member]) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for info, data in members:
@@ -81,7 +82,7 @@ def restore_crafted(
     instance: Populated,
     key: BackupKeyFiles,
     work: Path,
-    members: list[tuple[tarfile.TarInfo, bytes | None]],
+    members: list[Member],
 ) -> tuple[int, str]:
     """Encrypt a tar of: the header, the instance's configuration, then members; restore it."""
     lead = [regular(HEADER, header(instance)), regular(CONFIG, instance.config.read_bytes())]
@@ -109,7 +110,7 @@ def test_unsafe_members_are_refused_and_nothing_is_written(
     populated: Populated,
     backup_key: BackupKeyFiles,
     work: Path,
-    member: tuple[tarfile.TarInfo, bytes | None],
+    member: Member,
 ) -> None:
     members = [regular(DATABASE, b"db"), member]
     code, error = restore_crafted(populated, backup_key, work, members)
