@@ -94,7 +94,7 @@ def test_a_public_key_is_not_a_secret_key(
     public = BackupKeyFiles(backup_key.fingerprint, backup_key.public, backup_key.public, work)
     code, error = restore(archive, public, work / "new")
     assert code == EXIT_KEY
-    assert "holds no secret key" in error
+    assert "holds no armored secret key" in error
 
 
 @pytest.mark.parametrize("where", ["middle", "end"])
