@@ -52,9 +52,12 @@ def test_restored_elsewhere_the_instance_is_the_same_and_works(
     assert summary["backup_key"] == backup_key.fingerprint
     assert summary["store_files"] == 3  # message, document, reply
 
+    scratch = {p for p in Path("/dev/shm").glob("sts-*")}
     restored = run(*restore_args(archive, backup_key, work / "new"))
     assert restored.exit_code == 0, restored.output
     assert json_out(restored)["relocated"] is True
+    # The throwaway keyring that held the backup secret key is gone.
+    assert set(Path("/dev/shm").glob("sts-*")) <= scratch
     config = work / "new" / "etc" / "site.toml"
     settings = load_settings(config)
     assert settings.data_dir == (work / "new" / "data").resolve()
