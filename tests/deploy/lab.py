@@ -13,6 +13,7 @@ read at run time (../shared/notes/debian-test-target.md has the measurements beh
 from __future__ import annotations
 
 import contextlib
+import contextlib
 import hashlib
 import os
 import re
@@ -134,6 +135,21 @@ def teardown_network() -> None:
     if pidfile.exists():
         with contextlib.suppress(ValueError, ProcessLookupError):
             os.kill(int(pidfile.read_text().strip()), signal.SIGTERM)
+    # Targets an earlier run left booted (their nspawn joined one of our namespaces).
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv[0].endswith(b"systemd-nspawn") and any(
+            arg.startswith(b"--network-namespace-path=/run/netns/sts-t") for arg in argv
+        ):
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(proc.name), signal.SIGKILL)
+    for line in run(["ip", "-o", "link", "show"], check=False).splitlines():
+        link = line.split(":")[1].strip().split("@")[0] if ":" in line else ""
+        if link.startswith("sts-v"):
+            run(["ip", "link", "delete", link], check=False, quiet=True)
     for name in run(["ip", "netns", "list"], check=False).split("\n"):
         name = name.split(" ")[0]
         if name.startswith("sts-t"):
