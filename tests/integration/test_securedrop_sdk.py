@@ -73,9 +73,7 @@ def test_the_sdk_works_through_a_conversation(
     assert sdk.get_current_user()["uuid"] == sdk.token_journalist_uuid
     assert sdk.token_journalist_uuid in {user.uuid for user in sdk.get_users()}
 
-    source = next(
-        s for s in sdk.get_sources() if s.number_of_messages == 1 and not s.is_starred
-    )
+    source = next(s for s in sdk.get_sources() if s.number_of_messages == 1 and not s.is_starred)
     assert sdk.get_source(source).uuid == source.uuid
     message, document = sdk.get_submissions(source)
     assert (message.is_file(), document.is_file()) == (False, True)
