@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -21,6 +21,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     # secure_delete overwrites freed pages, so deleted rows do not linger in the file.
     cursor.execute("PRAGMA secure_delete=ON")
+    # The WAL keeps old pages, deleted rows and all, until it is cut; cut it whenever a
+    # checkpoint lets the log start again, not only when forget_deleted() asks.
+    cursor.execute("PRAGMA journal_size_limit=0")
     cursor.close()
 
 
@@ -30,6 +33,20 @@ def make_engine(url: str, **options: Any) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def forget_deleted(db: Session) -> bool:
+    """Copy the WAL into the database file and truncate it, after deleting or replacing rows.
+
+    secure_delete clears a deleted row from the database file, but the WAL still holds every page
+    as it was written (a case note, a label, a source's keys) until it is overwritten. Returns
+    False if a reader kept the WAL from being truncated; the next call or purge finishes it.
+    """
+    if db.get_bind().dialect.name != "sqlite":
+        return True
+    busy, _, _ = db.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+    db.commit()
+    return not busy
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from seethesigns.db import forget_deleted
 from seethesigns.models import Reply, Source, Submission
 from seethesigns.storage import Store
 
@@ -70,11 +71,13 @@ def purge_expired(db: Session, store: Store, retention_days: int, now: datetime)
     """Delete what is older than retention_days: whole quiet sources, then old items of others."""
     cutoff = now - timedelta(days=retention_days)
     sources = _expired_sources(db, store, cutoff)
-    return Purged(
+    purged = Purged(
         sources=sources,
         submissions=_expired_items(db, store, Submission, cutoff),
         replies=_expired_items(db, store, Reply, cutoff),
     )
+    forget_deleted(db)
+    return purged
 
 
 def sweep_partials(store: Store, now: float) -> int:
