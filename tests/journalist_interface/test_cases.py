@@ -15,9 +15,9 @@ from seethesigns.models import Case, Source
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import NewStaff
 from tests.conftest import csrf_token
-from tests.seethesigns.test_db import holding
 from tests.journalist_interface.conftest import Reported, add_staff, page_of
 from tests.journalist_interface.test_sources import send_reply
+from tests.seethesigns.test_db import holding
 
 
 def post_case(client: FlaskClient, reported: Reported, path: str, **data: str) -> TestResponse:
