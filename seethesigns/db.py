@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -62,6 +63,23 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite file 0600, or make an existing one 0600, before SQLite opens it.
+
+    SQLite gives its -wal and -shm files the database file's mode, so this covers them too.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    path = Path(parsed.database)
+    for existing in (path, *(path.with_name(path.name + end) for end in ("-wal", "-shm"))):
+        if existing.exists() and existing.stat().st_mode & 0o077:
+            existing.chmod(0o600)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def upgrade_database(url: str) -> None:
     """Bring the database schema to the newest revision (alembic upgrade head)."""
+    _private_sqlite_file(url)
     command.upgrade(alembic_config(url), "head")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import stat
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -59,3 +61,20 @@ def test_forget_deleted_leaves_a_deleted_row_in_no_file(
     assert forget_deleted(db)
     assert holding(marker, settings) == []
     assert (settings.data_dir / "seethesigns.db-wal").stat().st_size == 0
+
+
+def test_upgrade_makes_the_database_file_private() -> None:
+    path = short_tmpdir("stsmig") / "m.db"
+    old = os.umask(0o022)
+    try:
+        upgrade_database(f"sqlite:///{path}")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600  # created so
+        wal = path.with_name("m.db-wal")
+        for made in (path, wal):
+            made.touch()
+            made.chmod(0o644)  # as an older release left them
+        upgrade_database(f"sqlite:///{path}")  # `seethesigns migrate` after the upgrade
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert not wal.exists() or stat.S_IMODE(wal.stat().st_mode) == 0o600
