@@ -15,6 +15,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from seethesigns.db import forget_deleted
 from seethesigns.models import CASE_STATUSES, Case, CaseLabel, Source, Staff
 from seethesigns.models.base import utcnow
 
@@ -88,8 +89,11 @@ def update_case(db: Session, source: Source, *, status: str, assignee: str, note
     if len(note) > MAX_NOTE_CHARS:
         raise CaseError(f"a note can be at most {MAX_NOTE_CHARS} characters")
     row = _row(db, source)
+    replaced = row.note is not None and row.note != note
     row.status, row.assignee_id, row.note = status, assignee_id, note or None
     db.commit()
+    if replaced:
+        forget_deleted(db)  # the old note is still in the WAL until then
 
 
 def normalize_label(text: str) -> str:
@@ -126,6 +130,7 @@ def remove_label(db: Session, source: Source, text: str) -> None:
         )
     )
     db.commit()
+    forget_deleted(db)
 
 
 def set_starred(db: Session, source_uuids: Collection[str], starred: bool) -> int:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -29,6 +32,20 @@ from seethesigns.onion_cli import onion, serve_onion_hooks
 from seethesigns.retention import purge_expired, purge_silent_sources, sweep_partials
 from seethesigns.staff_accounts import StaffAccounts, StaffError
 from seethesigns.storage import Store
+
+
+@contextmanager
+def private_files() -> Iterator[None]:
+    """Files made meanwhile (database, keyring, stored reports) are readable only by this user.
+
+    Under the usual umask 022 they were 0644: only their 0700 folders kept other users out.
+    The umask is put back after, as tests run these commands inside one process.
+    """
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
 
 
 @click.group()
@@ -65,17 +82,17 @@ def init(
     if config_path.exists():
         raise click.ClickException(f"{config_path} already exists; refusing to overwrite it")
     armored = submission_key.read_text("utf-8", errors="replace")
-    for sub in ("", "gnupg", "store", "tmp"):
-        (data_dir / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        fingerprint = GpgService(data_dir / "gnupg", "", data_dir / "tmp").import_submission_key(
-            armored
-        )
-    except EncryptionError as exc:
-        raise click.ClickException(f"{submission_key}: {exc}") from None
-    write_private(config_path, render_config(data_dir, fingerprint, control=control))
-    settings = settings_or_exit(config_path)
-    upgrade_database(settings.database_url)
+    with private_files():
+        for sub in ("", "gnupg", "store", "tmp"):
+            (data_dir / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            gpg = GpgService(data_dir / "gnupg", "", data_dir / "tmp")
+            fingerprint = gpg.import_submission_key(armored)
+        except EncryptionError as exc:
+            raise click.ClickException(f"{submission_key}: {exc}") from None
+        write_private(config_path, render_config(data_dir, fingerprint, control=control))
+        settings = settings_or_exit(config_path)
+        upgrade_database(settings.database_url)
     click.echo(f"Configuration: {config_path}")
     click.echo(f"Submission key fingerprint: {_grouped(fingerprint)}")
     click.echo("Check this fingerprint against the one shown on the offline workstation.")
@@ -90,7 +107,8 @@ def _grouped(fingerprint: str) -> str:
 def migrate(config_path: Path | None) -> None:
     """Bring the database schema up to date (run after every upgrade)."""
     settings = settings_or_exit(config_path)
-    upgrade_database(settings.database_url)
+    with private_files():
+        upgrade_database(settings.database_url)
     click.echo("Database schema is up to date.")
 
 
@@ -204,7 +222,8 @@ def serve(
             else f"{host}:{port}"
         )
         options.update(serve_onion_hooks(settings, interface, target))
-    GunicornServer(lambda: create_app(settings), options).run()
+    with private_files():  # for the workers too: submissions, replies, SQLite's -wal and -shm
+        GunicornServer(lambda: create_app(settings), options).run()
 
 
 main.add_command(onion)

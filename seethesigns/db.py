@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -21,6 +22,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     # secure_delete overwrites freed pages, so deleted rows do not linger in the file.
     cursor.execute("PRAGMA secure_delete=ON")
+    # The WAL keeps old pages, deleted rows and all, until it is cut; cut it whenever a
+    # checkpoint lets the log start again, not only when forget_deleted() asks.
+    cursor.execute("PRAGMA journal_size_limit=0")
     cursor.close()
 
 
@@ -30,6 +34,20 @@ def make_engine(url: str, **options: Any) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def forget_deleted(db: Session) -> bool:
+    """Copy the WAL into the database file and truncate it, after deleting or replacing rows.
+
+    secure_delete clears a deleted row from the database file, but the WAL still holds every page
+    as it was written (a case note, a label, a source's keys) until it is overwritten. Returns
+    False if a reader kept the WAL from being truncated; the next call or purge finishes it.
+    """
+    if db.get_bind().dialect.name != "sqlite":
+        return True
+    busy, _, _ = db.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+    db.commit()
+    return not busy
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -45,6 +63,23 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite file 0600, or make an existing one 0600, before SQLite opens it.
+
+    SQLite gives its -wal and -shm files the database file's mode, so this covers them too.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    path = Path(parsed.database)
+    for existing in (path, *(path.with_name(path.name + end) for end in ("-wal", "-shm"))):
+        if existing.exists() and existing.stat().st_mode & 0o077:
+            existing.chmod(0o600)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def upgrade_database(url: str) -> None:
     """Bring the database schema to the newest revision (alembic upgrade head)."""
+    _private_sqlite_file(url)
     command.upgrade(alembic_config(url), "head")

@@ -17,7 +17,7 @@ import re
 import secrets
 import socket
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -137,6 +137,20 @@ def client_public_key(text: str) -> str:
     except ValueError:
         raise ClientKeyError("the public key is not a usable x25519 key (low order)") from None
     return key
+
+
+def clients_digest(clients: Mapping[str, str]) -> str:
+    """A digest of the authorised (name, public key) pairs, as a publisher records them.
+
+    Names alone are not enough: a device revoked and re-added under the same name with a new
+    key within one poll left the set of names unchanged, and tor kept accepting the old key.
+    """
+    return hashlib.sha256(json.dumps(sorted(clients.items())).encode()).hexdigest()
+
+
+def publishes_clients(record: Mapping[str, Any], clients: Mapping[str, str]) -> bool:
+    """Whether a publisher's record of the staff service is for exactly these devices' keys."""
+    return record.get("clients_digest") == clients_digest(clients)
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -292,6 +306,23 @@ def onion_target(settings: TorSettings, service: str) -> str:
     """Where the service's port 80 leads: 127.0.0.1:[tor] source_port or journalist_port."""
     port = settings.source_port if service == SOURCE else settings.journalist_port
     return f"127.0.0.1:{port}"
+
+
+def publication_record(
+    address: str, service: OnionService, clients: Mapping[str, str]
+) -> dict[str, Any]:
+    """What a publisher records of a service as it publishes it; uploaded_at is set once done.
+
+    The staff service's record names its devices and the digest of their keys, which the
+    publisher, `status` and the client commands compare with the clients file.
+    """
+    return {
+        "address": address,
+        "target": service.target,
+        "uploaded_at": None,
+        "clients": sorted(clients) if service.client_auth else None,
+        "clients_digest": clients_digest(clients) if service.client_auth else None,
+    }
 
 
 def services_from_settings(settings: TorSettings) -> list[OnionService]:
@@ -530,12 +561,7 @@ class OnionPublisher:
     def _publish(self, controller: Controller, service: OnionService) -> None:
         key = self.keys.service_key(service.name)
         clients = self.keys.clients() if service.client_auth else {}
-        record: dict[str, Any] = {
-            "address": key.address,
-            "target": service.target,
-            "uploaded_at": None,
-            "clients": sorted(clients) if service.client_auth else None,
-        }
+        record = publication_record(key.address, service, clients)
         if service.client_auth and not clients:
             # Nobody authorised: nobody can reach it, so it is not published at all.
             record["reason"] = NO_STAFF_DEVICE
@@ -562,7 +588,7 @@ class OnionPublisher:
                 return
             for service in staff:
                 try:
-                    clients = sorted(self.keys.clients())
+                    clients = self.keys.clients()
                 except KeyFileError as exc:
                     if str(exc) != reported:
                         log.error("%s; the staff service stays as it is", exc)
@@ -570,7 +596,7 @@ class OnionPublisher:
                     continue
                 reported = None
                 current = self._published[service.name]
-                if clients != current["clients"]:
+                if not publishes_clients(current, clients):
                     if current["uploaded_at"] is not None:
                         unpublish(controller, current["address"])
                     self._publish(controller, service)

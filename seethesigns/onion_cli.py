@@ -28,6 +28,7 @@ from seethesigns.onion import (
     OnionKeys,
     OnionPublisher,
     OnionService,
+    publishes_clients,
     services_from_settings,
 )
 from seethesigns.onion_status import onion_status
@@ -114,7 +115,7 @@ def status(
 
 def _await_staff_republication(keys: OnionKeys, wait: float) -> None:
     """Report whether the running publisher has republished the staff service."""
-    wanted = sorted(keys.clients())
+    wanted = keys.clients()
     deadline = time.monotonic() + wait
     while True:
         published = keys.publication()
@@ -123,7 +124,7 @@ def _await_staff_republication(keys: OnionKeys, wait: float) -> None:
                 "No `seethesigns onion up` is running: this applies when it starts.", err=True
             )
             return
-        if published[JOURNALIST].get("clients") == wanted:
+        if publishes_clients(published[JOURNALIST], wanted):
             click.echo("The staff onion service was republished with the new keys.", err=True)
             return
         if time.monotonic() > deadline:

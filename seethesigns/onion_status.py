@@ -22,6 +22,7 @@ from seethesigns.onion import (
     TorUnavailable,
     descriptor_published,
     onion_target,
+    publishes_clients,
     running_in_tor,
     tor_controller,
 )
@@ -176,5 +177,6 @@ def onion_status(settings: TorSettings, timeout: float) -> StatusReport:
         )
         for name, address in addresses.items()
     ]
-    pending = records.get(JOURNALIST, {}).get("clients") not in (None, sorted(clients))
+    staff = records.get(JOURNALIST)
+    pending = staff is not None and not publishes_clients(staff, clients)
     return StatusReport(services, len(clients), pending)

@@ -14,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
+from seethesigns.db import forget_deleted
 from seethesigns.models import Reply, Source, Submission
 from seethesigns.storage import Store
 
@@ -75,11 +76,13 @@ def purge_expired(db: Session, store: Store, retention_days: int, now: datetime)
     """Delete what is older than retention_days: whole quiet sources, then old items of others."""
     cutoff = now - timedelta(days=retention_days)
     sources = _expired_sources(db, store, cutoff)
-    return Purged(
+    purged = Purged(
         sources=sources,
         submissions=_expired_items(db, store, Submission, cutoff),
         replies=_expired_items(db, store, Reply, cutoff),
     )
+    forget_deleted(db)
+    return purged
 
 
 def purge_silent_sources(db: Session, store: Store, now: datetime) -> int:

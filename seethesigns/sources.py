@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from seethesigns.codenames import CodenameDeriver, generate_designation, normalize_codename
+from seethesigns.db import forget_deleted
 from seethesigns.encryption import GpgService
 from seethesigns.models import Source
 from seethesigns.models.base import utcnow
@@ -93,3 +94,4 @@ def delete_source(db: Session, store: Store, source: Source) -> None:
     store.destroy_source(source.filesystem_id)
     db.delete(source)
     db.commit()
+    forget_deleted(db)  # its keys, case note and labels are still in the WAL until then

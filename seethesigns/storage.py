@@ -87,6 +87,7 @@ class Store:
         try:
             yield partial
             with partial.open("rb+") as handle:
+                os.fchmod(handle.fileno(), 0o600)  # whatever umask the writer (gpg) had
                 os.fsync(handle.fileno())
             os.rename(partial, final)
             _fsync_dir(folder)

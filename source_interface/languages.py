@@ -58,12 +58,19 @@ def _remember_choice() -> None:
 
 
 def _here(code: str) -> str:
-    """This page in another language, or the nearest page that can be loaded again."""
-    rule = request.url_rule
-    if request.method == "GET" or rule is None or "GET" in (rule.methods or ()):
-        query = {key: value for key, value in request.args.items() if key != "l"}
-        return f"{request.path}?{urlencode({**query, 'l': code})}"
-    return url_for(AFTER_FORM.get(request.endpoint or "", "main.index"), l=code)
+    """This page in another language, or the nearest page that can be loaded again.
+
+    Built with url_for from the matched route, never from request.path: on a 404 for
+    "/%5Cevil.example/x" the raw path made a link a browser follows to http://evil.example/x.
+    """
+    rule, endpoint = request.url_rule, request.endpoint
+    if rule is None or endpoint is None:  # no route matched (404, 405): the start page
+        return url_for("main.index", l=code)
+    if request.method != "GET" and "GET" not in (rule.methods or ()):
+        return url_for(AFTER_FORM.get(endpoint, "main.index"), l=code)
+    # The query is appended, not passed to url_for, so no key can become _external or _scheme.
+    query = {key: value for key, value in request.args.items() if key != "l"}
+    return f"{url_for(endpoint, **(request.view_args or {}))}?{urlencode({**query, 'l': code})}"
 
 
 def _language_context() -> dict[str, object]:

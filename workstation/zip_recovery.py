@@ -48,28 +48,36 @@ def _find_descriptor(handle: BinaryIO, start: int) -> tuple[int, int, int] | Non
     """(CRC, size, descriptor length) of stored data from start, or None if it never ends.
 
     A descriptor counts only where its size is the distance from start and its CRC matches
-    the bytes before it, so "PK\\x07\\x08" inside the ciphertext cannot fool it.
+    the bytes before it, so "PK\\x07\\x08" inside the ciphertext cannot fool it. The CRC is
+    carried forward from one signature to the next, never taken again from the start: that
+    made a file full of signatures quadratic (8 s for 512 KiB, 45 minutes for 100 MB).
     """
     handle.seek(start)
-    crc, consumed, held = 0, 0, b""
+    crc, consumed, held = 0, 0, b""  # crc: of the data before held
     while chunk := handle.read(CHUNK):
         buffer = held + chunk
+        view = memoryview(buffer)
         keep_from = max(0, len(buffer) - 23)  # a descriptor may straddle two reads
+        done, running = 0, crc  # running: the CRC of the data before buffer[done]
         index = buffer.find(DESCRIPTOR)
         while index != -1:
             if index + 16 > len(buffer):
                 keep_from = min(keep_from, index)
                 break
-            candidate = zlib.crc32(buffer[:index], crc)
-            stored_crc, small, _ = struct.unpack("<III", buffer[index + 4 : index + 16])
-            if stored_crc == candidate and small == consumed + index:
-                return candidate, small, 16
-            if index + 24 <= len(buffer):
-                (large,) = struct.unpack("<Q", buffer[index + 8 : index + 16])
-                if stored_crc == candidate and large == consumed + index:
-                    return candidate, large, 24
+            stored_crc, small = struct.unpack("<II", view[index + 4 : index + 12])
+            large = struct.unpack("<Q", view[index + 8 : index + 16])[0]
+            fits = (
+                small == consumed + index,
+                index + 24 <= len(buffer) and large == consumed + index,
+            )
+            if any(fits):
+                # Carried up to keep_from at most: the bytes after it are read again next time.
+                upto = min(index, keep_from)
+                running, done = zlib.crc32(view[done:upto], running), upto
+                if stored_crc == zlib.crc32(view[done:index], running):
+                    return stored_crc, consumed + index, 16 if fits[0] else 24
             index = buffer.find(DESCRIPTOR, index + 1)
-        crc = zlib.crc32(buffer[:keep_from], crc)
+        crc = zlib.crc32(view[done:keep_from], running)
         consumed += keep_from
         held = buffer[keep_from:]
     return None

@@ -11,9 +11,9 @@ from seethesigns.web.setup import db, services
 
 
 def send_stored(source: Source, item: Submission | Reply) -> Response:
-    """The ciphertext as an attachment, with SecureDrop's ETag, and count it as seen.
+    """The ciphertext as an attachment, with SecureDrop's Etag, and count it as seen.
 
-    The ETag is the stored checksum, "sha256:<hex>", unquoted, as SecureDrop sends it and its
+    The Etag is the stored checksum, "sha256:<hex>", unquoted, as SecureDrop sends it and its
     client parses it: a client checks its download against it.
     """
     path = services().store.path(source.filesystem_id, item.filename)
@@ -30,5 +30,8 @@ def send_stored(source: Source, item: Submission | Reply) -> Response:
         download_name=item.filename,
         etag=False,
     )
-    response.headers["ETag"] = item.checksum
+    # Spelled "Etag" as SecureDrop sends it: securedrop-sdk copies the headers into a plain dict
+    # and reads headers["Etag"], so Werkzeug's "ETag" fails every download with a KeyError.
+    # Headers.__setitem__ keeps this spelling (and would replace any "ETag").
+    response.headers["Etag"] = item.checksum
     return response

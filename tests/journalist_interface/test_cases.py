@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import secrets
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -16,6 +17,7 @@ from seethesigns.staff_accounts import NewStaff
 from tests.conftest import csrf_token
 from tests.journalist_interface.conftest import Reported, add_staff, page_of
 from tests.journalist_interface.test_sources import send_reply
+from tests.seethesigns.test_db import holding
 
 
 def post_case(client: FlaskClient, reported: Reported, path: str, **data: str) -> TestResponse:
@@ -142,3 +144,29 @@ def test_the_source_never_sees_case_metadata(
         shown = response.get_data(as_text=True) + str(response.headers)
         for secret in secrets:
             assert secret.lower() not in shown.lower(), (path, secret)
+
+
+def test_a_deleted_source_leaves_no_note_or_label_in_any_database_file(
+    logged_in: FlaskClient, reported: Reported, settings: Settings
+) -> None:
+    note, label = f"note-{secrets.token_hex(8)}", f"label-{secrets.token_hex(8)}"
+    post_case(logged_in, reported, "/case", status="in_review", assignee="", note=note)
+    post_case(logged_in, reported, "/labels", label=label)
+    assert holding(note, settings) and holding(label, settings)  # so the check below can fail
+    response = post_case(logged_in, reported, "/delete", confirm="yes")
+    assert response.status_code == 302
+    assert holding(note, settings) == []
+    assert holding(label, settings) == []
+
+
+def test_a_replaced_note_and_a_removed_label_leave_no_copy(
+    logged_in: FlaskClient, reported: Reported, settings: Settings
+) -> None:
+    note, label = f"note-{secrets.token_hex(8)}", f"label-{secrets.token_hex(8)}"
+    post_case(logged_in, reported, "/case", status="new", assignee="", note=note)
+    post_case(logged_in, reported, "/labels", label=label)
+    assert holding(note, settings) and holding(label, settings)
+    post_case(logged_in, reported, "/case", status="new", assignee="", note="Called the school.")
+    post_case(logged_in, reported, "/labels/remove", label=label)
+    assert holding(note, settings) == []
+    assert holding(label, settings) == []

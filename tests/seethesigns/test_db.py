@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import stat
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import delete, inspect
+from sqlalchemy.orm import Session
 
-from seethesigns.db import make_engine, upgrade_database
-from seethesigns.models import Base
+from seethesigns.cases import add_label
+from seethesigns.db import forget_deleted, make_engine, upgrade_database
+from seethesigns.models import Base, CaseLabel
+from seethesigns.settings import Settings
+from seethesigns.sources import LoggedInSource
 from tests.conftest import short_tmpdir
+
+
+def database_files(settings: Settings) -> dict[str, bytes]:
+    """The bytes of the database and of its -wal and -shm files, by name."""
+    database = settings.data_dir / "seethesigns.db"
+    return {path.name: path.read_bytes() for path in database.parent.glob(database.name + "*")}
+
+
+def holding(marker: str, settings: Settings) -> list[str]:
+    """The database files in which marker can still be read."""
+    return [name for name, data in database_files(settings).items() if marker.encode() in data]
 
 
 def test_upgrade_head_matches_the_models() -> None:
@@ -30,3 +48,33 @@ def test_upgrade_is_idempotent() -> None:
     url = f"sqlite:///{short_tmpdir('stsmig') / 'm.db'}"
     upgrade_database(url)
     upgrade_database(url)  # a second `seethesigns migrate` changes nothing and does not fail
+
+
+def test_forget_deleted_leaves_a_deleted_row_in_no_file(
+    db: Session, source: LoggedInSource, settings: Settings
+) -> None:
+    marker = f"label-{secrets.token_hex(8)}"
+    add_label(db, source.source, marker)
+    db.execute(delete(CaseLabel).where(CaseLabel.label == marker))
+    db.commit()
+    assert holding(marker, settings) == ["seethesigns.db-wal"]  # written, deleted, not checkpointed
+    assert forget_deleted(db)
+    assert holding(marker, settings) == []
+    assert (settings.data_dir / "seethesigns.db-wal").stat().st_size == 0
+
+
+def test_upgrade_makes_the_database_file_private() -> None:
+    path = short_tmpdir("stsmig") / "m.db"
+    old = os.umask(0o022)
+    try:
+        upgrade_database(f"sqlite:///{path}")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600  # created so
+        wal = path.with_name("m.db-wal")
+        for made in (path, wal):
+            made.touch()
+            made.chmod(0o644)  # as an older release left them
+        upgrade_database(f"sqlite:///{path}")  # `seethesigns migrate` after the upgrade
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert not wal.exists() or stat.S_IMODE(wal.stat().st_mode) == 0o600

@@ -17,7 +17,10 @@ from seethesigns.onion import (
     ClientKeyError,
     KeyFileError,
     OnionKeys,
+    OnionService,
     ServiceKey,
+    publication_record,
+    publishes_clients,
 )
 
 
@@ -100,6 +103,21 @@ def test_revoking_removes_only_that_device(tmp_path: Path) -> None:
     keys.add_client("laptop")
     keys.revoke_client("phone")
     assert list(keys.clients()) == ["laptop"]
+
+
+def test_a_device_re_added_under_its_name_with_a_new_key_needs_republishing(
+    tmp_path: Path,
+) -> None:
+    keys = OnionKeys(tmp_path / "onion")
+    keys.add_client("alice-laptop")
+    keys.add_client("phone")
+    staff = OnionService(JOURNALIST, "127.0.0.1:8081")
+    record = publication_record("x", staff, keys.clients())  # what the publisher published
+    assert publishes_clients(record, keys.clients())
+    keys.revoke_client("alice-laptop")
+    keys.add_client("alice-laptop")  # within one poll: the names are the same as before
+    assert sorted(keys.clients()) == record["clients"]
+    assert not publishes_clients(record, keys.clients())
 
 
 def test_a_hand_edited_clients_file_must_hold_keys(tmp_path: Path) -> None:

@@ -15,7 +15,14 @@ from typing import ClassVar
 
 import pytest
 
-from seethesigns.onion import JOURNALIST, NO_STAFF_DEVICE, SOURCE, OnionKeys
+from seethesigns.onion import (
+    JOURNALIST,
+    NO_STAFF_DEVICE,
+    SOURCE,
+    OnionKeys,
+    OnionService,
+    publication_record,
+)
 from seethesigns.onion_status import NO_PUBLISHER, check_target, why_not_in_tor
 from seethesigns.settings import Settings
 from tests.integration.conftest import free_port
@@ -177,6 +184,21 @@ def test_status_text_names_each_target(
         f"            target 127.0.0.1:{journalist_port} does not answer: connection refused"
     )
     assert lines[4] == "authorised staff devices: 1"
+
+
+def test_status_reports_a_new_key_under_an_old_name_as_pending(settings: Settings) -> None:
+    config = status_config(settings, free_port(), free_port())
+    keys = OnionKeys(settings.tor.keys_dir)
+    keys.add_client("alice-laptop")
+    staff = OnionService(JOURNALIST, "127.0.0.1:8081")
+    # A running publisher (this process) has published the staff service for that key.
+    keys.record_publication(JOURNALIST, publication_record(ADDRESS, staff, keys.clients()))
+    before = json.loads(run("onion", "status", "--json", "--config", config).stdout)
+    assert before["republication_pending"] is False
+    keys.revoke_client("alice-laptop")
+    keys.add_client("alice-laptop")
+    after = json.loads(run("onion", "status", "--json", "--config", config).stdout)
+    assert after["republication_pending"] is True
 
 
 def test_status_exits_2_when_it_cannot_check(settings: Settings, tmp_path: Path) -> None:

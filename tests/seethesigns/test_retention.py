@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import secrets
 import shlex
 import subprocess
 import time
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from seethesigns.cases import add_label, update_case
 from seethesigns.codenames import CodenameDeriver, generate_codename
 from seethesigns.encryption import GpgService
 from seethesigns.instance_settings import instance_config
@@ -28,6 +30,7 @@ from seethesigns.storage import Store
 from seethesigns.submissions import submit
 from tests.integration.conftest import SEETHESIGNS
 from tests.seethesigns.test_cli import run
+from tests.seethesigns.test_db import holding
 
 OLD = utcnow() - timedelta(days=40)
 
@@ -201,3 +204,17 @@ def test_systemd_units_run_purge_daily() -> None:
         "deploy/systemd/seethesigns-purge"
         in (units.parents[1] / "docs" / "operators.md").read_text()
     )
+
+
+def test_a_purged_source_leaves_no_note_or_label_in_any_database_file(
+    db: Session, store: Store, settings: Settings, instance: dict[str, Source]
+) -> None:
+    quiet = instance["quiet"]
+    note, label = f"note-{secrets.token_hex(8)}", f"label-{secrets.token_hex(8)}"
+    update_case(db, quiet, status="referred", assignee="", note=note)
+    add_label(db, quiet, label)
+    backdate(db, Source.last_updated, quiet.id)
+    assert holding(note, settings) and holding(label, settings)
+    assert purge_expired(db, store, 30, utcnow()).sources == 1
+    assert holding(note, settings) == []
+    assert holding(label, settings) == []

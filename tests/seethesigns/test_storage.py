@@ -48,6 +48,17 @@ def test_arriving_file_is_stored_under_its_final_name(store: Store) -> None:
     assert (store.root / FS_ID).stat().st_mode & 0o777 == 0o700
 
 
+def test_a_stored_file_is_private_whatever_the_writer_s_umask(store: Store) -> None:
+    name = message_name(1, "gentle otter")
+    old = os.umask(0o022)  # gpg writes the file with the umask it inherited
+    try:
+        with store.arriving(FS_ID, name) as partial:
+            partial.write_bytes(b"ciphertext")
+    finally:
+        os.umask(old)
+    assert store.path(FS_ID, name).stat().st_mode & 0o777 == 0o600
+
+
 def test_failed_arrival_leaves_nothing(store: Store) -> None:
     name = message_name(1, "gentle otter")
     with pytest.raises(RuntimeError, match="gpg died"), store.arriving(FS_ID, name) as partial:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 from flask.testing import FlaskClient
@@ -71,6 +72,55 @@ def test_switcher_is_plain_links_to_this_page(source_client: FlaskClient) -> Non
     assert links == [(f"/hide-your-visit?l={code}", code) for code in LANGUAGES]
     assert nav.count('aria-current="true"') == 1
     assert 'lang="ro" hreflang="ro" aria-current="true">Română<' in nav
+
+
+# Request targets as a browser sends them; gunicorn unquotes them into PATH_INFO.
+HOSTILE_TARGETS = [
+    "/%5Cevil.example/x",  # a backslash: browsers read "/\\evil.example" as "//evil.example"
+    "/%09/evil.example/y",  # a tab: browsers drop it, leaving "//evil.example"
+    "//evil.example/z",
+    "/%2F%2Fevil.example/w",  # encoded slashes
+    "/%5C%5Cevil.example/v",
+    "/%0A/evil.example/%0D",
+    "/%E2%88%95evil.example/u",  # DIVISION SLASH
+    "/%EF%BC%8F%EF%BC%8Fevil.example/t",  # FULLWIDTH SOLIDUS
+    "/signs/%5Cevil.example",
+    "/static/%5Cevil.example/s",  # a matched route (static files), with a hostile argument
+    "/create",  # a 405: a route without GET
+]
+SAFE_HREF = re.compile(r"/(?![/\\])[^\\\s\x00-\x1f\x7f]*")
+
+
+def switcher_hrefs(html: str) -> list[str]:
+    """The href of every link in the language switcher, HTML entities undone."""
+    nav = html.split('<nav class="languages"', 1)[1].split("</nav>", 1)[0]
+    return [href.replace("&amp;", "&") for href in re.findall(r'<a href="([^"]*)"', nav)]
+
+
+@pytest.mark.parametrize("target", HOSTILE_TARGETS)
+def test_switcher_links_stay_on_this_site_whatever_the_path(
+    source_client: FlaskClient, target: str
+) -> None:
+    path = unquote(target).encode().decode("latin-1")  # PATH_INFO, as a WSGI server gives it
+    response = source_client.get("/", environ_overrides={"PATH_INFO": path})
+    assert response.status_code in (404, 405)
+    hrefs = switcher_hrefs(response.get_data(as_text=True))
+    assert len(hrefs) == len(LANGUAGES)
+    for href in hrefs:
+        assert SAFE_HREF.fullmatch(href), href
+        assert "evil" not in href.lower() or href.startswith("/static/"), href
+        resolved = urlsplit(urljoin("http://site.onion/here/", href))
+        assert (resolved.scheme, resolved.netloc) == ("http", "site.onion"), href
+
+
+def test_switcher_links_go_home_when_no_page_matched(source_client: FlaskClient) -> None:
+    hrefs = switcher_hrefs(source_client.get("/no-such-page?x=1").get_data(as_text=True))
+    assert hrefs == [f"/?l={code}" for code in LANGUAGES]
+
+
+def test_switcher_keeps_a_page_s_own_query(source_client: FlaskClient) -> None:
+    hrefs = switcher_hrefs(source_client.get("/signs?x=%2F%2Fa&l=ro").get_data(as_text=True))
+    assert hrefs == [f"/signs?x=%2F%2Fa&l={code}" for code in LANGUAGES]
 
 
 def test_switcher_after_a_form_points_at_a_page_that_can_be_loaded(

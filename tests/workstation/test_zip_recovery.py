@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import io
 import os
+import struct
+import time
 import zipfile
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from tests.workstation.conftest import ServerSide, WorkstationKey, open_export
 from workstation.problems import CorruptEntry
-from workstation.zip_recovery import DESCRIPTOR, RecoveredStream, recover
+from workstation.zip_recovery import CHUNK, DESCRIPTOR, RecoveredStream, recover
 
 
 class Unseekable(io.RawIOBase):
@@ -108,3 +111,60 @@ def test_deflated_entries_with_sizes_in_their_headers_are_recovered(workdir: Pat
     stream = RecoveredStream(export, info)
     assert b"".join(iter(lambda: stream.read(100), b"")) == b"compressible " * 1000
     stream.close()
+
+
+@pytest.mark.parametrize("length", [CHUNK - 30, CHUNK - 16, CHUNK - 8, CHUNK, CHUNK + 5])
+def test_descriptors_and_false_signatures_across_a_read_boundary(
+    workdir: Path, length: int
+) -> None:
+    data = bytearray(os.urandom(length))
+    for at in (CHUNK - 40, CHUNK - 23, CHUNK - 12, CHUNK - 4, CHUNK + 1):
+        if at + 4 <= length:
+            data[at : at + 4] = DESCRIPTOR  # false ones, where a read ends
+    entries = {"a/1-a-msg.gpg": bytes(data), "a/2-a-msg.gpg": b"second"}
+    export = workdir / "e.zip"
+    export.write_bytes(streamed_zip(entries))
+    found = recover(export)
+    assert [info.file_size for info in found.infos] == [length, 6]
+    for info, expected in zip(found.infos, entries.values(), strict=True):
+        stream = RecoveredStream(export, info)
+        assert b"".join(iter(partial(stream.read, CHUNK), b"")) == expected  # CRC checked
+        stream.close()
+
+
+def hostile_export(path: Path, size: int) -> Path:
+    """A cut export whose one stored entry is size bytes of false descriptors.
+
+    Every 32 bytes: a descriptor whose size is its own offset (so only a CRC over everything
+    before it can refute it), then four bare signatures.
+    """
+    name = b"a/1-a-msg.gpg"
+    header = b"PK\x03\x04" + struct.pack("<HHHHHIIIHH", 20, 0x08, 0, 0, 0, 0, 0, 0, len(name), 0)
+    records = (
+        DESCRIPTOR + b"\xff\xff\xff\xff" + struct.pack("<Q", offset) + DESCRIPTOR * 4
+        for offset in range(0, size, 32)
+    )
+    path.write_bytes(header + name + b"".join(records))
+    return path
+
+
+def recovery_seconds(path: Path) -> float:
+    """The best of three timed recoveries of path, which must end in a cut entry."""
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        found = recover(path)
+        times.append(time.perf_counter() - started)
+        assert found.infos == [] and found.cut is not None
+        assert str(found.cut[1]) == "cut short: the download ends inside it"
+    return min(times)
+
+
+def test_recovery_time_grows_linearly_with_hostile_data(workdir: Path) -> None:
+    # Eight times the data may take about eight times as long, never 64 (quadratic): a
+    # CRC from the start before each signature took 8 s for 512 KiB, 45 minutes for 100 MB.
+    small = recovery_seconds(hostile_export(workdir / "s.zip", 64 * 1024))
+    medium = recovery_seconds(hostile_export(workdir / "m.zip", 512 * 1024))
+    assert medium < 16 * small, (small, medium)
+    large = recovery_seconds(hostile_export(workdir / "l.zip", 4 * 1024 * 1024))
+    assert large < 16 * medium, (medium, large)

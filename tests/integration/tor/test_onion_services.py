@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import signal
 import stat
 import subprocess
 from pathlib import Path
@@ -17,10 +18,11 @@ from pathlib import Path
 import pytest
 from stem.descriptor.hidden_service import HiddenServiceDescriptorV3
 
-from seethesigns.onion import JOURNALIST, SOURCE, OnionKeys
+from seethesigns.onion import JOURNALIST, SOURCE, OnionKeys, publishes_clients
 from tests.conftest import OfflineKey, make_instance, short_tmpdir
 from tests.integration.conftest import csrf, new_source, start_server, stop_server
 from tests.integration.tor.conftest import (
+    PUBLISHED_WITHIN,
     REACHABLE_WITHIN,
     OnionInstance,
     authorise_on_client,
@@ -115,6 +117,37 @@ def test_a_revoked_device_is_cut_off(onion_instance: OnionInstance) -> None:
     refusals = [socks_refusal(url + "/login", client) for _ in range(3)]
     assert refusals[-1] == WRONG_KEY, refusals
     assert "phone-sam" not in onion_instance.keys.clients()
+
+
+def test_a_device_re_added_with_a_new_key_loses_its_old_one(
+    onion_instance: OnionInstance,
+) -> None:
+    client = onion_instance.network.client
+    url = onion_instance.onion_url(JOURNALIST)
+    authorise_on_client(client, onion_instance.add_device("alice-laptop"))
+    assert fetch_when_reachable(url + "/login", client).status_code == 200
+
+    # Revoked and re-added under the same name within one poll of the publisher (held still
+    # so the two changes cannot fall on either side of a poll).
+    keys, publisher = onion_instance.keys, onion_instance.publisher
+    publisher.send_signal(signal.SIGSTOP)
+    try:
+        keys.revoke_client("alice-laptop")
+        new_line = keys.add_client("alice-laptop")
+    finally:
+        publisher.send_signal(signal.SIGCONT)
+    wanted = keys.clients()
+    wait_for(
+        "republication with alice-laptop's new key",
+        lambda: publishes_clients(keys.publication()[JOURNALIST], wanted),
+        PUBLISHED_WITHIN,
+    )
+
+    # The device with the old key is refused; the new key gets in.
+    refusals = [socks_refusal(url + "/login", client) for _ in range(3)]
+    assert refusals[-1] == WRONG_KEY, refusals
+    authorise_on_client(client, new_line)
+    assert fetch_when_reachable(url + "/login", client).status_code == 200
 
 
 def test_status_names_both_addresses_their_descriptors_and_targets(
