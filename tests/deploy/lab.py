@@ -13,7 +13,6 @@ read at run time (../shared/notes/debian-test-target.md has the measurements beh
 from __future__ import annotations
 
 import contextlib
-import contextlib
 import hashlib
 import os
 import re
