@@ -6,7 +6,8 @@ source archive, which the server builds with the locked setuptools) and builds t
 own wheel from SOURCE. The release id is a digest of the project's source files and locks, so
 the same checkout always gives the same id and the playbook installs a release only once.
 
-Prints one JSON object: {"release": ID, "wheelhouse": DIR}.
+Prints one JSON object: {"release": ID, "wheelhouse": DIR, "archive": DIR.tar}; the
+playbook copies the archive over in one transfer.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tomllib
 from pathlib import Path
 
@@ -71,8 +73,10 @@ def build(source: Path, cache: Path) -> dict[str, str]:
     """Build (or reuse) the wheelhouse for the release in source."""
     release = release_id(source)
     wheelhouse = cache / release
-    if (wheelhouse / "RELEASE").exists():
-        return {"release": release, "wheelhouse": str(wheelhouse)}
+    archive = cache / f"{release}.tar"
+    result = {"release": release, "wheelhouse": str(wheelhouse), "archive": str(archive)}
+    if (wheelhouse / "RELEASE").exists() and archive.exists():
+        return result
     partial = cache / f".{release}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
@@ -119,7 +123,11 @@ def build(source: Path, cache: Path) -> dict[str, str]:
     (partial / "RELEASE").write_text(release + "\n")
     shutil.rmtree(wheelhouse, ignore_errors=True)
     partial.rename(wheelhouse)
-    return {"release": release, "wheelhouse": str(wheelhouse)}
+    with tarfile.open(archive.with_suffix(".partial"), "w") as tar:
+        for path in sorted(wheelhouse.iterdir()):
+            tar.add(path, arcname=path.name)
+    archive.with_suffix(".partial").rename(archive)
+    return result
 
 
 def main() -> None:

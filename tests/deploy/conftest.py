@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,8 @@ from tests.conftest import OfflineKey, make_offline_key, short_tmpdir
 from tests.deploy.lab import Lab, Target
 
 ROOT = Path(__file__).resolve().parents[2]
+# Each playbook run's timestamped log, kept after the run for a look at what took the time.
+ARTIFACTS = ROOT / "test-artifacts" / "deploy"
 ANSIBLE_DIR = ROOT / "ansible"
 ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 CODENAME = re.compile(r'<p class="codename" id="codename">([a-z -]+)</p>')
@@ -110,7 +113,9 @@ class Operator:
             ANSIBLE_NOCOLOR="1",
             ANSIBLE_LOCAL_TEMP=str(self.workdir / "ansible-tmp"),
             ANSIBLE_HOME=str(self.workdir / "ansible-home"),
+            ANSIBLE_LOG_PATH=str(ARTIFACTS / f"{label.replace(' ', '-')}.log"),
         )
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
         result = subprocess.run(
             args, cwd=ANSIBLE_DIR, env=env, capture_output=True, text=True, check=False
@@ -136,6 +141,72 @@ class Operator:
         run = self.play(inventory, playbook, label=label, **extra)
         assert run.returncode == 0, run.output[-6000:]
         return run
+
+
+# The commit the deployment work started from: the first release an upgrade must carry over.
+BASELINE = "a3f76b0ef2ad46629f4e1e43764fb3b3985ba20b"
+
+
+@dataclass
+class BaselineDeployed:
+    """A target running the baseline release, with one report on it."""
+
+    target: Target
+    inventory: Path
+    host: testinfra.host.Host
+    release: str
+    marker: bytes
+
+
+def baseline_source(workdir: Path) -> Path:
+    """The baseline commit's source tree, from this repository's history."""
+    folder = workdir / "baseline-source"
+    if not folder.exists():
+        folder.mkdir(parents=True)
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", BASELINE], capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def _deploy_baseline(lab: Lab, operator: Operator) -> BaselineDeployed:
+    target = lab.boot("upgrade1")
+    host = host_of(lab, target)
+    inventory = operator.inventory(target)
+    old = baseline_source(operator.workdir)
+    operator.converge(
+        inventory, label="deploy the baseline commit", seethesigns_source_dir=str(old)
+    )
+    marker = b"Upgrade test: they took my phone and gave me a new one."
+    with tunnel(target, 8080) as source_url:
+        make_report(source_url, marker.decode())
+    release = host.check_output("readlink /opt/seethesigns/current")
+    return BaselineDeployed(target, inventory, host, release, marker)
+
+
+@pytest.fixture(scope="session")
+def baseline_deployed(lab: Lab, operator: Operator) -> Iterator[Future[BaselineDeployed]]:
+    """The baseline release deployed on its own target, in the background from the start.
+
+    The upgrade test needs it; deploying it while the other tests use their own target keeps
+    the deployment tests' wall time down on two cores.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        yield pool.submit(_deploy_baseline, lab, operator)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _start_baseline_early(request: pytest.FixtureRequest) -> None:
+    """Start the baseline deployment as soon as any deployment test runs."""
+    if any("upgrade" in item.name for item in request.session.items):
+        request.getfixturevalue("baseline_deployed")
+
+
+@pytest.fixture(scope="session")
+def exposure_scores() -> dict[str, float]:
+    """Where tests put each unit's systemd-analyze security score, for the summary."""
+    return SCORES
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -166,6 +167,7 @@ class Lab:
 
     def __post_init__(self) -> None:
         self.ssh_key = self.workdir / "id_ed25519"
+        self._booting = threading.Lock()
 
     def start(self) -> None:
         """Build (or reuse) the root filesystem, then set up the bridge, proxy and ssh key."""
@@ -200,9 +202,10 @@ class Lab:
 
     def boot(self, name: str) -> Target:
         """Boot one fresh Debian 12 target and wait until ssh answers."""
-        target = Target(self, name, len(self.targets) + 1)
-        self.targets.append(target)
-        target.boot()
+        with self._booting:
+            target = Target(self, name, len(self.targets) + 1)
+            self.targets.append(target)
+            target.boot()
         return target
 
     def stop(self) -> None:

@@ -6,10 +6,12 @@ import contextlib
 import gzip
 import shutil
 import subprocess
+from concurrent.futures import Future
 from pathlib import Path
 
 from tests.deploy.conftest import (
     ROOT,
+    BaselineDeployed,
     Deployed,
     Operator,
     credentials_of,
@@ -20,10 +22,6 @@ from tests.deploy.conftest import (
     tunnel,
 )
 from tests.deploy.lab import Lab
-
-# The commit the deployment work started from: the first release an upgrade must carry over.
-BASELINE = "a3f76b0ef2ad46629f4e1e43764fb3b3985ba20b"
-
 
 FAILING_MIGRATION = '''"""A migration that breaks half way (deployment test)."""
 import sqlalchemy as sa
@@ -129,18 +127,6 @@ def test_a_backup_restores_onto_a_fresh_server(
     assert again.recap[fresh.name]["changed"] == 0, again.output[-5000:]
 
 
-def baseline_source(workdir: Path) -> Path:
-    """The baseline commit's source tree, from this repository's history."""
-    folder = workdir / "baseline-source"
-    if not folder.exists():
-        folder.mkdir(parents=True)
-        archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", BASELINE], capture_output=True, check=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
-    return folder
-
-
 def failing_source(workdir: Path) -> Path:
     """This release plus one migration that fails half way, as a bad release would."""
     folder = workdir / "failing-source"
@@ -174,18 +160,12 @@ def failing_source(workdir: Path) -> Path:
     return folder
 
 
-def test_an_upgrade_from_the_baseline_keeps_every_report(lab: Lab, operator: Operator) -> None:
-    target = lab.boot("upgrade1")
-    host = host_of(lab, target)
-    inventory = operator.inventory(target)
-    old = baseline_source(operator.workdir)
-    operator.converge(
-        inventory, label="deploy the baseline commit", seethesigns_source_dir=str(old)
-    )
-    old_release = host.check_output("readlink /opt/seethesigns/current")
-    marker = b"Upgrade test: they took my phone and gave me a new one."
-    with tunnel(target, 8080) as source_url:
-        make_report(source_url, marker.decode())
+def test_an_upgrade_from_the_baseline_keeps_every_report(
+    operator: Operator, baseline_deployed: Future[BaselineDeployed]
+) -> None:
+    baseline = baseline_deployed.result(timeout=900)
+    target, host, inventory = baseline.target, baseline.host, baseline.inventory
+    old_release, marker = baseline.release, baseline.marker
     credentials = credentials_of(inventory, target)
 
     upgrade = operator.converge(inventory, label="upgrade to this commit")
