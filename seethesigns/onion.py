@@ -17,6 +17,7 @@ import re
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -419,8 +420,13 @@ def publish(
     clients: Sequence[str],
     settings: TorSettings,
     timeout: float,
+    stop: threading.Event | None = None,
 ) -> None:
-    """ADD_ONION the service and wait until an HSDir has accepted its descriptor."""
+    """ADD_ONION the service and wait until an HSDir has accepted its descriptor.
+
+    The wait ends early when stop is set: a publisher asked to stop (systemd's SIGTERM) must
+    not sit out the whole timeout while tor cannot reach the network.
+    """
     address = key.address
     uploaded = threading.Event()
     failures: list[str] = []
@@ -441,7 +447,14 @@ def publish(
         lines = [line for line in reply if line.startswith("ServiceID=")]
         if lines != [f"ServiceID={address}"]:
             raise PublicationFailed(f"tor answered {lines} for the {service.name} service")
-        if not uploaded.wait(timeout):
+        deadline = time.monotonic() + timeout
+        while not uploaded.wait(min(0.25, max(0.0, deadline - time.monotonic()))):
+            if stop is not None and stop.is_set():
+                raise PublicationFailed(
+                    f"stopped before the {service.name} descriptor was uploaded"
+                )
+            if time.monotonic() < deadline:
+                continue
             raise PublicationFailed(
                 f"the {service.name} descriptor was not uploaded within {timeout:.0f} s"
                 + (f" (HSDir failures: {', '.join(failures)})" if failures else "")
@@ -545,9 +558,11 @@ class OnionPublisher:
         self.poll_seconds = poll_seconds
         self.retry_seconds = retry_seconds
         self._published: dict[str, dict[str, Any]] = {}
+        self._stop: threading.Event | None = None
 
     def run(self, stop: threading.Event) -> None:
         """Publish and watch until stop is set; fatal errors (auth, old tor, keys) raise."""
+        self._stop = stop
         while not stop.is_set():
             try:
                 with tor_controller(self.settings) as controller:
@@ -568,7 +583,9 @@ class OnionPublisher:
             log.warning("%s onion service not published: %s", service.name, NO_STAFF_DEVICE)
         else:
             values = list(clients.values())
-            publish(controller, key, service, values, self.settings, self.publish_timeout)
+            publish(
+                controller, key, service, values, self.settings, self.publish_timeout, self._stop
+            )
             record["uploaded_at"] = datetime.now(UTC).isoformat(timespec="milliseconds")
             log.info(
                 "%s onion service published%s: http://%s.onion",
