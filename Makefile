@@ -46,8 +46,8 @@ $(STAMP): requirements-build.lock requirements-dev.lock pyproject.toml $(BIN)/py
 run: venv ## Run both interfaces on 127.0.0.1:8080 (source) and :8081 (staff) with dev data in .dev/
 	scripts/run-dev.sh
 
-test: venv ## Run the tests (pass options with PYTEST_ARGS="-k name -x")
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+test: venv ## Run the tests, the deployment tests beside the rest (or PYTEST_ARGS="-k name -x")
+	@PYTEST_ARGS='$(PYTEST_ARGS)' scripts/test.sh
 
 deploy-test: venv ## Deploy with ansible/ to fresh Debian 12 targets booted here, and check them (root)
 	$(BIN)/python -m pytest tests/deploy $(PYTEST_ARGS)
