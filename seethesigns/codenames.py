@@ -1,9 +1,11 @@
 """Codenames for sources, and what the server derives from them.
 
-A codename is seven words from the EFF large list (7,776 words): 7 x 12.92 = 90.5 bits.
-Nothing stores it. The server keeps only argon2id(codename, pepper 1) as the source's
-filesystem_id, and uses argon2id(codename, pepper 2) as the passphrase of the source's reply
-key without ever storing it.
+A codename is seven words from a list of 1,296 plain words a child can keep on paper
+(wordlists/README.md, issue 12): 7 x log2(1296) = 72.4 bits. Those issued before issue 12
+came from the EFF large list (7,776 words, 90.5 bits) and still log in. Nothing stores a
+codename. The server keeps only argon2id(codename, pepper 1) as the source's filesystem_id,
+and uses argon2id(codename, pepper 2) as the passphrase of the source's reply key without
+ever storing it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import re
 import secrets
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -26,6 +28,9 @@ from argon2.low_level import Type, hash_secret_raw
 from seethesigns.settings import Argon2Settings
 
 CODENAME_WORDS = 7
+CODENAME_WORDLIST = "codename_words.txt"
+# The codenames issued before issue 12, and staff passphrases.
+OLD_WORDLIST = "eff_large_wordlist.txt"
 MAX_CODENAME_CHARS = 128
 # How long the codename shown on /generate can still be taken with /create.
 CODENAME_VALID_SECONDS = 6 * 3600
@@ -33,6 +38,8 @@ CODENAME_VALID_SECONDS = 6 * 3600
 _ISSUED = re.compile(r"[0-9]{1,12}")
 _MAC = re.compile(r"[0-9a-f]{64}")
 WORDLISTS = Path(__file__).parent / "wordlists"
+# Derived in place of a codename when none matched, so a failure costs what a success does.
+_UNUSED_READING = "placeholder codename that no source can have"
 
 
 @cache
@@ -45,7 +52,7 @@ def load_wordlist(name: str) -> tuple[str, ...]:
     return words
 
 
-def diceware(words: int, wordlist: str = "eff_large_wordlist.txt") -> str:
+def diceware(words: int, wordlist: str = OLD_WORDLIST) -> str:
     """`words` words drawn uniformly with the secrets module, joined by spaces."""
     pool = load_wordlist(wordlist)
     return " ".join(secrets.choice(pool) for _ in range(words))
@@ -53,7 +60,7 @@ def diceware(words: int, wordlist: str = "eff_large_wordlist.txt") -> str:
 
 def generate_codename() -> str:
     """A fresh codename for a new source."""
-    return diceware(CODENAME_WORDS)
+    return diceware(CODENAME_WORDS, CODENAME_WORDLIST)
 
 
 @dataclass(frozen=True)
@@ -167,6 +174,25 @@ class CodenameDeriver:
         """
         with self.slots.slot():
             return self._filesystem_id(codename)
+
+    def derive_first(
+        self, readings: Sequence[str], known: Callable[[str], bool]
+    ) -> SourceSecrets | None:
+        """The secrets of the first reading whose filesystem_id is known, or None.
+
+        Every reading's filesystem_id and one key secret are derived whatever the outcome, so
+        a wrong codename costs what a right one does (or DerivationBusy).
+        """
+        with self.slots.slot():
+            ids = [self._filesystem_id(reading) for reading in readings]
+            hits = [i for i, found in enumerate(ids) if known(found)]
+            hit = hits[0] if hits else None
+            key_raw = self._argon2(
+                _UNUSED_READING if hit is None else readings[hit], self._pepper_key
+            )
+        if hit is None:
+            return None
+        return SourceSecrets(ids[hit], base64.b64encode(key_raw).decode("ascii"))
 
     def derive(self, codename: str) -> SourceSecrets:
         """Both derived values for a normalised codename, in one slot (or DerivationBusy)."""

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from seethesigns.codename_reading import readings
 from seethesigns.codenames import CodenameDeriver, generate_designation, normalize_codename
 from seethesigns.db import forget_deleted
 from seethesigns.encryption import GpgService
@@ -68,13 +69,22 @@ def create_source(
 
 
 def find_source(db: Session, deriver: CodenameDeriver, codename: str) -> LoggedInSource | None:
-    """The source a codename belongs to, or None; the time taken does not depend on which."""
+    """The source a codename belongs to, or None; the time taken does not depend on which.
+
+    What was typed is read first, so one typo or a word typed in part is forgiven (issue 12).
+    Raises WordNotOnList or WrongWordCount when the text cannot be a codename.
+    """
     normal = normalize_codename(codename)
-    derived = deriver.derive(normal or _PLACEHOLDER)
-    source = db.scalar(select(Source).where(Source.filesystem_id == derived.filesystem_id))
-    if normal is None or source is None:
+    options = readings(normal) if normal else []
+
+    def known(filesystem_id: str) -> bool:
+        return db.scalar(select(Source.id).where(Source.filesystem_id == filesystem_id)) is not None
+
+    derived = deriver.derive_first(options or [_PLACEHOLDER], known)
+    if derived is None:
         return None
-    return LoggedInSource(source, derived.key_secret)
+    source = db.scalar(select(Source).where(Source.filesystem_id == derived.filesystem_id))
+    return None if source is None else LoggedInSource(source, derived.key_secret)
 
 
 def reserve_number(db: Session, source: Source) -> int:

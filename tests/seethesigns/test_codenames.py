@@ -13,6 +13,7 @@ import pytest
 
 from seethesigns.codenames import (
     CODENAME_VALID_SECONDS,
+    CODENAME_WORDLIST,
     CODENAME_WORDS,
     MAX_CODENAME_CHARS,
     CodenameDeriver,
@@ -37,10 +38,10 @@ def deriver() -> CodenameDeriver:
     return CodenameDeriver(PEPPER_1, PEPPER_2, CHEAP_ARGON2)
 
 
-def test_codename_is_seven_words_from_a_large_list() -> None:
-    words = load_wordlist("eff_large_wordlist.txt")
-    assert len(set(words)) == len(words) >= 7000
-    assert CODENAME_WORDS * math.log2(len(words)) >= 90
+def test_codename_is_seven_words_from_the_codename_list() -> None:
+    words = load_wordlist(CODENAME_WORDLIST)
+    assert len(set(words)) == len(words) == 1296
+    assert CODENAME_WORDS * math.log2(len(words)) >= 72
     codename = generate_codename()
     assert len(codename.split(" ")) == 7
     assert all(word in words for word in codename.split(" "))
@@ -67,6 +68,21 @@ def test_derived_values_differ_from_each_other_and_the_codename(deriver: Codenam
     assert derived.filesystem_id != derived.key_secret
     assert codename not in (derived.filesystem_id, derived.key_secret)
     assert base64.b64decode(derived.key_secret) != base64.b32decode(derived.filesystem_id + "====")
+
+
+def test_derive_first_finds_the_first_known_reading(deriver: CodenameDeriver) -> None:
+    wanted = deriver.derive("beta")
+    found = deriver.derive_first(["alpha", "beta"], lambda fs_id: fs_id == wanted.filesystem_id)
+    assert found == wanted
+    assert deriver.derive_first(["alpha", "beta"], lambda fs_id: False) is None
+
+
+def test_derive_first_derives_every_reading_whatever_it_finds(deriver: CodenameDeriver) -> None:
+    """A right codename costs what a wrong one does: every id is asked about."""
+    asked: list[str] = []
+    first = deriver.derive("alpha").filesystem_id
+    deriver.derive_first(["alpha", "beta"], lambda fs_id: asked.append(fs_id) or fs_id == first)
+    assert asked == [first, deriver.derive("beta").filesystem_id]
 
 
 def test_filesystem_id_is_upper_case_base32(deriver: CodenameDeriver) -> None:

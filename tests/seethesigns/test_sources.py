@@ -8,7 +8,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from seethesigns.codenames import CodenameDeriver, load_wordlist
+from seethesigns.codename_reading import WordNotOnList, WrongWordCount
+from seethesigns.codenames import (
+    CODENAME_WORDLIST,
+    OLD_WORDLIST,
+    CodenameDeriver,
+    load_wordlist,
+)
 from seethesigns.encryption import GpgService
 from seethesigns.models import Reply, Source, Submission
 from seethesigns.replies import send_reply
@@ -100,8 +106,49 @@ def test_find_source_by_codename_as_typed(
 def test_find_source_with_a_wrong_codename(
     source: LoggedInSource, db: Session, deriver: CodenameDeriver
 ) -> None:
-    for typed in ("wrong words entirely", "", "   ", "a" * 200):
+    for typed in ("", "   ", "a" * 200, "zebra tiger lemon river candy violin wagon"):
         assert find_source(db, deriver, typed) is None, typed
+    with pytest.raises(WrongWordCount):
+        find_source(db, deriver, "wrong words entirely")
+    with pytest.raises(WordNotOnList) as raised:
+        find_source(db, deriver, "zebra tiger qqqq river candy violin wagon")
+    assert raised.value.position == 3
+
+
+def test_find_source_forgives_a_typo_or_the_start_of_a_word(
+    db: Session, deriver: CodenameDeriver, gpg: GpgService
+) -> None:
+    """Issue 12: corrected before argon2, so the same id and key secret come out."""
+    created = create_source(db, deriver, gpg, "zebra tiger lemon river candy violin wagon")
+    found = find_source(db, deriver, " Zbera TIGE lemon  rivr candy violinn wago")
+    assert found is not None
+    assert found.source.id == created.source.id
+    assert found.key_secret == created.key_secret
+
+
+def test_a_codename_from_the_old_list_still_logs_in(
+    db: Session, deriver: CodenameDeriver, gpg: GpgService
+) -> None:
+    """Issue 12: codenames issued from the EFF large list were never stored, only derived."""
+    old = "aground oink sliced underfeed craftsman zebra surging"
+    assert not set(old.split()) <= set(load_wordlist(CODENAME_WORDLIST))
+    created = create_source(db, deriver, gpg, old)
+    found = find_source(db, deriver, "  Aground OINK sliced underfeed craftsman zebra surging")
+    assert found is not None
+    assert found.source.id == created.source.id
+    assert found.key_secret == created.key_secret
+
+
+def test_an_old_codename_that_reads_as_a_new_one_too_logs_in(
+    db: Session, deriver: CodenameDeriver, gpg: GpgService
+) -> None:
+    """Every word is an old word, and one edit from a new one: both readings are tried."""
+    new_words = set(load_wordlist(CODENAME_WORDLIST))
+    old = "cable " + " ".join([w for w in load_wordlist(OLD_WORDLIST) if w in new_words][:6])
+    created = create_source(db, deriver, gpg, old)
+    found = find_source(db, deriver, old)
+    assert found is not None and found.source.id == created.source.id
+    assert found.key_secret == created.key_secret
 
 
 def test_find_source_with_one_word_changed(

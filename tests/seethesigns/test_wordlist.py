@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import string
@@ -13,11 +14,38 @@ from seethesigns.codenames import CODENAME_WORDLIST, CODENAME_WORDS, WORDLISTS, 
 WORDS = load_wordlist(CODENAME_WORDLIST)
 FORMS = ("", "s", "es", "ed", "er", "ing", "y")
 # Issue 12 names these, all on the EFF large list that codenames came from before.
-NAMED_IN_ISSUE = (
-    "snitch dealer junkie coke stash handgun cartel payback threaten prison police grope groin"
-).split()
+NAMED_IN_ISSUE = [
+    "snitch",
+    "dealer",
+    "junkie",
+    "coke",
+    "stash",
+    "handgun",
+    "cartel",
+    "payback",
+    "threaten",
+    "prison",
+    "police",
+    "grope",
+    "groin",
+]
 # And these must be refused too, wherever they appear in a word.
-PARTS = "kill gun drug dead sex knife stab blood rape porn murder weed crack prison".split()
+PARTS = [
+    "kill",
+    "gun",
+    "drug",
+    "dead",
+    "sex",
+    "knife",
+    "stab",
+    "blood",
+    "rape",
+    "porn",
+    "murder",
+    "weed",
+    "crack",
+    "prison",
+]
 
 
 def denylist() -> tuple[list[str], set[str]]:
@@ -89,7 +117,7 @@ def test_any_two_words_are_at_least_two_edits_apart() -> None:
 def test_no_word_is_the_start_of_another() -> None:
     ordered = sorted(WORDS)
     # In sorted order, a word that starts another is followed by one it starts.
-    clashes = [(a, b) for a, b in zip(ordered, ordered[1:], strict=False) if b.startswith(a)]
+    clashes = [(a, b) for a, b in itertools.pairwise(ordered) if b.startswith(a)]
     assert clashes == []
 
 
