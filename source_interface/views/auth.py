@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from seethesigns.codename_reading import WordNotOnList, WrongWordCount
 from seethesigns.codenames import DerivationBusy
 from seethesigns.sources import delete_source, find_source
 from seethesigns.web.setup import db, services
@@ -23,6 +24,11 @@ def login() -> Response | str | tuple[str, int]:
         found = find_source(db(), services().deriver, request.form.get("codename", ""))
     except DerivationBusy:
         return busy_page("login.html")  # never with the codename: it is not put in a page
+    except WordNotOnList as unknown:
+        # Which word, by number: no word of a codename is put in a page that could be kept.
+        return render_template("login.html", unknown_word=unknown.position), 401
+    except WrongWordCount:
+        return render_template("login.html", word_count=True), 401
     if found is None:
         return render_template("login.html", failed=True), 401
     log_in(found)

@@ -139,7 +139,8 @@ def busy_pages(busy_app: Flask, slots: DerivationSlots, language: str) -> list[s
     with slots.slot():
         pages.append(client.post("/create", data=form).get_data(as_text=True))
         token = form["csrf_token"]
-        login = client.post("/login", data={"csrf_token": token, "codename": "x y z"})
+        typed = "zebra tiger lemon river candy violin wagon"  # read, then busy deriving
+        login = client.post("/login", data={"csrf_token": token, "codename": typed})
         pages.append(login.get_data(as_text=True))
     logged_in = busy_app.test_client()
     logged_in.get(f"/?l={language}")

@@ -26,10 +26,16 @@ def pages(client: FlaskClient, settings: Settings) -> Iterator[tuple[str, TestRe
     yield "/generate", client.get("/generate")
     yield "/login", client.get("/login")
     login = client.get("/login").get_data(as_text=True)
-    yield (
-        "/login (wrong codename)",
-        client.post("/login", data={"csrf_token": csrf_token(login), "codename": "wrong codename"}),
-    )
+    for state, typed in [
+        ("wrong codename", "zebra tiger lemon river candy violin wagon"),
+        ("word not on the list", "zebra tiger qqqq river candy violin wagon"),
+        ("too few words", "wrong codename"),
+    ]:
+        token = csrf_token(login)
+        yield (
+            f"/login ({state})",
+            client.post("/login", data={"csrf_token": token, "codename": typed}),
+        )
     yield "/logout", client.get("/logout")
     yield "404", client.get("/no-such-page")
     yield "405", client.get("/submit")
@@ -70,7 +76,7 @@ def every_page(source_client: FlaskClient, settings: Settings) -> list[tuple[str
 
 
 def test_no_script_and_nothing_loaded_from_elsewhere(every_page: list) -> None:
-    assert len(every_page) == 21
+    assert len(every_page) == 23
     for name, response in every_page:
         html = response.get_data(as_text=True)
         assert "<script" not in html.lower(), name

@@ -6,7 +6,9 @@ import io
 import re
 
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
+from seethesigns.codename_reading import correct_word
 from tests.conftest import OfflineKey, csrf_token
 
 CODENAME = re.compile(r'<p class="codename" id="codename">([a-z -]+)</p>')
@@ -72,10 +74,63 @@ def test_wrong_codename_is_refused(source_client: FlaskClient) -> None:
     new_source(source_client)
     page = source_client.get("/login").get_data(as_text=True)
     response = source_client.post(
-        "/login", data={"csrf_token": csrf_token(page), "codename": "not a real codename at all ok"}
+        "/login",
+        data={
+            "csrf_token": csrf_token(page),
+            "codename": "zebra tiger lemon river candy violin wagon",
+        },
     )
     assert response.status_code == 401
     assert "didn't work" in response.get_data(as_text=True)
+
+
+def log_in(client: FlaskClient, typed: str) -> TestResponse:
+    """Post typed to the login form."""
+    page = client.get("/login").get_data(as_text=True)
+    return client.post("/login", data={"csrf_token": csrf_token(page), "codename": typed})
+
+
+def test_a_codename_with_a_typo_and_a_shortened_word_logs_in(source_client: FlaskClient) -> None:
+    """Issue 12: one typo, or the start of a word, in each of three words; caps and spaces."""
+    codename = new_source(source_client)
+    source_client.post(
+        "/logout", data={"csrf_token": csrf_token(source_client.get("/lookup").text)}
+    )
+    words = codename.split(" ")
+    # The start of a word, unless it would also be one edit from another word.
+    words[1] = words[1][:-1] if correct_word(words[1][:-1]) == words[1] else words[1]
+    words[3] = words[3] + "q"
+    words[5] = "x" + words[5][1:] if correct_word("x" + words[5][1:]) else words[5]
+    typed = "  " + "   ".join(words).upper() + " "
+    response = log_in(source_client, typed)
+    assert response.headers["Location"] == "/lookup"
+
+
+def test_a_word_not_on_the_list_is_named_by_its_number_only(source_client: FlaskClient) -> None:
+    codename = new_source(source_client)
+    source_client.post(
+        "/logout", data={"csrf_token": csrf_token(source_client.get("/lookup").text)}
+    )
+    words = codename.split(" ")
+    words[2] = "qqqqqq"
+    response = log_in(source_client, " ".join(words))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 401
+    assert "Check word 3. It is not one of our words." in page
+    assert "didn't work" not in page
+    # Nothing typed is put back into a page that could be kept.
+    assert "qqqqqq" not in page and " ".join(words[:2]) not in page
+    assert source_client.get("/lookup").status_code == 302
+
+
+def test_a_codename_with_too_few_words_says_so(source_client: FlaskClient) -> None:
+    codename = new_source(source_client)
+    source_client.post(
+        "/logout", data={"csrf_token": csrf_token(source_client.get("/lookup").text)}
+    )
+    response = log_in(source_client, " ".join(codename.split(" ")[:6]))
+    assert response.status_code == 401
+    assert "Your codename has seven words." in response.get_data(as_text=True)
 
 
 def test_empty_submission_is_refused_and_keeps_nothing(
