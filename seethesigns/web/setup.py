@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from flask import Flask, Request, current_app, g, jsonify, render_template, request
@@ -18,6 +19,11 @@ from seethesigns.encryption import GpgService, SubmissionKeyUnavailable
 from seethesigns.settings import InterfaceSettings, Settings
 from seethesigns.storage import Store
 from seethesigns.uploads import EncryptedSpool
+from seethesigns.web.request_body import (
+    SMALL_BODY_BYTES,
+    SMALL_FORM_PARTS,
+    apply_body_limit,
+)
 from seethesigns.web.sessions import ServerSessionInterface
 
 EXTENSION = "seethesigns"
@@ -178,14 +184,17 @@ def register_core(
     app.config.update(
         SECRET_KEY=interface.secret_key,
         SESSION_COOKIE_NAME=interface.session_cookie_name,
-        MAX_CONTENT_LENGTH=settings.max_upload_bytes + 4 * 1024 * 1024,
+        # Views that take more (uploads) say so with takes_body; see request_body.
+        MAX_CONTENT_LENGTH=SMALL_BODY_BYTES,
+        MAX_FORM_MEMORY_SIZE=SMALL_BODY_BYTES,
+        MAX_FORM_PARTS=SMALL_FORM_PARTS,
         SEETHESIGNS_MAX_UPLOAD_BYTES=settings.max_upload_bytes,  # what pages tell people
-        MAX_FORM_MEMORY_SIZE=2 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the server-side session
     )
     app.session_interface = ServerSessionInterface(
         found.db, name, timedelta(minutes=interface.session_idle_minutes)
     )
+    app.before_request(partial(apply_body_limit, settings))  # before CSRF reads the form
     CSRFProtect(app)
     app.teardown_appcontext(_close_db)
     app.before_request(_check_submission_key)

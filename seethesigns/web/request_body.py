@@ -1,0 +1,69 @@
+"""How much of a request body is read, decided before anything reads it.
+
+Werkzeug parses a whole form before the view runs, and before the CSRF check, which reads
+the token from that form; its MAX_FORM_MEMORY_SIZE does not cover urlencoded bodies at all.
+So every request may carry only a small body, and a view that needs more (an upload, a long
+reply) says so with `takes_body`; the limit is set from the matched route, in a hook that
+runs before the CSRF check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from flask import current_app, request
+
+from seethesigns.settings import Settings
+
+# Every form without a file or a long text fits in this many bytes: an unauthenticated body
+# is read into memory before any check, so a larger one is refused unread (DoS).
+SMALL_BODY_BYTES = 256 * 1024
+# multipart/form-data parts (fields and files) a request may have unless its view says more.
+SMALL_FORM_PARTS = 16
+# The bytes of an upload request that are not its files: the form's text fields and each
+# part's headers. The nginx front lets the same through (seethesigns/front/nginx.py).
+UPLOAD_FRAMING_BYTES = 4 * 1024 * 1024
+MULTIPART = "multipart/form-data"
+URLENCODED = "application/x-www-form-urlencoded"
+_ATTRIBUTE = "seethesigns_body_limit"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class BodyLimit:
+    """What one route's request body may hold, when it comes in the route's encoding."""
+
+    max_bytes: int
+    mimetype: str = MULTIPART
+    max_parts: int = SMALL_FORM_PARTS
+    max_field_bytes: int = SMALL_BODY_BYTES
+
+
+def takes_body(limit: BodyLimit | Callable[[Settings], BodyLimit]) -> Callable[[F], F]:
+    """Let a view's requests carry the body that limit (or limit(settings)) allows."""
+
+    def mark(view: F) -> F:
+        setattr(view, _ATTRIBUTE, limit)
+        return view
+
+    return mark
+
+
+def apply_body_limit(settings: Settings) -> None:
+    """Before anything reads the body: raise this request's limits if its view allows more.
+
+    A route's larger limit applies only to the encoding it declares, so an upload route
+    still takes a urlencoded body only as small as any other.
+    """
+    view = current_app.view_functions.get(request.endpoint or "")
+    declared = getattr(view, _ATTRIBUTE, None)
+    if declared is None:
+        return
+    limit: BodyLimit = declared if isinstance(declared, BodyLimit) else declared(settings)
+    if request.mimetype != limit.mimetype:
+        return
+    request.max_content_length = limit.max_bytes
+    request.max_form_parts = limit.max_parts
+    request.max_form_memory_size = limit.max_field_bytes
