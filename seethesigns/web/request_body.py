@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import current_app, request
+from werkzeug.exceptions import HTTPException
 
 from seethesigns.settings import Settings
 
@@ -28,6 +29,10 @@ UPLOAD_FRAMING_BYTES = 4 * 1024 * 1024
 MULTIPART = "multipart/form-data"
 URLENCODED = "application/x-www-form-urlencoded"
 _ATTRIBUTE = "seethesigns_body_limit"
+# A body declared more than this many times what its route takes is no upload that went a
+# little over: draining it would hold a thread for as long as the client likes to wait.
+DRAIN_FACTOR = 2
+DRAIN_CHUNK = 1024 * 1024
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -67,3 +72,31 @@ def apply_body_limit(settings: Settings) -> None:
     request.max_content_length = limit.max_bytes
     request.max_form_parts = limit.max_parts
     request.max_form_memory_size = limit.max_field_bytes
+
+
+def drain_refused_body() -> bool:
+    """Read and discard the rest of a body refused as too large, when that is sane.
+
+    Replying to an oversized upload before its body is read makes the server close a socket
+    with unread data, which the browser sees as a reset connection rather than our page
+    (SecureDrop #6194). So a body of up to DRAIN_FACTOR times the limit is read to its end;
+    one declared larger, or of no declared length, is not. Returns whether the body was
+    read in full, that is whether the connection can carry another request.
+    """
+    declared = request.content_length
+    limit = request.max_content_length
+    if declared is None or limit is None or declared > DRAIN_FACTOR * limit:
+        return False
+    stream = request.environ.get("wsgi.input")
+    if stream is None:
+        return False
+    remaining = declared
+    try:
+        while remaining > 0:
+            chunk = stream.read(min(DRAIN_CHUNK, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+    except (OSError, HTTPException):  # the client went away, or sent a broken body
+        return False
+    return True

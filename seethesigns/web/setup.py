@@ -8,7 +8,16 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from flask import Flask, Request, current_app, g, jsonify, render_template, request
+from flask import (
+    Flask,
+    Request,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -23,6 +32,7 @@ from seethesigns.web.request_body import (
     SMALL_BODY_BYTES,
     SMALL_FORM_PARTS,
     apply_body_limit,
+    drain_refused_body,
 )
 from seethesigns.web.sessions import ServerSessionInterface
 
@@ -31,7 +41,6 @@ CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
-DRAIN_CHUNK = 1024 * 1024
 # The staff interface's Journalist API: its clients get JSON errors, never HTML pages.
 API_PATH = "/api/"
 
@@ -131,36 +140,23 @@ def _check_submission_key() -> Any:
     return None
 
 
-def _drain_body() -> None:
-    """Read and discard what is left of the request body.
-
-    Replying to an oversized upload before its body is read makes the server close a socket
-    with unread data, which the browser sees as a reset connection rather than our page
-    (SecureDrop #6194). The declared length bounds the work.
-    """
-    stream = request.environ.get("wsgi.input")
-    remaining = request.content_length or 0
-    if stream is None:
-        return
-    while remaining > 0:
-        chunk = stream.read(min(DRAIN_CHUNK, remaining))
-        if not chunk:
-            break
-        remaining -= len(chunk)
-
-
 def _json_error(name: str, message: str | None, code: int) -> Any:
     """SecureDrop's API error body: {"error": ..., "message": ...}."""
     return jsonify({"error": name, "message": message}), code
 
 
 def _error_page(exc: HTTPException) -> Any:
-    if isinstance(exc, RequestEntityTooLarge):
-        _drain_body()
+    closing = isinstance(exc, RequestEntityTooLarge) and not drain_refused_body()
     code = exc.code or 500
     if request.path.startswith(API_PATH):
-        return _json_error(exc.name, exc.description, code)
-    return render_template("error.html", code=code, csrf_error=isinstance(exc, CSRFError)), code
+        response = make_response(_json_error(exc.name, exc.description, code))
+    else:
+        page = render_template("error.html", code=code, csrf_error=isinstance(exc, CSRFError))
+        response = make_response(page, code)
+    if closing:
+        # The rest of the body may still be on its way: this connection is finished.
+        response.headers["Connection"] = "close"
+    return response
 
 
 def _internal_error(exc: Exception) -> Any:

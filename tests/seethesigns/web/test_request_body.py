@@ -42,16 +42,25 @@ def post_lazily(app: Flask, path: str, body: LazyBody, content_type: str) -> int
 
 
 @pytest.mark.parametrize("path", ["/login", "/generate", "/create", "/submit", "/no-such-page"])
-def test_a_big_form_to_the_source_app_is_refused(source_app: Flask, path: str) -> None:
+def test_a_big_form_to_the_source_app_is_refused_unread(source_app: Flask, path: str) -> None:
     """64 MiB of urlencoded form: once parsed in full before the CSRF check."""
     body = LazyBody(64 * MEBIBYTE)
     assert post_lazily(source_app, path, body, FORM) in {404, 405, 413}
+    assert body.read_so_far == 0  # nor drained: far over the limit, no upload gone a bit over
 
 
 @pytest.mark.parametrize("path", ["/login", "/admin/settings/logo", "/api/v1/token"])
-def test_a_big_body_to_the_staff_app_is_refused(journalist_app: Flask, path: str) -> None:
+def test_a_big_body_to_the_staff_app_is_refused_unread(journalist_app: Flask, path: str) -> None:
     body = LazyBody(64 * MEBIBYTE)
     assert post_lazily(journalist_app, path, body, FORM) == 413
+    assert body.read_so_far == 0
+
+
+def test_a_body_a_little_over_is_drained_so_the_page_arrives(source_app: Flask) -> None:
+    """SecureDrop #6194: an unread body makes the browser show a reset, not our 413 page."""
+    body = LazyBody(SMALL_BODY_BYTES + 1)
+    assert post_lazily(source_app, "/login", body, FORM) == 413
+    assert body.read_so_far == body.size
 
 
 @pytest.mark.parametrize(
