@@ -11,10 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from flask import current_app, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import (
+    BadRequest,
+    ClientDisconnected,
+    HTTPException,
+    RequestEntityTooLarge,
+)
 
 from seethesigns.settings import Settings
 
@@ -34,6 +39,53 @@ _ATTRIBUTE = "seethesigns_body_limit"
 DRAIN_FACTOR = 2
 DRAIN_CHUNK = 1024 * 1024
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class UnreadableBody(BadRequest):
+    """The server could not read the request body: a broken chunked encoding, for one."""
+
+    description = "The request body could not be read."
+
+
+class ServerInput:
+    """The server's request body stream, where any failure to read is the client's fault.
+
+    gunicorn raises its own errors (InvalidChunkSize for `Transfer-Encoding: chunked` with a
+    body of `zz`) from inside the form parser; they reached the catch-all handler as a 500,
+    with a traceback in the log. Here they become a 400.
+    """
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Read up to size bytes."""
+        try:
+            return self._stream.read(-1 if size is None else size)
+        except HTTPException:
+            raise
+        except Exception as exc:
+            raise UnreadableBody() from exc
+
+    def readline(self, size: int | None = -1) -> bytes:
+        """Read one line."""
+        try:
+            return self._stream.readline(-1 if size is None else size)
+        except HTTPException:
+            raise
+        except Exception as exc:
+            raise UnreadableBody() from exc
+
+
+def readable_bodies(wsgi_app: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a WSGI app so that what it reads of a body comes through ServerInput."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if "wsgi.input" in environ:
+            environ["wsgi.input"] = ServerInput(environ["wsgi.input"])
+        return wsgi_app(environ, start_response)
+
+    return app
 
 
 @dataclass(frozen=True)
@@ -72,6 +124,13 @@ def apply_body_limit(settings: Settings) -> None:
     request.max_content_length = limit.max_bytes
     request.max_form_parts = limit.max_parts
     request.max_form_memory_size = limit.max_field_bytes
+
+
+def body_left_unread(exc: HTTPException) -> bool:
+    """Whether, answering exc, the rest of the body stays unread, so the connection is spent."""
+    if isinstance(exc, RequestEntityTooLarge):
+        return not drain_refused_body()
+    return isinstance(exc, (UnreadableBody, ClientDisconnected))
 
 
 def drain_refused_body() -> bool:

@@ -20,7 +20,7 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException
 
 from seethesigns.codenames import CodenameDeriver
 from seethesigns.db import make_engine, make_session_factory
@@ -32,7 +32,8 @@ from seethesigns.web.request_body import (
     SMALL_BODY_BYTES,
     SMALL_FORM_PARTS,
     apply_body_limit,
-    drain_refused_body,
+    body_left_unread,
+    readable_bodies,
 )
 from seethesigns.web.sessions import ServerSessionInterface
 
@@ -146,7 +147,7 @@ def _json_error(name: str, message: str | None, code: int) -> Any:
 
 
 def _error_page(exc: HTTPException) -> Any:
-    closing = isinstance(exc, RequestEntityTooLarge) and not drain_refused_body()
+    closing = body_left_unread(exc)
     code = exc.code or 500
     if request.path.startswith(API_PATH):
         response = make_response(_json_error(exc.name, exc.description, code))
@@ -177,6 +178,7 @@ def register_core(
     found = found or build_services(settings)
     app.extensions[EXTENSION] = found
     app.request_class = EncryptedUploadRequest
+    app.wsgi_app = readable_bodies(app.wsgi_app)  # type: ignore[method-assign]
     app.config.update(
         SECRET_KEY=interface.secret_key,
         SESSION_COOKIE_NAME=interface.session_cookie_name,

@@ -115,3 +115,36 @@ def test_idle_impossible_uploads_do_not_starve_the_site(live: LiveInstance) -> N
         started = time.monotonic()
         assert requests.get(live.source.url + "/", timeout=ANSWER_WITHIN).status_code == 200
         assert time.monotonic() - started < ANSWER_WITHIN
+
+
+BROKEN_CHUNKED = [
+    ("source", "/login", FORM),
+    ("source", "/submit", "multipart/form-data; boundary=x"),
+    ("journalist", "/login", FORM),
+    ("journalist", "/admin/settings/logo", "multipart/form-data; boundary=x"),
+    ("journalist", "/api/v1/token", "application/json"),
+]
+
+
+@pytest.mark.parametrize(("interface", "path", "content_type"), BROKEN_CHUNKED)
+def test_a_broken_chunked_body_is_a_400(
+    live: LiveInstance, both: tuple[Server, Server], interface: str, path: str, content_type: str
+) -> None:
+    server = live.source if interface == "source" else live.journalist
+    response = send_raw(
+        server,
+        post_head(path, f"Content-Type: {content_type}", "Transfer-Encoding: chunked")
+        + b"zz\r\n",
+    )
+    assert status_of(response) == 400
+
+
+def test_a_truncated_body_is_a_400(live: LiveInstance, both: tuple[Server, Server]) -> None:
+    """The client declares 100 bytes, sends 10 and stops sending (but still listens)."""
+    with socket.create_connection(address(live.source), timeout=ANSWER_WITHIN) as conn:
+        conn.sendall(
+            post_head("/login", f"Content-Type: {FORM}", "Content-Length: 100") + b"codename=a"
+        )
+        conn.shutdown(socket.SHUT_WR)
+        response = conn.recv(65536)
+    assert status_of(response) == 400

@@ -106,3 +106,27 @@ def test_other_forms_take_few_parts(source_app: Flask) -> None:
     body, content_type = multipart(many, "fh", "a", b"a")
     response = source_app.test_client().post("/login", data=body, content_type=content_type)
     assert response.status_code == 413
+
+
+class BrokenBody(io.RawIOBase):
+    """A body the server fails to read, as gunicorn does a chunked body of `zz`."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        raise RuntimeError("Invalid chunk size: b'zz'")
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"), [("/login", FORM), ("/api/v1/token", "application/json")]
+)
+def test_a_body_the_server_cannot_read_is_a_400(
+    journalist_app: Flask, path: str, content_type: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    environ = EnvironBuilder(path=path, method="POST", content_type=content_type).get_environ()
+    environ.update({"wsgi.input": BrokenBody(), "CONTENT_LENGTH": "100"})
+    _body, status, headers = run_wsgi_app(journalist_app, environ, buffered=True)
+    assert status.startswith("400 ")
+    assert ("Connection", "close") in list(headers.items())
+    assert "Traceback" not in caplog.text and not caplog.records
