@@ -49,10 +49,15 @@ def test_a_big_form_to_the_source_app_is_refused_unread(source_app: Flask, path:
     assert body.read_so_far == 0  # nor drained: far over the limit, no upload gone a bit over
 
 
-@pytest.mark.parametrize("path", ["/login", "/admin/settings/logo", "/api/v1/token"])
-def test_a_big_body_to_the_staff_app_is_refused_unread(journalist_app: Flask, path: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [("/login", FORM), ("/admin/settings/logo", FORM), ("/api/v1/token", "application/json")],
+)
+def test_a_big_body_to_the_staff_app_is_refused_unread(
+    journalist_app: Flask, path: str, content_type: str
+) -> None:
     body = LazyBody(64 * MEBIBYTE)
-    assert post_lazily(journalist_app, path, body, FORM) == 413
+    assert post_lazily(journalist_app, path, body, content_type) == 413
     assert body.read_so_far == 0
 
 
