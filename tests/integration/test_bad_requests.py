@@ -133,8 +133,7 @@ def test_a_broken_chunked_body_is_a_400(
     server = live.source if interface == "source" else live.journalist
     response = send_raw(
         server,
-        post_head(path, f"Content-Type: {content_type}", "Transfer-Encoding: chunked")
-        + b"zz\r\n",
+        post_head(path, f"Content-Type: {content_type}", "Transfer-Encoding: chunked") + b"zz\r\n",
     )
     assert status_of(response) == 400
 
