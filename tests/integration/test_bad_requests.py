@@ -147,3 +147,21 @@ def test_a_truncated_body_is_a_400(live: LiveInstance, both: tuple[Server, Serve
         conn.shutdown(socket.SHUT_WR)
         response = conn.recv(65536)
     assert status_of(response) == 400
+
+
+def test_no_client_address_reaches_the_log(live: LiveInstance) -> None:
+    """gunicorn warns about a malformed header; the warning must not say who sent it."""
+    distinctive = "127.0.0.77"  # any 127/8 address reaches a server on 127.0.0.1
+    before = {server.log: len(log_of(server)) for server in (live.source, live.journalist)}
+    for server in (live.source, live.journalist):
+        response = send_raw(
+            server,
+            b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header Line\r\n\r\n",
+            source=distinctive,
+        )
+        assert status_of(response) == 400
+        deadline = time.monotonic() + ANSWER_WITHIN
+        while b"Invalid request" not in log_of(server)[before[server.log] :]:
+            assert time.monotonic() < deadline, "gunicorn should still log the refusal"
+            time.sleep(0.05)
+        assert distinctive.encode() not in log_of(server)
