@@ -1,4 +1,4 @@
-"""Running an interface under gunicorn: no access log, and no client in the log."""
+"""Running an interface under gunicorn: no access log, no client in the log, no name."""
 
 from __future__ import annotations
 
@@ -75,7 +75,10 @@ class NoClientLogger(Logger):
 
 
 class AppResponse(wsgi.Response):
-    """gunicorn's HTTP/1 response, closing the connection when the app's response says so.
+    """gunicorn's HTTP/1 response, naming no software, closing when the app says so.
+
+    gunicorn sends `Server: gunicorn` with every response, with no setting to stop it; it
+    tells a scanner what to try, and nothing to anyone else.
 
     gunicorn drops `Connection` from what an app sends (a hop-by-hop header). But after
     refusing a body it will not read, the app knows the connection cannot carry another
@@ -83,6 +86,10 @@ class AppResponse(wsgi.Response):
     gunicorn's lingering close waits up to 2 s, on the thread that accepts connections, for
     a client that may never send or close: 20 idle ones stalled the site for 40 s.
     """
+
+    def default_headers(self) -> list[str]:
+        lines: list[str] = super().default_headers()
+        return [line for line in lines if not line.lower().startswith("server:")]
 
     def process_headers(self, headers: list[tuple[str, str]]) -> None:
         super().process_headers(headers)

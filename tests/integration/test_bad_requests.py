@@ -165,3 +165,14 @@ def test_no_client_address_reaches_the_log(live: LiveInstance) -> None:
             assert time.monotonic() < deadline, "gunicorn should still log the refusal"
             time.sleep(0.05)
         assert distinctive.encode() not in log_of(server)
+
+
+def test_responses_do_not_name_the_server_software(live: LiveInstance) -> None:
+    for url in (
+        live.source.url + "/",
+        live.source.url + "/nowhere",
+        live.journalist.url + "/login",
+    ):
+        response = requests.get(url, timeout=ANSWER_WITHIN)
+        assert "Server" not in response.headers, response.headers
+        assert "gunicorn" not in str(response.headers).lower()
