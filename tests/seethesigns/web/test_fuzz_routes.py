@@ -350,7 +350,7 @@ def visitor(world: World, kind: str) -> Visitor:
     source, staff = world.source_app, world.journalist_app
     return {
         "anonymous source": Visitor(source, source.test_client, "/login"),
-        "logged-in source": Visitor(source, world.source_client, "/lookup"),
+        "logged-in source": Visitor(source, world.source_client, "/logout"),  # a light page
         "anonymous staff": Visitor(staff, staff.test_client, "/login"),
         "anonymous API client": Visitor(staff, staff.test_client, "/login"),
         "admin": Visitor(staff, world.staff_client, "/account"),
