@@ -69,7 +69,8 @@ def staff_for_token(db: Session, token: str) -> Staff | None:
         return None
     row, staff = found
     if row.expires_at <= utcnow() or row.session_epoch != staff.session_epoch:
-        db.delete(row)
+        # Two requests with the same expired token may both get here: deleting is idempotent.
+        db.execute(delete(ApiToken).where(ApiToken.id == row.id))
         db.commit()
         return None
     return staff

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -145,5 +145,6 @@ def read_replies(
 def delete_reply(db: Session, store: Store, source: Source, reply: Reply) -> None:
     """Destroy one reply's file, then its row."""
     store.destroy(store.path(source.filesystem_id, reply.filename))
-    db.delete(reply)
+    # A statement, not db.delete(): the row may be gone already (the same deletion at once).
+    db.execute(delete(Reply).where(Reply.id == reply.id))
     db.commit()

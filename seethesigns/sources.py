@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -102,6 +102,7 @@ def reserve_number(db: Session, source: Source) -> int:
 def delete_source(db: Session, store: Store, source: Source) -> None:
     """Destroy every file of a source, then every row (replies and submissions cascade)."""
     store.destroy_source(source.filesystem_id)
-    db.delete(source)
+    # A statement, not db.delete(): the row may be gone already (the same deletion at once).
+    db.execute(delete(Source).where(Source.id == source.id))
     db.commit()
     forget_deleted(db)  # its keys, case note and labels are still in the WAL until then

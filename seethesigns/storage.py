@@ -101,12 +101,17 @@ class Store:
             raise
 
     def destroy(self, path: Path) -> None:
-        """Overwrite a file with zeros, flush, then unlink it."""
+        """Overwrite a file with zeros, flush, then unlink it; a file already gone is fine.
+
+        Two identical deletions may run at once (a client retrying, two staff members): the
+        second finds the file gone at one step or another, and that too is success.
+        """
         try:
-            size = path.stat().st_size
+            handle = path.open("rb+")
         except FileNotFoundError:
             return
-        with path.open("rb+") as handle:
+        with handle:
+            size = os.fstat(handle.fileno()).st_size
             zeros = bytes(min(CHUNK, size))
             remaining = size
             while remaining > 0:
@@ -115,14 +120,16 @@ class Store:
                 remaining -= step
             handle.flush()
             os.fsync(handle.fileno())
-        path.unlink()
+        path.unlink(missing_ok=True)
 
     def destroy_source(self, filesystem_id: str) -> None:
-        """Destroy every file of a source, then its folder."""
+        """Destroy every file of a source, then its folder (gone already is fine)."""
         folder = self.source_dir(filesystem_id)
-        if not folder.exists():
+        try:
+            items = list(folder.iterdir())
+        except FileNotFoundError:
             return
-        for item in folder.iterdir():
+        for item in items:
             if item.is_file() and not item.is_symlink():
                 self.destroy(item)
         shutil.rmtree(folder, ignore_errors=True)

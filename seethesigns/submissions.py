@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from seethesigns.encryption import GpgService
@@ -84,5 +84,6 @@ def submissions_of(db: Session, source: Source) -> list[Submission]:
 def delete_submission(db: Session, store: Store, source: Source, item: Submission) -> None:
     """Destroy one submission's file, then its row."""
     store.destroy(store.path(source.filesystem_id, item.filename))
-    db.delete(item)
+    # A statement, not db.delete(): the row may be gone already (the same deletion at once).
+    db.execute(delete(Submission).where(Submission.id == item.id))
     db.commit()

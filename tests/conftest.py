@@ -10,9 +10,12 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import gnupg
 import pytest
@@ -27,6 +30,7 @@ from seethesigns.settings import Argon2Settings, Settings, load_settings
 # Tests turn argon2 down through settings, never by patching: ~1 ms instead of ~0.25 s.
 CHEAP_ARGON2 = Argon2Settings(time_cost=1, memory_cost_kib=64, parallelism=1)
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -186,3 +190,15 @@ def multipart(
     return b"".join(
         parts
     ) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def at_once(count: int, action: Callable[[], T]) -> list[T]:
+    """Run action in count threads released together; their results (re-raising any error)."""
+    start = threading.Barrier(count)
+
+    def run(_: int) -> T:
+        start.wait(timeout=30)
+        return action()
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count)))

@@ -1,12 +1,12 @@
-"""What every API request goes through: the token check and the JSON body check."""
+"""What every API request goes through: the body's type, the token check, the JSON body."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import abort, g, request
 
+from journalist_interface.api.json_body import MalformedBody, parse_json
 from seethesigns.api_tokens import staff_for_token
 from seethesigns.models import Staff
 from seethesigns.web.setup import db
@@ -19,6 +19,7 @@ BODILESS_POSTS = frozenset(
 )
 # The largest body an API request may have: an encrypted reply (< 1 MB armored) and some JSON.
 MAX_BODY_BYTES = 2 * 1024 * 1024
+JSON = "application/json"
 
 
 def bearer_token() -> str | None:
@@ -36,6 +37,7 @@ def check_request() -> None:
     so a page on another site cannot make a logged-in browser call the API (no CSRF).
     """
     request.max_content_length = MAX_BODY_BYTES
+    check_body_type()
     if request.endpoint not in OPEN_ENDPOINTS:
         token = bearer_token()
         if token is None:
@@ -51,9 +53,26 @@ def check_request() -> None:
                 abort(400, "malformed request")
             return
         try:
-            g.json = json.loads(body.decode("utf-8"))
-        except ValueError:  # includes UnicodeDecodeError
+            g.json = parse_json(body)
+        except MalformedBody:
             abort(400, "malformed request")
+
+
+def check_body_type() -> None:
+    """Refuse a body that is not declared JSON (415), before anything reads it.
+
+    A page on any site may send a text/plain or form body to the API without asking (a
+    CORS "simple" request): were it read, it would count towards the staff member's lockout.
+    securedrop-sdk sends its token request with no Content-Type at all, so that is allowed,
+    but not from a browser: every POST a browser sends carries an Origin.
+    """
+    if not request.content_length and "Transfer-Encoding" not in request.headers:
+        return
+    declared = request.headers.get("Content-Type")
+    if declared is None and "Origin" not in request.headers:
+        return
+    if request.mimetype != JSON:
+        abort(415, f"please send requests in JSON, with Content-Type: {JSON}")
 
 
 def json_object() -> dict[str, Any]:

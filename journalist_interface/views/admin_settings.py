@@ -22,6 +22,7 @@ from seethesigns.instance_settings import (
     urgent_help,
 )
 from seethesigns.logos import MAX_LOGO_BYTES, LogoError, read_limited
+from seethesigns.web.request_body import SMALL_BODY_BYTES, BodyLimit, takes_body
 from seethesigns.web.setup import db
 
 bp = Blueprint("admin_settings", __name__, url_prefix="/admin/settings")
@@ -57,6 +58,7 @@ def index() -> Response | tuple[str, int]:
 
 
 @bp.post("/logo")
+@takes_body(BodyLimit(max_bytes=MAX_LOGO_BYTES + SMALL_BODY_BYTES))
 @admin_required
 def logo() -> Response | tuple[str, int]:
     """Store an uploaded PNG logo, re-encoded; refuse anything else with the reason."""

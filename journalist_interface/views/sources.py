@@ -23,9 +23,12 @@ from seethesigns.models import Source
 from seethesigns.replies import MAX_REPLY_CHARS, ReplyError, send_reply
 from seethesigns.sources import delete_source
 from seethesigns.storage import StorageFull
+from seethesigns.web.request_body import SMALL_BODY_BYTES, URLENCODED, BodyLimit, takes_body
 from seethesigns.web.setup import db, services
 
 bp = Blueprint("sources", __name__)
+# A reply of MAX_REPLY_CHARS characters, each up to 4 bytes of UTF-8 percent-encoded as 12.
+REPLY_FORM = BodyLimit(max_bytes=12 * MAX_REPLY_CHARS + SMALL_BODY_BYTES, mimetype=URLENCODED)
 
 
 def source_or_404(source_uuid: str) -> Source:
@@ -73,6 +76,7 @@ def source(source_uuid: str) -> tuple[str, int]:
 
 
 @bp.post("/sources/<source_uuid>/reply")
+@takes_body(REPLY_FORM)
 @login_required
 def reply(source_uuid: str) -> Response | tuple[str, int]:
     """Encrypt and store a reply; on failure keep what was typed."""

@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from seethesigns.front.pages import too_large_page, unavailable_page
 from seethesigns.onion import MAX_STREAMS
 from seethesigns.settings import Settings
+from seethesigns.web.request_body import UPLOAD_FRAMING_BYTES
 from seethesigns.web.setup import CSP
 
 TEMPLATE = "nginx.conf.j2"
@@ -27,12 +28,9 @@ DEFAULT_SOCKET_DIR = Path("/run/seethesigns")
 DEFAULT_USER = "www-data"
 # `seethesigns serve`'s defaults: 2 workers x 8 threads (a test holds the two equal).
 DEFAULT_APP_THREADS = 16
-# The bytes of an upload request that are not the files: as MAX_CONTENT_LENGTH allows in
-# seethesigns/web/setup.py (a test holds the two equal).
-UPLOAD_FRAMING = 4 * 1024 * 1024
 # The source's other forms (create, login, delete a reply) are a few hundred bytes.
 SOURCE_FORM_BYTES = 64 * 1024
-# Staff forms: a reply or a setting (the apps take at most 2 MiB of form fields), the logo
+# Staff forms: a reply (the app takes 1.2 MiB and a little more) or a setting, the logo
 # (256 KiB), and multipart framing.
 STAFF_FORM_BYTES = 3 * 1024 * 1024
 # The stream in which nginx passes an upload on to gunicorn.
@@ -110,7 +108,7 @@ class FrontConfig:
     @property
     def upload_body_bytes(self) -> int:
         """The largest upload request, as the app allows it."""
-        return self.max_upload_bytes + UPLOAD_FRAMING
+        return self.max_upload_bytes + UPLOAD_FRAMING_BYTES
 
     @classmethod
     def from_settings(

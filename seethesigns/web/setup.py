@@ -5,12 +5,22 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
-from flask import Flask, Request, current_app, g, jsonify, render_template, request
+from flask import (
+    Flask,
+    Request,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException
 
 from seethesigns.codenames import CodenameDeriver
 from seethesigns.db import make_engine, make_session_factory
@@ -18,6 +28,13 @@ from seethesigns.encryption import GpgService, SubmissionKeyUnavailable
 from seethesigns.settings import InterfaceSettings, Settings
 from seethesigns.storage import Store
 from seethesigns.uploads import EncryptedSpool
+from seethesigns.web.request_body import (
+    SMALL_BODY_BYTES,
+    SMALL_FORM_PARTS,
+    apply_body_limit,
+    body_left_unread,
+    readable_bodies,
+)
 from seethesigns.web.sessions import ServerSessionInterface
 
 EXTENSION = "seethesigns"
@@ -25,7 +42,6 @@ CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
-DRAIN_CHUNK = 1024 * 1024
 # The staff interface's Journalist API: its clients get JSON errors, never HTML pages.
 API_PATH = "/api/"
 
@@ -125,36 +141,23 @@ def _check_submission_key() -> Any:
     return None
 
 
-def _drain_body() -> None:
-    """Read and discard what is left of the request body.
-
-    Replying to an oversized upload before its body is read makes the server close a socket
-    with unread data, which the browser sees as a reset connection rather than our page
-    (SecureDrop #6194). The declared length bounds the work.
-    """
-    stream = request.environ.get("wsgi.input")
-    remaining = request.content_length or 0
-    if stream is None:
-        return
-    while remaining > 0:
-        chunk = stream.read(min(DRAIN_CHUNK, remaining))
-        if not chunk:
-            break
-        remaining -= len(chunk)
-
-
 def _json_error(name: str, message: str | None, code: int) -> Any:
     """SecureDrop's API error body: {"error": ..., "message": ...}."""
     return jsonify({"error": name, "message": message}), code
 
 
 def _error_page(exc: HTTPException) -> Any:
-    if isinstance(exc, RequestEntityTooLarge):
-        _drain_body()
+    closing = body_left_unread(exc)
     code = exc.code or 500
     if request.path.startswith(API_PATH):
-        return _json_error(exc.name, exc.description, code)
-    return render_template("error.html", code=code, csrf_error=isinstance(exc, CSRFError)), code
+        response = make_response(_json_error(exc.name, exc.description, code))
+    else:
+        page = render_template("error.html", code=code, csrf_error=isinstance(exc, CSRFError))
+        response = make_response(page, code)
+    if closing:
+        # The rest of the body may still be on its way: this connection is finished.
+        response.headers["Connection"] = "close"
+    return response
 
 
 def _internal_error(exc: Exception) -> Any:
@@ -175,17 +178,21 @@ def register_core(
     found = found or build_services(settings)
     app.extensions[EXTENSION] = found
     app.request_class = EncryptedUploadRequest
+    app.wsgi_app = readable_bodies(app.wsgi_app)  # type: ignore[method-assign]
     app.config.update(
         SECRET_KEY=interface.secret_key,
         SESSION_COOKIE_NAME=interface.session_cookie_name,
-        MAX_CONTENT_LENGTH=settings.max_upload_bytes + 4 * 1024 * 1024,
+        # Views that take more (uploads) say so with takes_body; see request_body.
+        MAX_CONTENT_LENGTH=SMALL_BODY_BYTES,
+        MAX_FORM_MEMORY_SIZE=SMALL_BODY_BYTES,
+        MAX_FORM_PARTS=SMALL_FORM_PARTS,
         SEETHESIGNS_MAX_UPLOAD_BYTES=settings.max_upload_bytes,  # what pages tell people
-        MAX_FORM_MEMORY_SIZE=2 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the server-side session
     )
     app.session_interface = ServerSessionInterface(
         found.db, name, timedelta(minutes=interface.session_idle_minutes)
     )
+    app.before_request(partial(apply_body_limit, settings))  # before CSRF reads the form
     CSRFProtect(app)
     app.teardown_appcontext(_close_db)
     app.before_request(_check_submission_key)

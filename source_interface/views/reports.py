@@ -15,10 +15,17 @@ from seethesigns.encryption import DecryptionFailed, OutOfSpace
 from seethesigns.instance_settings import instance_config
 from seethesigns.models import Reply
 from seethesigns.replies import delete_reply, read_replies, replies_of
+from seethesigns.settings import Settings
 from seethesigns.storage import StorageFull
 from seethesigns.submission_rules import SubmissionRefused, check_submission
 from seethesigns.submissions import Document
 from seethesigns.submissions import submit as store_submission
+from seethesigns.web.request_body import (
+    SMALL_BODY_BYTES,
+    UPLOAD_FRAMING_BYTES,
+    BodyLimit,
+    takes_body,
+)
 from seethesigns.web.setup import db, services
 from source_interface.busy import RETRY_AFTER
 from source_interface.guided_report import CHOICES, GuidedReport
@@ -27,6 +34,18 @@ from source_interface.session_state import current_source
 
 bp = Blueprint("reports", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
+# The form's 8 fields and the files of one report: a few dozen, not Werkzeug's 1,000.
+MAX_PARTS = 64
+
+
+def submission_body(settings: Settings) -> BodyLimit:
+    """A report: files up to the instance's limit, text fields up to the message limit."""
+    return BodyLimit(
+        max_bytes=settings.max_upload_bytes + UPLOAD_FRAMING_BYTES,
+        max_parts=MAX_PARTS,
+        # Up to 4 bytes of UTF-8 a character.
+        max_field_bytes=SMALL_BODY_BYTES + 4 * settings.max_message_chars,
+    )
 
 
 def login_required(view: F) -> F:
@@ -70,6 +89,7 @@ def lookup() -> tuple[str, int]:
 
 
 @bp.post("/submit")
+@takes_body(submission_body)
 @login_required
 def submit() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     """Encrypt and store the report and files; acknowledge only once they are on disk."""

@@ -135,6 +135,18 @@ def test_refused_reply_keeps_the_text_and_stores_nothing(
     assert not list(settings.store_dir.rglob("*-reply.gpg"))
 
 
+def test_a_reply_as_long_as_allowed_in_any_script_is_taken(
+    logged_in: FlaskClient, reported: Reported, settings: Settings
+) -> None:
+    """Percent-encoded, an emoji is 12 bytes: the reply form may be far over the small limit."""
+    longest = "\U0001f49c" * MAX_REPLY_CHARS
+    response = send_reply(logged_in, reported, longest)
+    assert response.status_code == 302
+    assert len(list(settings.store_dir.rglob("*-reply.gpg"))) == 1
+    response = send_reply(logged_in, reported, longest + "!")
+    assert response.status_code == 400  # the view's own clear refusal, not a 413
+
+
 def test_deleting_a_source_needs_confirmation(
     logged_in: FlaskClient, reported: Reported, settings: Settings
 ) -> None:

@@ -15,10 +15,12 @@ from seethesigns.api_tokens import (
     revoke_token,
     staff_for_token,
 )
+from seethesigns.db import make_engine, make_session_factory
 from seethesigns.models import ApiToken, Staff
 from seethesigns.models.base import utcnow
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import StaffAccounts
+from tests.conftest import at_once
 
 
 @pytest.fixture
@@ -56,6 +58,26 @@ def test_an_expired_token_names_no_one_and_is_deleted(db: Session, staff: Staff)
     db.execute(update(ApiToken).values(expires_at=utcnow()))
     db.commit()
     assert staff_for_token(db, issued.token) is None
+    assert db.scalars(select(ApiToken)).all() == []
+
+
+def test_an_expired_token_used_by_several_requests_at_once(
+    db: Session, staff: Staff, settings: Settings
+) -> None:
+    """Each finds it expired, and each deletes it: the later deletions must be quiet."""
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    for _ in range(20):
+        issued = issue_token(db, staff)
+        db.execute(update(ApiToken).values(expires_at=utcnow()))
+        db.commit()
+
+        def look_up(token: str = issued.token) -> Staff | None:
+            with sessions() as own:
+                return staff_for_token(own, token)
+
+        assert at_once(4, look_up) == [None] * 4
+    engine.dispose()
     assert db.scalars(select(ApiToken)).all() == []
 
 

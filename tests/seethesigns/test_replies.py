@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from seethesigns.db import make_engine, make_session_factory
 from seethesigns.encryption import DecryptionFailed, GpgService
-from seethesigns.models import Reply, Staff
+from seethesigns.models import Reply, Source, Staff
 from seethesigns.pgp_packets import dearmor, parse_encrypted_message
 from seethesigns.replies import (
     MAX_PREPARED_REPLY_CHARS,
@@ -195,3 +196,24 @@ def test_encryption_key_ids_are_those_of_the_encryption_subkey(
     assert len(key_id) == 16
     armored = client_encrypt(TEXT, source.source.pgp_public_key)
     assert parse_encrypted_message(armored).recipient_key_ids == {key_id}
+
+
+def test_deleting_a_reply_someone_just_deleted_is_fine(
+    db: Session,
+    store: Store,
+    gpg: GpgService,
+    source: LoggedInSource,
+    author: Staff,
+    settings: Settings,
+) -> None:
+    reply = send_reply(db, store, gpg, source.source, author, "once")
+    engine = make_engine(settings.database_url)
+    with make_session_factory(engine)() as other:
+        same = other.get(Reply, reply.id)
+        same_source = other.get(Source, source.source.id)
+        assert same is not None and same_source is not None
+        delete_reply(db, store, source.source, reply)
+        delete_reply(other, store, same_source, same)
+    engine.dispose()
+    db.expire_all()
+    assert replies_of(db, source.source) == []

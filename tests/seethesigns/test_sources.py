@@ -15,6 +15,7 @@ from seethesigns.codenames import (
     CodenameDeriver,
     load_wordlist,
 )
+from seethesigns.db import make_engine, make_session_factory
 from seethesigns.encryption import GpgService
 from seethesigns.models import Reply, Source, Submission
 from seethesigns.replies import send_reply
@@ -185,3 +186,17 @@ def test_delete_source_removes_files_and_rows(
     delete_source(db, store, source.source)
     assert not folder.exists()
     assert (count(db, Source), count(db, Submission), count(db, Reply)) == (0, 0, 0)
+
+
+def test_deleting_a_source_someone_just_deleted_is_fine(
+    source: LoggedInSource, db: Session, store: Store, gpg: GpgService, settings: Settings
+) -> None:
+    submit(db, store, gpg, source.source, "a message", [])
+    engine = make_engine(settings.database_url)
+    with make_session_factory(engine)() as other:
+        same = other.get(Source, source.source.id)
+        assert same is not None
+        delete_source(db, store, source.source)
+        delete_source(other, store, same)
+    engine.dispose()
+    assert (count(db, Source), count(db, Submission)) == (0, 0)

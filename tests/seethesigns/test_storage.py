@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from seethesigns.storage import (
     message_name,
     reply_name,
 )
+from tests.conftest import at_once
 
 FS_ID = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
@@ -141,6 +143,26 @@ def test_destroy_overwrites_before_unlinking(store: Store, tmp_path: Path) -> No
 
 def test_destroy_of_a_missing_file_is_quiet(store: Store) -> None:
     store.destroy(store.root / "nothing-here")
+
+
+def test_the_same_file_destroyed_by_several_at_once_is_fine(store: Store) -> None:
+    """Identical deletions at the same moment: each finds the file gone at some step."""
+    for round_ in range(50):
+        name = message_name(round_ + 1, "gentle otter")
+        with store.arriving(FS_ID, name) as arriving:
+            arriving.write_bytes(b"secret" * 1000)
+        at_once(4, partial(store.destroy, store.path(FS_ID, name)))
+        assert not store.path(FS_ID, name).exists()
+
+
+def test_the_same_source_destroyed_by_several_at_once_is_fine(store: Store) -> None:
+    for round_ in range(20):
+        for n in range(1, 4):
+            name = message_name(round_ * 3 + n, "gentle otter")
+            with store.arriving(FS_ID, name) as arriving:
+                arriving.write_bytes(b"secret")
+        at_once(4, partial(store.destroy_source, FS_ID))
+        assert not store.source_dir(FS_ID).exists()
 
 
 def test_destroy_source_removes_the_folder(store: Store, tmp_path: Path) -> None:

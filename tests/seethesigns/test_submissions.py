@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from seethesigns.db import make_engine, make_session_factory
 from seethesigns.encryption import GpgService
-from seethesigns.models import Submission
+from seethesigns.models import Source, Submission
 from seethesigns.settings import Settings
 from seethesigns.sources import LoggedInSource
 from seethesigns.storage import StorageError, Store, checksum
@@ -160,3 +161,19 @@ def test_delete_submission(
     assert stored_files(store, source) == [second.filename]
     db.expire_all()
     assert [s.id for s in submissions_of(db, source.source)] == [second.id]
+
+
+def test_deleting_a_submission_someone_just_deleted_is_fine(
+    db: Session, store: Store, gpg: GpgService, source: LoggedInSource, settings: Settings
+) -> None:
+    """The same deletion twice at once: the second finds the file and the row gone."""
+    (item,) = submit(db, store, gpg, source.source, "a", [])
+    engine = make_engine(settings.database_url)
+    with make_session_factory(engine)() as other:
+        same = other.get(Submission, item.id)
+        same_source = other.get(Source, source.source.id)
+        assert same is not None and same_source is not None
+        delete_submission(db, store, source.source, item)
+        delete_submission(other, store, same_source, same)
+    engine.dispose()
+    assert db.scalar(select(func.count()).select_from(Submission)) == 0

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
+import pyotp
 import pytest
 from flask import Flask, session
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from seethesigns.models import WebSession
+from seethesigns.models import LoginFailure, WebSession
 from seethesigns.settings import Settings
+from seethesigns.staff_accounts import NewStaff
 from seethesigns.web.sessions import ServerSession
 from tests.conftest import remove_submission_key
 from tests.journalist_interface.api.conftest import API, ApiClient, auth
@@ -219,3 +222,133 @@ def test_api_responses_carry_the_security_headers(api: ApiClient) -> None:
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.mimetype == "application/json"
+
+
+MALFORMED = {"error": "Bad Request", "message": "malformed request"}
+NESTED = [b"[" * 100_000, b'{"a":' * 50_000, b"[" * 33 + b"]" * 33]
+
+
+@pytest.mark.parametrize("body", NESTED, ids=["100000-arrays", "50000-objects", "33-arrays"])
+def test_deeply_nested_json_is_a_400(
+    journalist_client: FlaskClient, api: ApiClient, body: bytes
+) -> None:
+    """Python's parser recursed until RecursionError: a 500, and no login needed."""
+    anonymous = journalist_client.post(f"{API}/token", data=body, content_type="application/json")
+    assert (anonymous.status_code, anonymous.get_json()) == (400, MALFORMED)
+    with_token = api.post("/seen", data=body, content_type="application/json")
+    assert (with_token.status_code, with_token.get_json()) == (400, MALFORMED)
+
+
+def test_json_nested_as_deep_as_any_client_needs_is_read(api: ApiClient) -> None:
+    """Control: a valid body nested a few levels is parsed (and refused for its content)."""
+    body = json.dumps({"files": [[[["x"]]]], "messages": [], "replies": []})
+    response = api.post("/seen", data=body, content_type="application/json")
+    assert response.status_code != 500
+    assert response.get_json() != MALFORMED
+
+
+@pytest.mark.parametrize("field", ["username", "passphrase", "one_time_code"])
+@pytest.mark.parametrize("text", [r"\ud800x", r"x\udfff", r"\udc00\ud800"])
+def test_a_lone_surrogate_in_a_string_is_a_400(
+    journalist_client: FlaskClient, alice: NewStaff, field: str, text: str
+) -> None:
+    """Valid JSON, but no valid text: encoding it for argon2 raised UnicodeEncodeError (500)."""
+    creds = {"username": alice.staff.username, "passphrase": "x", "one_time_code": "1"}
+    body = json.dumps(creds).replace(json.dumps(creds[field]), f'"{text}"', 1)
+    response = journalist_client.post(f"{API}/token", data=body, content_type="application/json")
+    assert (response.status_code, response.get_json()) == (400, MALFORMED)
+
+
+def test_a_lone_surrogate_in_a_key_is_a_400(api: ApiClient) -> None:
+    response = api.post("/seen", data=b'{"\\ud800": []}', content_type="application/json")
+    assert (response.status_code, response.get_json()) == (400, MALFORMED)
+
+
+def test_a_surrogate_pair_is_a_character_like_any_other(
+    journalist_client: FlaskClient, alice: NewStaff
+) -> None:
+    """Control: \\ud83d\\ude00 is one emoji, and only the wrong passphrase is refused."""
+    body = json.dumps(
+        {"username": alice.staff.username, "passphrase": "\U0001f600", "one_time_code": "1"}
+    )
+    assert "\\ud83d\\ude00" in body
+    response = journalist_client.post(f"{API}/token", data=body, content_type="application/json")
+    assert response.status_code == 403
+
+
+NOT_JSON = [
+    "text/plain",
+    "text/plain;charset=UTF-8",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=x",
+    "application/jsonp",
+    "text/json",
+]
+
+
+@pytest.mark.parametrize("content_type", NOT_JSON)
+def test_a_token_request_that_is_not_json_is_a_415_and_no_login_attempt(
+    journalist_client: FlaskClient,
+    alice: NewStaff,
+    open_db: sessionmaker[Session],
+    content_type: str,
+) -> None:
+    """What a page on any site can send cross-origin without asking: it must not count."""
+    creds = {"username": alice.staff.username, "passphrase": "wrong", "one_time_code": "1"}
+    response = journalist_client.post(
+        f"{API}/token", data=json.dumps(creds), content_type=content_type
+    )
+    assert response.status_code == 415
+    assert response.get_json()["error"] == "Unsupported Media Type"
+    with open_db() as db:
+        assert db.scalars(select(LoginFailure)).all() == []
+
+
+def test_a_token_request_without_a_content_type_is_read_as_securedrop_s_sdk_sends_it(
+    journalist_client: FlaskClient, alice: NewStaff
+) -> None:
+    """securedrop-sdk posts its JSON credentials with no Content-Type at all."""
+    creds = {
+        "username": alice.staff.username,
+        "passphrase": alice.passphrase,
+        "one_time_code": pyotp.TOTP(alice.totp_secret).now(),
+    }
+    response = journalist_client.post(f"{API}/token", data=json.dumps(creds))
+    assert "Content-Type" not in response.request.headers
+    assert response.status_code == 200
+
+
+def test_a_browser_s_body_without_a_content_type_is_a_415(
+    journalist_client: FlaskClient, alice: NewStaff, open_db: sessionmaker[Session]
+) -> None:
+    """fetch() with a Blob body sends no Content-Type, but always an Origin."""
+    creds = {"username": alice.staff.username, "passphrase": "wrong", "one_time_code": "1"}
+    response = journalist_client.post(
+        f"{API}/token", data=json.dumps(creds), headers={"Origin": "https://elsewhere.example"}
+    )
+    assert response.status_code == 415
+    with open_db() as db:
+        assert db.scalars(select(LoginFailure)).all() == []
+
+
+@pytest.mark.parametrize("content_type", NOT_JSON)
+def test_every_api_body_that_is_not_json_is_a_415(
+    api: ApiClient, reported: Reported, content_type: str
+) -> None:
+    source = f"/sources/{reported.uuid}"
+    for method, path in [
+        ("POST", "/seen"),
+        ("POST", f"{source}/replies"),
+        ("POST", f"{source}/star"),
+        ("DELETE", f"{source}/conversation"),
+        ("POST", "/logout"),
+    ]:
+        response = api.client.open(
+            API + path,
+            method=method,
+            data=b'{"files": []}',
+            content_type=content_type,
+            headers=auth(api.token),
+        )
+        assert response.status_code == 415, (method, path)
+    assert api.get(f"{source}/submissions").get_json()["submissions"]  # nothing was deleted

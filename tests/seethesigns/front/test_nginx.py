@@ -6,7 +6,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from flask import Flask
 
 from seethesigns.cli import serve
 from seethesigns.front.nginx import (
@@ -19,6 +18,7 @@ from seethesigns.front.nginx import (
 )
 from seethesigns.onion import MAX_STREAMS
 from seethesigns.settings import Settings
+from source_interface.views.reports import submission_body
 from tests.integration.conftest import nginx_binary
 
 EXAMPLE = Path(__file__).parents[3] / "deploy" / "nginx" / "nginx.conf"
@@ -60,9 +60,9 @@ def test_the_example_in_deploy_is_what_a_default_instance_renders(settings: Sett
     )
 
 
-def test_the_upload_limit_is_the_apps_own(settings: Settings, source_app: Flask) -> None:
+def test_the_upload_limit_is_the_apps_own(settings: Settings) -> None:
     front = FrontConfig.from_settings(settings)
-    assert front.upload_body_bytes == source_app.config["MAX_CONTENT_LENGTH"]
+    assert front.upload_body_bytes == submission_body(settings).max_bytes
     assert f"client_max_body_size {front.upload_body_bytes};" in render_nginx_config(front)
 
 
