@@ -29,7 +29,7 @@ from tests.source_interface.readability import flesch_reading_ease, visible_text
 from tests.source_interface.test_journey import CODENAME, new_source
 
 BUSY = "Lots of people are using this right now"
-QUICK_EXIT = 'href="https://www.bbc.co.uk/weather" rel="noreferrer"'
+QUICK_EXIT = 'href="/exit" rel="noreferrer"'
 
 
 @pytest.fixture
