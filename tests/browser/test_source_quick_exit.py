@@ -39,7 +39,7 @@ NEUTRAL_PAGE = (
 class NeutralPage(BaseHTTPRequestHandler):
     """A dull page that the back/forward cache may keep (no Cache-Control)."""
 
-    def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+    def do_GET(self) -> None:
         """Any path: the same weather page."""
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -47,7 +47,7 @@ class NeutralPage(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(NEUTRAL_PAGE)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         """Quiet."""
 
 

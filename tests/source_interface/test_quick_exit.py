@@ -82,6 +82,9 @@ def test_every_page_and_error_wears_the_chosen_title(
     source_client: FlaskClient, settings: Settings
 ) -> None:
     choose(settings, CHOSEN)
-    titles = {name: TITLE.findall(r.get_data(as_text=True)) for name, r in pages(source_client, settings)}
+    titles = {
+        name: TITLE.findall(response.get_data(as_text=True))
+        for name, response in pages(source_client, settings)
+    }
     assert len(titles) == 21
     assert {name: found for name, found in titles.items() if found != [CHOSEN.site_title]} == {}
