@@ -164,6 +164,7 @@ def test_busy_pages_are_plain_and_easy_to_read(busy_app: Flask, slots: Derivatio
         assert BUSY in page
         assert "<script" not in page.lower()
         assert page.count(QUICK_EXIT) == 1
+        assert "<title>Notes</title>" in page  # the neutral title, like every source page
         main = page[page.index("<main") : page.index("</main>")]
         assert flesch_reading_ease(visible_text(main)) >= 70
 
