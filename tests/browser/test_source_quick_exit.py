@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from sqlalchemy import func, select
 
 from seethesigns.db import make_engine, make_session_factory
@@ -27,7 +27,7 @@ from seethesigns.staff_accounts import StaffAccounts
 from seethesigns.storage import Store
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, SmallSource
 
-REPORT = "A man at the park gives my brother money to take bags to another town."
+REPORT = "An older boy gives my cousin a phone and sends her to other towns with parcels."
 REPLY = "Thank you for telling us. Is your brother safe tonight?"
 SCREEN = {"width": 360, "height": 740}
 NEUTRAL_PAGE = (
@@ -63,17 +63,19 @@ def neutral_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def cached_browser() -> Iterator[Browser]:
-    """Chromium with its back/forward cache, which Playwright turns off by default."""
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            ignore_default_args=["--disable-back-forward-cache"],
-        )
-        yield launched
-        launched.close()
+def cached_browser(browser: Browser) -> Iterator[Browser]:
+    """Chromium with its back/forward cache, which Playwright turns off by default.
+
+    Launched through the session's Playwright (one sync Playwright may run at a time).
+    """
+    launched = browser.browser_type.launch(
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=CHROMIUM_ARGS,
+        ignore_default_args=["--disable-back-forward-cache"],
+    )
+    yield launched
+    launched.close()
 
 
 @pytest.fixture
