@@ -61,10 +61,15 @@ echo "check-make-run: 'make run' served the source interface (200 on :$source_po
 
 trap - EXIT
 stop
+# gunicorn lets requests in progress finish before it closes: allow it a moment.
 for port in "$source_port" "$staff_port"; do
-  read -r status _ _ < <(status_of "$port")
+  for _ in $(seq 40); do
+    read -r status _ _ < <(status_of "$port")
+    [ "$status" = 000 ] && break
+    sleep 0.5
+  done
   if [ "$status" != 000 ]; then
-    echo "check-make-run: something still answers on :$port after Ctrl-C" >&2
+    echo "check-make-run: something still answers on :$port 20 s after Ctrl-C" >&2
     exit 1
   fi
 done

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +19,9 @@ RETENTION_DAYS_MAX = 3650
 # Column widths of the urgent-help services (models/instance_config.py).
 EMERGENCY_NUMBER_MAX = 32
 SERVICE_TEXT_MAX = 64
+# Column widths of the disguise (models/instance_config.py).
+SITE_TITLE_MAX = 64
+EXIT_URL_MAX = 512
 
 
 class InstanceSettingsError(Exception):
@@ -57,6 +61,22 @@ class UrgentHelp:
     helpline_contact: str = "0800 1111"
     anonymous_service_name: str = "Fearless"
     anonymous_service_contact: str = "fearless.org"
+
+
+@dataclass(frozen=True)
+class Disguise:
+    """What someone glancing at the phone sees of this site (issue 12).
+
+    The title of every source page names no topic: tab lists and the switcher show it. The
+    quick exit ends the session and sends the browser to exit_url, a page as dull as that
+    title. The default is the BBC's onion service, because it loads quickly in Tor Browser,
+    where sources are, without leaving the Tor network.
+    """
+
+    site_title: str = "Notes"
+    exit_url: str = (
+        "https://www.bbcweb3hytmzhn5d532owbu6oqadra5z3ar726vq5kgwwn6aucdccrad.onion/news"
+    )
 
 
 def instance_config(db: Session) -> InstanceConfig:
@@ -104,6 +124,48 @@ def update_urgent_help(db: Session, services: UrgentHelp) -> InstanceConfig:
     row = instance_config(db)
     for name, value in values.items():
         setattr(row, name, value)
+    db.commit()
+    return row
+
+
+def disguise(db: Session) -> Disguise:
+    """The neutral title and the exit's page, without writing a row (defaults until one exists)."""
+    found = db.execute(
+        select(InstanceConfig.site_title, InstanceConfig.exit_url)
+        .order_by(InstanceConfig.id)
+        .limit(1)
+    ).first()
+    return Disguise(*found) if found is not None else Disguise()
+
+
+def _check_exit_url(url: str) -> None:
+    # Only a whole http(s) address: the exit must leave this site, never run anything
+    # (javascript:, data:) nor stay on it (a path).
+    parts = urlsplit(url)
+    if (
+        len(url) > EXIT_URL_MAX
+        or not url.isascii()
+        or not url.isprintable()
+        or " " in url
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+    ):
+        raise InstanceSettingsError(
+            f"the exit page must be a whole http:// or https:// address of at most "
+            f"{EXIT_URL_MAX} characters"
+        )
+
+
+def update_disguise(db: Session, chosen: Disguise) -> InstanceConfig:
+    """Check and store the neutral title and the exit's page; nothing changes if one is refused."""
+    title, url = chosen.site_title.strip(), chosen.exit_url.strip()
+    if not title or len(title) > SITE_TITLE_MAX or not title.isprintable():
+        raise InstanceSettingsError(
+            f"the page title must be 1 to {SITE_TITLE_MAX} printable characters"
+        )
+    _check_exit_url(url)
+    row = instance_config(db)
+    row.site_title, row.exit_url = title, url
     db.commit()
     return row
 

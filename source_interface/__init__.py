@@ -8,7 +8,7 @@ from seethesigns.settings import Settings
 from seethesigns.web.branding import register_branding
 from seethesigns.web.setup import Services, register_core
 from source_interface.languages import register_languages
-from source_interface.views import advice, auth, main, reports
+from source_interface.views import advice, auth, main, quick_exit, reports
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Flask:
@@ -19,6 +19,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(advice.bp)
+    app.register_blueprint(quick_exit.bp)
     register_branding(app)
     register_languages(app)
     return app

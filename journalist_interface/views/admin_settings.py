@@ -12,11 +12,14 @@ from journalist_interface.staff_session import admin_required
 from seethesigns.instance_settings import (
     MIN_MESSAGE_LENGTH_MAX,
     RETENTION_DAYS_MAX,
+    Disguise,
     InstanceSettingsError,
     UrgentHelp,
+    disguise,
     instance_config,
     remove_logo,
     set_logo,
+    update_disguise,
     update_settings,
     update_urgent_help,
     urgent_help,
@@ -36,6 +39,7 @@ def _page(status: int = 200, **context: Any) -> tuple[str, int]:
         max_min_length=MIN_MESSAGE_LENGTH_MAX,
         max_retention=RETENTION_DAYS_MAX,
         help_services=context.pop("help_services", None) or urgent_help(db()),
+        disguise=context.pop("disguise", None) or disguise(db()),
         form=context.pop("form", None) or stored_form(instance_config(db())),
         **context,
     ), status
@@ -91,3 +95,15 @@ def urgent_help_services() -> Response | tuple[str, int]:
     except InstanceSettingsError as exc:
         return _page(400, help_error=str(exc), help_services=services)
     return redirect(url_for("admin_settings.index", notice="help_saved"))
+
+
+@bp.post("/disguise")
+@admin_required
+def disguise_settings() -> Response | tuple[str, int]:
+    """Store every source page's title and the quick exit's page (both or neither)."""
+    chosen = Disguise(request.form.get("site_title", ""), request.form.get("exit_url", ""))
+    try:
+        update_disguise(db(), chosen)
+    except InstanceSettingsError as exc:
+        return _page(400, disguise_error=str(exc), disguise=chosen)
+    return redirect(url_for("admin_settings.index", notice="disguise_saved"))

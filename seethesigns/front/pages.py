@@ -16,13 +16,16 @@ from pathlib import Path
 from babel.support import Translations
 
 import source_interface
+from seethesigns.instance_settings import Disguise
 from source_interface.languages import LANGUAGES, RIGHT_TO_LEFT, file_size_in
 
 CATALOGUES = Path(source_interface.__file__).parent / "translations"
-# How every source page's title ends (source_interface/templates/base.html).
-TITLE_END = "\N{EN DASH} See the Signs"
-# The quick exit every source page has (source_interface/templates/base.html).
-QUICK_EXIT = "https://www.bbc.co.uk/weather"
+# nginx's pages are written into its configuration at deploy time, so they cannot follow an
+# admin's later choice of title and exit page: they wear the defaults, which name no topic
+# either. Their exit goes straight to the neutral page, since /exit needs gunicorn, which is
+# what may be down when nginx answers.
+TITLE = Disguise().site_title
+QUICK_EXIT = Disguise().exit_url
 LEAVE = "Leave this site"
 START = "Go to the start"
 TOO_LARGE_TITLE = "That file is too big"
@@ -87,7 +90,7 @@ def _page(parts: list[Part]) -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(parts[0].title)} {TITLE_END}</title>"
+        f"<title>{escape(TITLE)}</title>"
         '<link rel="stylesheet" href="/static/style.css"></head><body>'
         f'<header class="top"><a class="exit" href="{QUICK_EXIT}" rel="noreferrer">{leave}</a>'
         f'</header><main id="main">{sections}</main></body></html>'

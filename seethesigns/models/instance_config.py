@@ -27,3 +27,10 @@ class InstanceConfig(Base):
     helpline_contact: Mapped[str] = mapped_column(String(64), default="0800 1111")
     anonymous_service_name: Mapped[str] = mapped_column(String(64), default="Fearless")
     anonymous_service_contact: Mapped[str] = mapped_column(String(64), default="fearless.org")
+    # Every source page's browser title, and where the quick exit sends the browser: neither
+    # may tell someone glancing at the phone what this site is (issue 12).
+    site_title: Mapped[str] = mapped_column(String(64), default="Notes")
+    exit_url: Mapped[str] = mapped_column(
+        String(512),
+        default="https://www.bbcweb3hytmzhn5d532owbu6oqadra5z3ar726vq5kgwwn6aucdccrad.onion/news",
+    )

@@ -192,3 +192,34 @@ def test_admin_sets_the_urgent_help_shown_on_every_source_page(
     assert refused.status_code == 400
     assert "Not saved" in refused.get_data(as_text=True)
     assert "Telefon Zaufania" in source_client.get("/").get_data(as_text=True)
+
+
+def test_admin_sets_the_title_and_exit_of_every_source_page(
+    as_admin: FlaskClient, source_client: FlaskClient
+) -> None:
+    page = as_admin.get("/admin/settings").get_data(as_text=True)
+    assert 'value="Notes"' in page
+    form = {
+        "csrf_token": csrf_token(page),
+        "site_title": " Maths revision ",
+        "exit_url": "https://example.org/timetable",
+    }
+    saved = as_admin.post("/admin/settings/disguise", data=form)
+    assert saved.headers["Location"] == "/admin/settings?notice=disguise_saved"
+    for path in ("/", "/login", "/no-such-page"):
+        shown = source_client.get(path).get_data(as_text=True)
+        assert re.findall(r"<title>(.*?)</title>", shown) == ["Maths revision"], path
+    assert source_client.get("/exit").headers["Location"] == "https://example.org/timetable"
+
+    for field, bad in [
+        ("exit_url", "javascript:alert(1)"),
+        ("exit_url", "/somewhere/here"),
+        ("exit_url", "https://"),
+        ("site_title", " "),
+        ("site_title", "x" * 65),
+    ]:
+        refused = as_admin.post("/admin/settings/disguise", data={**form, field: bad})
+        assert refused.status_code == 400, (field, bad)
+        text = refused.get_data(as_text=True)
+        assert "Not saved" in text and html.escape(bad, quote=True) in text, (field, bad)
+    assert source_client.get("/exit").headers["Location"] == "https://example.org/timetable"

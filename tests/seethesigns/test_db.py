@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import stat
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import delete, inspect
+from sqlalchemy import delete, inspect, text
 from sqlalchemy.orm import Session
 
 from seethesigns.cases import add_label
-from seethesigns.db import forget_deleted, make_engine, upgrade_database
+from seethesigns.db import alembic_config, forget_deleted, make_engine, upgrade_database
+from seethesigns.instance_settings import Disguise, disguise, instance_config
 from seethesigns.models import Base, CaseLabel
 from seethesigns.settings import Settings
 from seethesigns.sources import LoggedInSource
@@ -78,3 +81,23 @@ def test_upgrade_makes_the_database_file_private() -> None:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert not wal.exists() or stat.S_IMODE(wal.stat().st_mode) == 0o600
+
+
+def test_an_existing_settings_row_gets_the_neutral_title_and_exit() -> None:
+    home = short_tmpdir("stsmig")
+    url = f"sqlite:///{home / 'old.db'}"
+    command.upgrade(alembic_config(url), "0004")  # an instance from before issue 12
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO instance_config (organization_name, allow_uploads, "
+                "min_message_length, reject_codename_messages) VALUES ('Anytown', 1, 0, 0)"
+            )
+        )
+    upgrade_database(url)
+    with Session(engine) as db:
+        assert disguise(db) == Disguise()
+        assert instance_config(db).organization_name == "Anytown"
+    engine.dispose()
+    shutil.rmtree(home, ignore_errors=True)

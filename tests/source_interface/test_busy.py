@@ -29,7 +29,7 @@ from tests.source_interface.readability import flesch_reading_ease, visible_text
 from tests.source_interface.test_journey import CODENAME, new_source
 
 BUSY = "Lots of people are using this right now"
-QUICK_EXIT = 'href="https://www.bbc.co.uk/weather" rel="noreferrer"'
+QUICK_EXIT = 'href="/exit" rel="noreferrer"'
 
 
 @pytest.fixture
@@ -165,6 +165,7 @@ def test_busy_pages_are_plain_and_easy_to_read(busy_app: Flask, slots: Derivatio
         assert BUSY in page
         assert "<script" not in page.lower()
         assert page.count(QUICK_EXIT) == 1
+        assert "<title>Notes</title>" in page  # the neutral title, like every source page
         main = page[page.index("<main") : page.index("</main>")]
         assert flesch_reading_ease(visible_text(main)) >= 70
 
