@@ -73,6 +73,8 @@ for port in "$source_port" "$staff_port"; do
     sleep 0.5
   done
   if [ "$status" != 000 ]; then
+    cat "$log" >&2
+    ps -eo pid,pgid,sid,ppid,stat,cmd | grep -E "make run|run-dev|seethesigns serve" >&2 || true
     echo "check-make-run: something still answers on :$port 20 s after make run was stopped" >&2
     exit 1
   fi

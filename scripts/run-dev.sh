@@ -87,7 +87,11 @@ done
 pids=()
 # shellcheck disable=SC2317  # reached through the EXIT trap
 stop_servers() {
-  trap - EXIT INT TERM
+  # Ignore further signals while cleaning up, rather than restore their default: make passes
+  # its own SIGTERM on to this script, and a second signal must not kill it half way through,
+  # leaving the servers running on their own.
+  trap - EXIT
+  trap '' INT TERM
   [ "${#pids[@]}" -gt 0 ] || return 0
   echo
   echo "==> Stopping the servers"
