@@ -19,10 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import gnupg
 from sqlalchemy import insert, select
 
-from bench.instance import SEETHESIGNS, make_instance, stop_agents
+from bench.instance import SEETHESIGNS, make_instance, stop_agents, unprotected_keypair
 from seethesigns.codenames import CodenameDeriver, generate_codename
 from seethesigns.db import make_engine, make_session_factory
 from seethesigns.encryption import GpgService
@@ -36,20 +35,7 @@ MIB = 1024 * 1024
 
 def backup_keypair(home: Path) -> tuple[Path, Path]:
     """An unprotected backup keypair (benchmarks only): its public and secret key files."""
-    home.mkdir(mode=0o700)
-    gpg = gnupg.GPG(gnupghome=str(home))
-    key = gpg.gen_key(
-        gpg.gen_key_input(
-            key_type="EDDSA",
-            key_curve="ed25519",
-            subkey_type="ECDH",
-            subkey_curve="cv25519",
-            name_real="Bench Backup",
-            name_email="backup@seethesigns.invalid",
-            no_protection=True,
-            expire_date=0,
-        )
-    )
+    gpg, key = unprotected_keypair(home, "Bench Backup", "backup@seethesigns.invalid")
     public, secret = home.parent / "backup-public.asc", home.parent / "backup-secret.asc"
     public.write_text(gpg.export_keys(key.fingerprint))
     secret.write_text(gpg.export_keys(key.fingerprint, secret=True, passphrase=""))

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import gnupg
 
@@ -23,9 +24,8 @@ class BenchInstance:
     fingerprint: str
 
 
-def make_instance(work: Path) -> BenchInstance:
-    """An unprotected offline keypair (benchmarks only) and an instance made with init."""
-    home = work / "offline"
+def unprotected_keypair(home: Path, name: str, email: str) -> tuple[gnupg.GPG, Any]:
+    """An ed25519/cv25519 keypair without a passphrase in a new home (benchmarks only)."""
     home.mkdir(mode=0o700)
     gpg = gnupg.GPG(gnupghome=str(home))
     key = gpg.gen_key(
@@ -34,12 +34,19 @@ def make_instance(work: Path) -> BenchInstance:
             key_curve="ed25519",
             subkey_type="ECDH",
             subkey_curve="cv25519",
-            name_real="Bench",
-            name_email="bench@seethesigns.invalid",
+            name_real=name,
+            name_email=email,
             no_protection=True,
             expire_date=0,
         )
     )
+    return gpg, key
+
+
+def make_instance(work: Path) -> BenchInstance:
+    """An unprotected offline keypair (benchmarks only) and an instance made with init."""
+    home = work / "offline"
+    gpg, key = unprotected_keypair(home, "Bench", "bench@seethesigns.invalid")
     public = work / "public.asc"
     public.write_text(gpg.export_keys(key.fingerprint))
     config = work / "seethesigns.toml"
