@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -24,9 +23,7 @@ from pathlib import Path
 
 import requests
 
-from bench.instance import SEETHESIGNS, free_port, make_instance, stop_agents
-
-FORM = re.compile(r'name="(codename|issued|mac|csrf_token)" value="([^"]*)"')
+from bench.instance import SEETHESIGNS, create_form, free_port, make_instance, stop_agents
 
 
 def memory_mib(pid: int, field: str) -> float:
@@ -64,7 +61,7 @@ def burst(base: str, people: int) -> tuple[Counter[int], float]:
     browsers = []
     for _ in range(people):
         http = requests.Session()
-        browsers.append((http, dict(FORM.findall(http.get(base + "/generate").text))))
+        browsers.append((http, create_form(http.get(base + "/generate").text)))
     start = threading.Barrier(people + 1)
     statuses: Counter[int] = Counter()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -11,7 +12,20 @@ from typing import Any
 
 import gnupg
 
+from seethesigns.codename_check import FIRST_FIELD, SECOND_FIELD, check_positions
+
 SEETHESIGNS = Path(sys.executable).parent / "seethesigns"
+
+
+CREATE_FIELDS = re.compile(r'name="(codename|issued|mac|csrf_token)" value="([^"]*)"')
+
+
+def create_form(html: str) -> dict[str, str]:
+    """The /create form on a /generate page, with the two words it asks for typed back."""
+    form = dict(CREATE_FIELDS.findall(html))
+    words = form["codename"].split(" ")
+    first, second = check_positions(form["mac"])
+    return form | {FIRST_FIELD: words[first - 1], SECOND_FIELD: words[second - 1]}
 
 
 @dataclass(frozen=True)

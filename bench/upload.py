@@ -21,7 +21,7 @@ from pathlib import Path
 
 import requests
 
-from bench.instance import SEETHESIGNS, free_port, make_instance, stop_agents
+from bench.instance import SEETHESIGNS, create_form, free_port, make_instance, stop_agents
 
 CHUNK = 1024 * 1024
 
@@ -112,7 +112,7 @@ def main() -> None:
                 time.sleep(0.1)
         web = requests.Session()
         page = web.get(base + "/generate").text
-        form = dict(re.findall(r'name="(codename|issued|mac|csrf_token)" value="([^"]*)"', page))
+        form = create_form(page)
         web.post(base + "/create", data=form).raise_for_status()
         token = re.search(
             r'name="csrf_token" value="([^"]+)"', web.get(base + "/lookup").text

@@ -30,6 +30,9 @@ from seethesigns.settings import Argon2Settings, Settings, load_settings
 # Tests turn argon2 down through settings, never by patching: ~1 ms instead of ~0.25 s.
 CHEAP_ARGON2 = Argon2Settings(time_cost=1, memory_cost_kib=64, parallelism=1)
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+CREATE_FIELDS = re.compile(r'name="(codename|issued|mac|csrf_token)" value="([^"]*)"')
+# The two words /generate asks for, read from its labels ("Word 2") as a person reads them.
+ASKED_WORD = re.compile(r'<label for="(word_[ab])">[^<]*?(\d)</label>')
 T = TypeVar("T")
 
 
@@ -170,6 +173,17 @@ def csrf_token(html: str) -> str:
     found = CSRF_FIELD.search(html)
     assert found, "page has no CSRF token"
     return found.group(1)
+
+
+def create_form(html: str, *, typed_back: bool = True) -> dict[str, str]:
+    """The /create form on a /generate page, with the two words it asks for typed back."""
+    form = dict(CREATE_FIELDS.findall(html))
+    if typed_back:
+        words = form["codename"].split(" ")
+        asked = ASKED_WORD.findall(html)
+        assert len(asked) == 2, "the page does not ask for two words"
+        form.update({field: words[int(number) - 1] for field, number in asked})
+    return form
 
 
 def multipart(

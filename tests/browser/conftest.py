@@ -69,6 +69,16 @@ def artifacts(request: pytest.FixtureRequest) -> Path:
     return folder
 
 
+def type_back_words(page: Page, *, wrong: bool = False) -> None:
+    """Type the two words the codename page asks for, reading "Word 3" as a person would."""
+    words = page.locator("#codename").inner_text().split()
+    for field in ("word_a", "word_b"):
+        label = page.locator(f"label[for={field}]").inner_text()
+        asked = re.search(r"\d", label)
+        assert asked, label
+        page.locator(f"#{field}").fill("wrong" if wrong else words[int(asked.group()) - 1])
+
+
 @dataclass
 class SmallSource:
     """A source interface under gunicorn whose upload limit is small enough to reach."""

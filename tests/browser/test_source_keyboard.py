@@ -9,7 +9,7 @@ from typing import Any
 from playwright.sync_api import Browser, Page
 
 from tests.browser.checks import horizontal_overflow, small_targets
-from tests.browser.conftest import SmallSource
+from tests.browser.conftest import SmallSource, type_back_words
 
 MAX_TABS = 40
 _FOCUSED = """() => {
@@ -59,7 +59,12 @@ def test_the_whole_journey_by_keyboard_with_visible_focus(
     tab_to(page, text("Start a new report"))
     page.keyboard.press("Enter")
     page.wait_for_url("**/generate")
-    tab_to(page, text("I have written it down. Carry on"))
+    words = page.locator("#codename").inner_text().split()
+    for field in ("word_a", "word_b"):  # the two words it asks for, typed by keyboard
+        tab_to(page, element_id(field))
+        label = page.locator(f"label[for={field}]").inner_text()
+        page.keyboard.type(words[int(label.split()[-1]) - 1])
+    tab_to(page, text("Carry on"))
     page.keyboard.press("Enter")
     page.wait_for_url("**/lookup?new=1")
     tab_to(page, element_id("what"))
@@ -96,6 +101,7 @@ def test_pages_stay_usable_at_200_percent_zoom(
         name = path.strip("/").replace("?l=", "lang-") or "landing"
         page.screenshot(path=str(artifacts / f"zoom-200-{name}.png"), full_page=True)
     page.goto(small_source.url + "/generate")
+    type_back_words(page)
     page.locator("main form button[type=submit]").click()
     page.wait_for_url("**/lookup?new=1")
     assert horizontal_overflow(page) == 0

@@ -21,9 +21,9 @@ from tests.browser.checks import (
     load_axe,
     small_targets,
 )
-from tests.browser.conftest import SmallSource
+from tests.browser.conftest import SmallSource, type_back_words
 
-STATES = 20
+STATES = 22
 STYLE_SHEET = Path(__file__).resolve().parents[2] / "source_interface" / "static" / "style.css"
 SEND = "form[action='/submit'] button[type=submit]"
 TOO_BIG = 6 * 1024 * 1024  # over the 1 MiB limit and its 4 MiB allowance for the form
@@ -43,6 +43,7 @@ def walk(page: Page, site: SmallSource) -> Iterator[str]:
         ("/hide-your-visit", "hide-your-visit"),
         ("/no-such-page", "404"),
         ("/submit", "405"),
+        ("/login?hide=1", "login-hidden"),
         ("/login", "login"),
     ]:
         page.goto(base + path)
@@ -56,9 +57,14 @@ def walk(page: Page, site: SmallSource) -> Iterator[str]:
     page.goto(base + "/generate")
     yield "generate"
     page.locator("input[name=mac]").evaluate("input => { input.value = 'forged' }")
+    type_back_words(page)
     submit_button(page)
     yield "codename-refused"
     page.goto(base + "/generate")
+    type_back_words(page, wrong=True)
+    submit_button(page)
+    yield "codename-words-wrong"
+    type_back_words(page)
     submit_button(page)
     yield "lookup-new"
     page.locator(SEND).click()
@@ -137,6 +143,7 @@ def test_longer_words_still_fit_a_small_screen(
         page.goto(f"{small_source.url}{path}?l={language}")
         assert horizontal_overflow(page) == 0, path
         assert small_targets(page) == [], path
+    type_back_words(page)
     submit_button(page)  # from /generate to the report form
     page.wait_for_load_state("load")
     assert horizontal_overflow(page) == 0

@@ -25,7 +25,7 @@ from seethesigns.replies import send_reply
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import StaffAccounts
 from seethesigns.storage import Store
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, SmallSource
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, SmallSource, type_back_words
 
 REPORT = "An older boy gives my cousin a phone and sends her to other towns with parcels."
 REPLY = "Thank you for telling us. Is your brother safe tonight?"
@@ -146,7 +146,8 @@ def test_exit_ends_the_session_and_back_shows_nothing_of_it(
     page.goto(small_source.url + "/")
     page.get_by_role("link", name="Start a new report").click()
     codename = page.locator("#codename").inner_text()
-    page.get_by_role("button", name="I have written it down").click()
+    type_back_words(page)
+    page.get_by_role("button", name="Carry on").click()
     # The report page is long; the exit stays on screen however far down it is read.
     height = page.locator("body").bounding_box()
     assert height is not None and height["height"] > 3 * SCREEN["height"], height

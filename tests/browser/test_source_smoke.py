@@ -6,7 +6,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page
 
-from tests.browser.conftest import SmallSource
+from tests.browser.conftest import SmallSource, type_back_words
 
 REPORT = "A man at the park gives my brother money to take bags to another town."
 
@@ -38,7 +38,13 @@ def test_the_whole_journey_works_without_javascript(
     page.get_by_role("link", name="Start a new report").click()
     codename = page.locator("#codename").inner_text()
     assert len(codename.split()) == 7
-    page.get_by_role("button", name="I have written it down").click()
+    type_back_words(page, wrong=True)
+    page.get_by_role("button", name="Carry on").click()
+    # A wrong answer keeps the same codename, says so kindly, and starts there.
+    assert page.locator("#codename").inner_text() == codename
+    assert page.evaluate("document.activeElement.id") == "check-error"
+    type_back_words(page)
+    page.get_by_role("button", name="Carry on").click()
     page.get_by_label("What is happening? (optional)").fill(REPORT)
     page.get_by_label("Where does it happen? (optional)").fill("The park by the station")
     page.get_by_label("I'm not sure").check()

@@ -26,7 +26,7 @@ import pytest
 import requests
 import testinfra
 
-from tests.conftest import OfflineKey, make_offline_key, short_tmpdir
+from tests.conftest import OfflineKey, create_form, make_offline_key, short_tmpdir
 from tests.deploy.lab import Lab, Target
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -314,7 +314,7 @@ def make_report(source_url: str, message: str) -> str:
     page = http.get(source_url + "/generate", timeout=60).text
     codename = CODENAME.search(page)
     assert codename, page[:2000]
-    form = dict(re.findall(r'name="(codename|issued|mac|csrf_token)" value="([^"]*)"', page))
+    form = create_form(page)
     created = http.post(source_url + "/create", data=form, allow_redirects=False, timeout=60)
     assert created.status_code == 302, created.text[:2000]
     page = http.get(source_url + "/lookup", timeout=60).text

@@ -27,7 +27,7 @@ from seethesigns.db import make_engine, make_session_factory
 from seethesigns.front.nginx import FrontConfig, render_nginx_config
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import StaffAccounts
-from tests.conftest import OfflineKey, make_instance, short_tmpdir
+from tests.conftest import OfflineKey, create_form, make_instance, short_tmpdir
 
 SEETHESIGNS = Path(sys.executable).parent / "seethesigns"
 CODENAME = re.compile(r'<p class="codename" id="codename">([a-z -]+)</p>')
@@ -288,7 +288,7 @@ def new_source(base_url: str, http: requests.Session) -> str:
     page = http.get(base_url + "/generate").text
     codename = CODENAME.search(page)
     assert codename
-    form = dict(re.findall(r'name="(codename|issued|mac|csrf_token)" value="([^"]*)"', page))
+    form = create_form(page)
     response = http.post(base_url + "/create", data=form, allow_redirects=False)
     assert response.status_code == 302, response.text
     return codename.group(1)

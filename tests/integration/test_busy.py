@@ -19,12 +19,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import OfflineKey, make_instance, short_tmpdir
+from tests.conftest import OfflineKey, create_form, make_instance, short_tmpdir
 from tests.integration.conftest import Server, start_server, stop_server
 
 BURST = 8  # gunicorn's threads per worker: all of them at once
 ARGON2_MIB = 64
-FORM = re.compile(r'name="(codename|issued|mac|csrf_token)" value="([^"]*)"')
 
 
 @dataclass
@@ -70,7 +69,7 @@ def burst(
     browsers = []
     for _ in range(people):
         http = requests.Session()
-        form = dict(FORM.findall(http.get(url + "/generate", timeout=30).text))
+        form = create_form(http.get(url + "/generate", timeout=30).text)
         browsers.append((http, form))
     start = threading.Barrier(people)
     answers: list[tuple[requests.Response, dict[str, str], requests.Session] | None] = [
@@ -111,7 +110,7 @@ def test_a_burst_of_new_codenames_gets_some_503s_and_bounded_memory(capped: Capp
             assert response.headers["Retry-After"] == "60"
             assert "Lots of people are using this right now" in response.text
             # The page keeps the same codename, and pressing again later works.
-            kept = dict(FORM.findall(response.text))
+            kept = create_form(response.text)
             assert kept["codename"] == form["codename"] and kept["mac"] == form["mac"]
             again = http.post(url + "/create", data=kept, allow_redirects=False, timeout=120)
             assert again.status_code == 302, again.status_code

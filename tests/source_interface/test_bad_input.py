@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from collections.abc import Iterator
 
@@ -11,13 +10,13 @@ import pytest
 from flask.testing import FlaskClient
 
 from seethesigns.settings import Settings
-from tests.conftest import csrf_token, multipart, remove_submission_key
+from tests.conftest import create_form, csrf_token, multipart, remove_submission_key
 from tests.source_interface.test_journey import new_source
 
 
 def test_forged_codename_is_refused(source_client: FlaskClient, settings: Settings) -> None:
     page = source_client.get("/generate").get_data(as_text=True)
-    form = dict(re.findall(r'name="(codename|issued|mac|csrf_token)" value="([^"]*)"', page))
+    form = create_form(page)
     form["codename"] = "a a a a a a a"  # a weak codename of the client's choosing
     response = source_client.post("/create", data=form)
     assert response.status_code == 400
@@ -27,7 +26,7 @@ def test_forged_codename_is_refused(source_client: FlaskClient, settings: Settin
 def generated_form(client: FlaskClient) -> dict[str, str]:
     """The hidden fields of a fresh /generate page, as the browser would send them."""
     page = client.get("/generate").get_data(as_text=True)
-    return dict(re.findall(r'name="(codename|issued|mac|csrf_token)" value="([^"]*)"', page))
+    return create_form(page)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ Here the cap is one slot and no wait (through settings), and the test holds that
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 import pytest
@@ -24,7 +23,7 @@ from seethesigns.instance_settings import instance_config
 from seethesigns.models import Source, Submission
 from seethesigns.settings import Settings
 from seethesigns.web.setup import EXTENSION, Services
-from tests.conftest import csrf_token
+from tests.conftest import create_form, csrf_token
 from tests.source_interface.readability import flesch_reading_ease, visible_text
 from tests.source_interface.test_journey import CODENAME, new_source
 
@@ -67,7 +66,7 @@ def sources(open_db: sessionmaker[Session]) -> int:
 
 def generated(client: FlaskClient) -> dict[str, str]:
     page = client.get("/generate").get_data(as_text=True)
-    return dict(re.findall(r'name="(codename|issued|mac|csrf_token)" value="([^"]*)"', page))
+    return create_form(page)
 
 
 def assert_busy(response: TestResponse) -> str:
@@ -88,7 +87,7 @@ def test_a_new_codename_is_kept_when_busy_and_works_on_retry(
     # The same codename, maybe written down already, and the same form to press again.
     found = CODENAME.search(page)
     assert found is not None and found.group(1) == form["codename"]
-    again = dict(re.findall(r'name="(codename|issued|mac|csrf_token)" value="([^"]*)"', page))
+    again = create_form(page)
     assert {k: again[k] for k in ("codename", "issued", "mac")} == {
         k: form[k] for k in ("codename", "issued", "mac")
     }

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from seethesigns.settings import Settings
-from tests.conftest import csrf_token, remove_submission_key
+from tests.conftest import create_form, csrf_token, remove_submission_key
 from tests.source_interface.test_journey import new_source
 
 RESOURCE = re.compile(r"<(?:link|img|script|iframe|object|embed|source|video|audio)\b[^>]*>", re.I)
@@ -24,7 +24,10 @@ def pages(client: FlaskClient, settings: Settings) -> Iterator[tuple[str, TestRe
     yield "/signs", client.get("/signs")
     yield "/hide-your-visit", client.get("/hide-your-visit")
     yield "/generate", client.get("/generate")
+    shown = create_form(client.get("/generate").get_data(as_text=True), typed_back=False)
+    yield "/create (words wrong)", client.post("/create", data=shown | {"word_a": "x"})
     yield "/login", client.get("/login")
+    yield "/login (hiding what is typed)", client.get("/login?hide=1")
     login = client.get("/login").get_data(as_text=True)
     for state, typed in [
         ("wrong codename", "zebra tiger lemon river candy violin wagon"),
@@ -76,7 +79,7 @@ def every_page(source_client: FlaskClient, settings: Settings) -> list[tuple[str
 
 
 def test_no_script_and_nothing_loaded_from_elsewhere(every_page: list) -> None:
-    assert len(every_page) == 23
+    assert len(every_page) == 25
     for name, response in every_page:
         html = response.get_data(as_text=True)
         assert "<script" not in html.lower(), name

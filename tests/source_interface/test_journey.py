@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from seethesigns.codename_reading import correct_word
-from tests.conftest import OfflineKey, csrf_token
+from tests.conftest import OfflineKey, create_form, csrf_token
 
 CODENAME = re.compile(r'<p class="codename" id="codename">([a-z -]+)</p>')
 
@@ -18,7 +18,7 @@ def new_source(client: FlaskClient) -> str:
     """Go through /generate and /create; return the codename shown."""
     page = client.get("/generate").get_data(as_text=True)
     codename = CODENAME.search(page).group(1)
-    form = dict(re.findall(r'name="(codename|issued|mac|csrf_token)" value="([^"]*)"', page))
+    form = create_form(page)
     response = client.post("/create", data=form)
     assert response.status_code == 302
     return codename

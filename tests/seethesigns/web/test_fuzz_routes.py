@@ -34,7 +34,7 @@ from seethesigns.db import make_engine, make_session_factory
 from seethesigns.models import Reply, Source, Staff, Submission
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import StaffAccounts
-from tests.conftest import csrf_token, multipart
+from tests.conftest import create_form, csrf_token, multipart
 
 ROOT = Path(__file__).resolve().parents[3]
 # Enough to find each class of issue 10's findings in a few minutes; FUZZ_EXAMPLES=2000 hunts.
@@ -253,7 +253,7 @@ class World:
         shown = CODENAME.search(page)
         assert shown is not None
         self.codename = shown.group(1)
-        form = dict(re.findall(r'name="(codename|issued|mac|csrf_token)" value="([^"]*)"', page))
+        form = create_form(page)
         assert client.post("/create", data=form).status_code == 302
         token = csrf_token(client.get("/lookup").get_data(as_text=True))
         data, content_type = multipart({"csrf_token": token, "msg": "hello"}, "fh", "a.jpg", b"x")
