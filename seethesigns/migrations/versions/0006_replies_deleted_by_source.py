@@ -17,11 +17,11 @@ depends_on = None
 
 def upgrade() -> None:
     # A reply the source deletes is hidden from them and kept for staff (issue 12); existing
-    # replies are all still visible.
-    with op.batch_alter_table('replies', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('deleted_by_source', sa.Boolean(), nullable=False, server_default=sa.false()))
+    # replies are all still visible. A plain ALTER TABLE, not batch mode: rebuilding `replies`
+    # with foreign keys on would drop it, and the drop would cascade to seen_replies.
+    op.add_column('replies', sa.Column('deleted_by_source', sa.Boolean(), nullable=False, server_default=sa.text('0')))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('replies', schema=None) as batch_op:
-        batch_op.drop_column('deleted_by_source')
+    # SQLite >= 3.35 (Debian 12 has 3.40) drops a column in place, again without a rebuild.
+    op.drop_column('replies', 'deleted_by_source')
