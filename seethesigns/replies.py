@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -123,12 +123,23 @@ def replies_of(db: Session, source: Source) -> list[Reply]:
     return list(db.scalars(select(Reply).where(Reply.source_id == source.id).order_by(Reply.id)))
 
 
+def visible_to_source(db: Session, source: Source) -> list[Reply]:
+    """The replies a source has not deleted, oldest first."""
+    return [reply for reply in replies_of(db, source) if not reply.deleted_by_source]
+
+
+def count_deleted_by_source(db: Session, source: Source) -> int:
+    """How many replies the source has deleted (and staff still keep)."""
+    found = select(func.count()).where(Reply.source_id == source.id, Reply.deleted_by_source)
+    return int(db.scalar(found) or 0)
+
+
 def read_replies(
     db: Session, store: Store, gpg: GpgService, source: Source, key_secret: str
 ) -> list[DecryptedReply]:
-    """Decrypt a source's replies in memory with their own key."""
+    """Decrypt in memory, with their own key, the replies a source has not deleted."""
     replies, ciphertexts = [], []
-    for reply in replies_of(db, source):
+    for reply in visible_to_source(db, source):
         try:
             ciphertexts.append(store.path(source.filesystem_id, reply.filename).read_bytes())
         except FileNotFoundError:  # deleted by staff a moment ago
@@ -142,8 +153,23 @@ def read_replies(
     ]
 
 
+def delete_for_source(db: Session, source: Source, reply_uuids: list[str] | None = None) -> int:
+    """Hide a source's replies (those named, or all) from them; staff keep them. Returns how many.
+
+    As SecureDrop does: a child deleting a reply must not destroy the record staff work from.
+    """
+    visible = select(Reply).where(Reply.source_id == source.id, Reply.deleted_by_source.is_(False))
+    if reply_uuids is not None:
+        visible = visible.where(Reply.uuid.in_(reply_uuids))
+    hidden = list(db.scalars(visible))
+    for reply in hidden:
+        reply.deleted_by_source = True
+    db.commit()
+    return len(hidden)
+
+
 def delete_reply(db: Session, store: Store, source: Source, reply: Reply) -> None:
-    """Destroy one reply's file, then its row."""
+    """Destroy one reply's file, then its row (staff deleting, or retention)."""
     store.destroy(store.path(source.filesystem_id, reply.filename))
     # A statement, not db.delete(): the row may be gone already (the same deletion at once).
     db.execute(delete(Reply).where(Reply.id == reply.id))

@@ -58,6 +58,7 @@ class ItemRecord:
     size: int
     seen_by: list[str]
     author: Author | None = None
+    deleted_by_source: bool = False
 
 
 def source_records(db: Session, source_uuid: str | None = None) -> list[SourceRecord]:
@@ -142,6 +143,7 @@ def reply_records(
         Reply.uuid,
         Reply.filename,
         Reply.size,
+        Reply.deleted_by_source,
         Staff.uuid,
         Staff.username,
         Staff.display_name,
@@ -167,8 +169,9 @@ def reply_records(
             size,
             seen_by[id_],
             Author(a_uuid, username, display) if a_uuid is not None else None,
+            hidden,
         )
-        for id_, s_uuid, uuid, name, size, a_uuid, username, display in db.execute(rows)
+        for id_, s_uuid, uuid, name, size, hidden, a_uuid, username, display in db.execute(rows)
     ]
 
 

@@ -90,7 +90,7 @@ def reply_json(record: ItemRecord, base: str) -> dict[str, Any]:
     source_url = f"{base}/{record.source_uuid}"
     return {
         "filename": record.filename,
-        "is_deleted_by_source": False,
+        "is_deleted_by_source": record.deleted_by_source,
         **_author_fields(record.author),
         "reply_url": f"{source_url}/replies/{record.uuid}",
         "seen_by": record.seen_by,

@@ -24,3 +24,6 @@ class Reply(Base):
     size: Mapped[int]
     checksum: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The source deleted it: hidden from them, kept for staff until retention purges it
+    # (as SecureDrop's deleted_by_source; issue 12).
+    deleted_by_source: Mapped[bool] = mapped_column(default=False)

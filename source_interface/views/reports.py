@@ -7,14 +7,17 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from seethesigns.codenames import DerivationBusy
 from seethesigns.encryption import DecryptionFailed, OutOfSpace
 from seethesigns.instance_settings import instance_config
-from seethesigns.models import Reply
-from seethesigns.replies import delete_reply, read_replies, replies_of
+from seethesigns.replies import (
+    count_deleted_by_source,
+    delete_for_source,
+    read_replies,
+    visible_to_source,
+)
 from seethesigns.settings import Settings
 from seethesigns.storage import StorageFull
 from seethesigns.submission_rules import SubmissionRefused, check_submission
@@ -71,6 +74,7 @@ def _page(status: int = 200, **context: Any) -> tuple[str, int]:
     return render_template(
         "lookup.html",
         replies=replies,
+        deleted=count_deleted_by_source(db(), g.source.source),
         unreadable=unreadable,
         max_message=found.settings.max_message_chars,
         max_bytes=found.settings.max_upload_bytes,
@@ -131,24 +135,41 @@ def sent() -> str:
     return render_template("sent.html")
 
 
+@bp.get("/delete-reply")
+@login_required
+def confirm_delete_reply() -> Response | str:
+    """Ask before deleting one reply: a tap by mistake must not lose it."""
+    reply_uuid = request.args.get("reply", "")
+    if reply_uuid not in {r.uuid for r in visible_to_source(db(), g.source.source)}:
+        return redirect(url_for("reports.lookup"))
+    return render_template("delete_replies.html", reply_uuid=reply_uuid)
+
+
 @bp.post("/delete-reply")
 @login_required
 def delete_one_reply() -> Response:
-    """Delete one reply the source has read."""
-    reply = db().scalar(
-        select(Reply).where(
-            Reply.uuid == request.form.get("reply_uuid", ""), Reply.source_id == g.source.source.id
-        )
-    )
-    if reply is not None:
-        delete_reply(db(), services().store, g.source.source, reply)
+    """Hide one reply from the source once they have confirmed; staff keep it."""
+    reply_uuid = request.form.get("reply_uuid", "")
+    if request.form.get("confirm") != "yes":
+        return redirect(url_for("reports.confirm_delete_reply", reply=reply_uuid), 303)
+    delete_for_source(db(), g.source.source, [reply_uuid])
     return redirect(url_for("reports.lookup"))
+
+
+@bp.get("/delete-all-replies")
+@login_required
+def confirm_delete_all_replies() -> Response | str:
+    """Ask before deleting every reply."""
+    if not visible_to_source(db(), g.source.source):
+        return redirect(url_for("reports.lookup"))
+    return render_template("delete_replies.html", reply_uuid=None)
 
 
 @bp.post("/delete-all-replies")
 @login_required
 def delete_all_replies() -> Response:
-    """Delete every reply to this source."""
-    for reply in replies_of(db(), g.source.source):
-        delete_reply(db(), services().store, g.source.source, reply)
+    """Hide every reply from the source once they have confirmed; staff keep them."""
+    if request.form.get("confirm") != "yes":
+        return redirect(url_for("reports.confirm_delete_all_replies"), 303)
+    delete_for_source(db(), g.source.source)
     return redirect(url_for("reports.lookup"))

@@ -11,9 +11,15 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import select
 
+from seethesigns.db import make_engine, make_session_factory
 from seethesigns.encryption import GpgService
+from seethesigns.models import Source, Staff
+from seethesigns.replies import send_reply
 from seethesigns.settings import Settings
+from seethesigns.staff_accounts import StaffAccounts
+from seethesigns.storage import Store
 from tests.conftest import OfflineKey, make_instance, remove_submission_key, short_tmpdir
 from tests.integration.conftest import (
     Server,
@@ -95,6 +101,23 @@ class SmallSource:
     def break_submission_key(self) -> None:
         """Delete the submission key, so the site closes (the 503 page)."""
         remove_submission_key(self.settings)
+
+    def reply_to_newest_source(self, *texts: str) -> None:
+        """Staff reply, through the domain code, to the source made last."""
+        with make_session_factory(make_engine(self.settings.database_url))() as db:
+            staff = db.scalar(select(Staff).where(Staff.username == "replier"))
+            if staff is None:
+                accounts = StaffAccounts(self.settings.argon2, self.settings.login)
+                staff = accounts.create(db, "replier").staff
+            source = db.scalars(select(Source).order_by(Source.id.desc())).first()
+            assert source is not None
+            gpg = GpgService(
+                self.settings.gnupg_homedir,
+                self.settings.submission_key_fingerprint,
+                self.settings.tmp_dir,
+            )
+            for text in texts:
+                send_reply(db, Store(self.settings.store_dir), gpg, source, staff, text)
 
     def mend_submission_key(self) -> None:
         """Put the submission key back."""

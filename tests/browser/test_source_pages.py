@@ -23,7 +23,7 @@ from tests.browser.checks import (
 )
 from tests.browser.conftest import SmallSource, type_back_words
 
-STATES = 22
+STATES = 26
 STYLE_SHEET = Path(__file__).resolve().parents[2] / "source_interface" / "static" / "style.css"
 SEND = "form[action='/submit'] button[type=submit]"
 TOO_BIG = 6 * 1024 * 1024  # over the 1 MiB limit and its 4 MiB allowance for the form
@@ -78,6 +78,17 @@ def walk(page: Page, site: SmallSource) -> Iterator[str]:
     page.locator("#danger-unsure").check()
     page.locator(SEND).click()
     yield "sent"
+    site.reply_to_newest_source("We read your report. You are not in trouble.", "A second reply.")
+    page.goto(base + "/lookup")
+    yield "lookup-replies"
+    page.locator("form[action='/delete-reply'] button").first.click()
+    yield "delete-reply"
+    submit_button(page)
+    page.wait_for_load_state("load")
+    page.locator("form[action='/delete-all-replies'] button").click()
+    yield "delete-all-replies"
+    submit_button(page)
+    yield "lookup-replies-deleted"
     page.goto(base + "/logout")
     yield "logout"
     page.goto(base + "/delete-account")

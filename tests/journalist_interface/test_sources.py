@@ -120,6 +120,25 @@ def test_reply_is_stored_encrypted_and_reaches_the_source(
         assert db.get(SeenReply, (reply.id, reply.staff_id)) is not None
 
 
+def test_a_reply_the_source_deleted_is_kept_for_staff(
+    logged_in: FlaskClient,
+    source_client: FlaskClient,
+    reported: Reported,
+    offline_key: OfflineKey,
+) -> None:
+    send_reply(logged_in, reported, "Still here for staff.")
+    confirm = page_of(source_client, "/delete-all-replies")
+    source_client.post(
+        "/delete-all-replies", data={"csrf_token": csrf_token(confirm), "confirm": "yes"}
+    )
+    assert "You deleted a reply." in page_of(source_client, "/lookup")
+    page = page_of(logged_in, f"/sources/{reported.uuid}")
+    assert "the source deleted it from their page" in page
+    with logged_in.get(download_links(page)[-1]) as response:  # the reply, item 3
+        assert response.status_code == 200
+        assert offline_key.decrypt(response.get_data()) == b"Still here for staff."
+
+
 def test_refused_reply_keeps_the_text_and_stores_nothing(
     logged_in: FlaskClient, reported: Reported, settings: Settings
 ) -> None:

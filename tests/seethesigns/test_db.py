@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -99,5 +100,32 @@ def test_an_existing_settings_row_gets_the_neutral_title_and_exit() -> None:
     with Session(engine) as db:
         assert disguise(db) == Disguise()
         assert instance_config(db).organization_name == "Anytown"
+    engine.dispose()
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def test_existing_replies_stay_visible_to_their_source_after_0006() -> None:
+    home = short_tmpdir("stsmig")
+    path = home / "old.db"
+    url = f"sqlite:///{path}"
+    command.upgrade(alembic_config(url), "0005")  # an instance from before replies were kept
+    # sqlite3 alone, whose foreign keys are off: a reply row is all this migration touches.
+    with sqlite3.connect(path) as old:
+        old.execute(
+            "INSERT INTO replies (uuid, source_id, staff_id, filename, size, checksum, created_at)"
+            " VALUES ('u', 1, NULL, '2-a_b-reply.gpg', 10, 'sha256:x', '2026-12-01 10:00:00')"
+        )
+        old.execute("INSERT INTO seen_replies (reply_id, staff_id, seen_at) VALUES (1, 1, '2026')")
+    old.close()
+    upgrade_database(url)
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT deleted_by_source FROM replies")).all() == [(0,)]
+        # Not rebuilt: dropping `replies` with foreign keys on would empty seen_replies.
+        assert connection.execute(text("SELECT reply_id FROM seen_replies")).all() == [(1,)]
+    engine.dispose()
+    command.downgrade(alembic_config(url), "0005")
+    engine = make_engine(url)
+    assert "deleted_by_source" not in {c["name"] for c in inspect(engine).get_columns("replies")}
     engine.dispose()
     shutil.rmtree(home, ignore_errors=True)

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from seethesigns.codenames import CodenameDeriver, generate_codename
 from seethesigns.db import make_engine, make_session_factory
 from seethesigns.encryption import DecryptionFailed, GpgService
 from seethesigns.models import Reply, Source, Staff
@@ -16,14 +17,17 @@ from seethesigns.replies import (
     NotEncryptedForSource,
     ReplyError,
     ReplyUuidTaken,
+    count_deleted_by_source,
+    delete_for_source,
     delete_reply,
     read_replies,
     replies_of,
     send_reply,
     store_prepared_reply,
+    visible_to_source,
 )
 from seethesigns.settings import Settings
-from seethesigns.sources import LoggedInSource
+from seethesigns.sources import LoggedInSource, create_source
 from seethesigns.staff_accounts import StaffAccounts
 from seethesigns.storage import Store, checksum
 from seethesigns.submissions import submit
@@ -37,6 +41,12 @@ TEXT = "Thank you for telling us. You are not in trouble. 💚"
 def author(db: Session, settings: Settings) -> Staff:
     """A staff member to sign replies."""
     return StaffAccounts(settings.argon2, settings.login).create(db, "alice").staff
+
+
+@pytest.fixture
+def other_source(db: Session, deriver: CodenameDeriver, gpg: GpgService) -> LoggedInSource:
+    """A second source, whose replies must stay out of the first one's reach."""
+    return create_source(db, deriver, gpg, generate_codename())
 
 
 def test_send_and_read_a_reply(
@@ -132,6 +142,45 @@ def test_delete_reply(
     assert not store.path(source.source.filesystem_id, first.filename).exists()
     db.expire_all()
     assert [r.id for r in replies_of(db, source.source)] == [second.id]
+
+
+def test_a_source_deleting_a_reply_hides_it_and_keeps_the_staff_copy(
+    db: Session, store: Store, gpg: GpgService, source: LoggedInSource, author: Staff
+) -> None:
+    first = send_reply(db, store, gpg, source.source, author, "first")
+    second = send_reply(db, store, gpg, source.source, author, "second")
+    path = store.path(source.source.filesystem_id, first.filename)
+    kept = path.read_bytes()
+    assert delete_for_source(db, source.source, [first.uuid]) == 1
+    assert delete_for_source(db, source.source, [first.uuid]) == 0  # already hidden
+    db.expire_all()
+    assert path.read_bytes() == kept
+    assert [r.id for r in replies_of(db, source.source)] == [first.id, second.id]
+    assert first.deleted_by_source and not second.deleted_by_source
+    assert [r.id for r in visible_to_source(db, source.source)] == [second.id]
+    texts = [r.text for r in read_replies(db, store, gpg, source.source, source.key_secret)]
+    assert texts == ["second"]
+    assert count_deleted_by_source(db, source.source) == 1
+
+
+def test_a_source_deleting_all_replies_touches_only_their_own(
+    db: Session,
+    store: Store,
+    gpg: GpgService,
+    source: LoggedInSource,
+    author: Staff,
+    other_source: LoggedInSource,
+) -> None:
+    send_reply(db, store, gpg, source.source, author, "one")
+    send_reply(db, store, gpg, source.source, author, "two")
+    theirs = send_reply(db, store, gpg, other_source.source, author, "theirs")
+    # Another source's reply uuid, even named, stays visible to that source.
+    assert delete_for_source(db, source.source, [theirs.uuid]) == 0
+    assert delete_for_source(db, source.source) == 2
+    assert read_replies(db, store, gpg, source.source, source.key_secret) == []
+    assert count_deleted_by_source(db, source.source) == 2
+    assert count_deleted_by_source(db, other_source.source) == 0
+    assert db.scalar(select(func.count()).select_from(Reply)) == 3
 
 
 def test_a_prepared_reply_is_stored_dearmored_and_the_source_reads_it(

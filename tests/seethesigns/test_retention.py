@@ -21,7 +21,7 @@ from seethesigns.encryption import GpgService
 from seethesigns.instance_settings import instance_config
 from seethesigns.models import Reply, Source, Staff, Submission
 from seethesigns.models.base import utcnow
-from seethesigns.replies import send_reply
+from seethesigns.replies import delete_for_source, send_reply
 from seethesigns.retention import Purged, purge_expired, sweep_partials
 from seethesigns.settings import Settings
 from seethesigns.sources import create_source
@@ -92,6 +92,16 @@ def test_expired_reports_are_destroyed_and_recent_ones_kept(
     assert db.scalar(select(func.count()).select_from(Reply)) == 0
     assert db.scalar(select(func.count()).select_from(Staff)) == 1  # the author stays
     assert purge_expired(db, store, 30, utcnow()) == Purged()  # nothing left to do
+
+
+def test_a_reply_the_source_deleted_is_still_purged_on_schedule(
+    db: Session, store: Store, instance: dict[str, Source]
+) -> None:
+    busy = instance["busy"]
+    assert delete_for_source(db, busy) == 1  # hidden from the source, kept for staff
+    assert purge_expired(db, store, 30, utcnow()).replies == 1
+    assert db.scalar(select(func.count()).select_from(Reply)) == 0
+    assert not [name for name in files(store, busy) if name.endswith("-reply.gpg")]
 
 
 def test_a_longer_retention_keeps_everything(

@@ -12,6 +12,7 @@ from werkzeug.test import TestResponse
 from seethesigns.settings import Settings
 from tests.conftest import create_form, csrf_token, remove_submission_key
 from tests.source_interface.test_journey import new_source
+from tests.source_interface.test_replies_and_leaving import reply_to_only_source
 
 RESOURCE = re.compile(r"<(?:link|img|script|iframe|object|embed|source|video|audio)\b[^>]*>", re.I)
 URL_ATTR = re.compile(r'\b(?:src|href|action|srcset|poster|data)\s*=\s*"([^"]*)"', re.I)
@@ -59,6 +60,14 @@ def pages(client: FlaskClient, settings: Settings) -> Iterator[tuple[str, TestRe
     sent = client.post("/submit", data={"csrf_token": csrf_token(page), "what": "a report"})
     assert sent.location == "/sent"
     yield "/sent", client.get("/sent")
+    reply_to_only_source(settings, "A first reply.", "A second reply.")
+    page = client.get("/lookup").get_data(as_text=True)
+    yield "/lookup (replies)", client.get("/lookup")
+    reply = page.split('name="reply" value="')[1].split('"')[0]
+    yield "/delete-reply", client.get(f"/delete-reply?reply={reply}")
+    yield "/delete-all-replies", client.get("/delete-all-replies")
+    client.post("/delete-all-replies", data={"csrf_token": csrf_token(page), "confirm": "yes"})
+    yield "/lookup (replies deleted)", client.get("/lookup")
     yield "/logout (logged in)", client.get("/logout")
     yield "/delete-account", client.get("/delete-account")
     yield (
@@ -79,7 +88,7 @@ def every_page(source_client: FlaskClient, settings: Settings) -> list[tuple[str
 
 
 def test_no_script_and_nothing_loaded_from_elsewhere(every_page: list) -> None:
-    assert len(every_page) == 25
+    assert len(every_page) == 29
     for name, response in every_page:
         html = response.get_data(as_text=True)
         assert "<script" not in html.lower(), name

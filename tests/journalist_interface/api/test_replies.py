@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from journalist_interface.api.representations import DELETED_UUID
 from seethesigns.models import Reply, Source, Staff
+from seethesigns.replies import delete_for_source
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import NewStaff
 from tests.conftest import OfflineKey, csrf_token, short_tmpdir
@@ -315,3 +316,22 @@ def test_a_reply_is_checked_against_the_key_of_the_source_in_the_url(
     response = api.post(f"/sources/{reported.uuid}/replies", json={"reply": armored})
     assert response.status_code == 400
     assert response.get_json() == REFUSED
+
+
+def test_a_reply_the_source_deleted_is_still_listed_and_downloadable(
+    api: ApiClient,
+    reported: Reported,
+    offline_key: OfflineKey,
+    open_db: sessionmaker[Session],
+) -> None:
+    reply_uuid = post_reply(api, reported, "Kept for staff.", offline_key)
+    with open_db() as db:
+        source = db.scalars(select(Source)).one()
+        assert delete_for_source(db, source) == 1  # as the source's "Delete all replies"
+    (listed,) = api.get("/replies").get_json()["replies"]
+    assert (listed["uuid"], listed["is_deleted_by_source"]) == (reply_uuid, True)
+    one = api.get(f"/sources/{reported.uuid}/replies/{reply_uuid}").get_json()
+    assert one["is_deleted_by_source"] is True
+    with api.get(f"/sources/{reported.uuid}/replies/{reply_uuid}/download") as response:
+        assert response.status_code == 200
+        assert offline_key.decrypt(response.get_data()) == b"Kept for staff."
