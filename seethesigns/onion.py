@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from stem.control import Controller, EventType
 
 from seethesigns.settings import TorSettings
+from seethesigns.storage import write_private_atomically
 
 log = logging.getLogger(__name__)
 
@@ -154,20 +155,6 @@ def publishes_clients(record: Mapping[str, Any], clients: Mapping[str, str]) -> 
     return record.get("clients_digest") == clients_digest(clients)
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    """Replace path atomically with a 0600 file holding data."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
 class OnionKeys:
     """The keys directory: service identities, staff client keys, and what was published."""
 
@@ -213,7 +200,7 @@ class OnionKeys:
         path = self.directory / f"{service}.ed25519"
         with self._locked():
             if not path.exists():
-                _write_private(path, secrets.token_bytes(32))
+                write_private_atomically(path, secrets.token_bytes(32))
             seed = self._read(path)
         if len(seed) != 32:
             raise KeyFileError(f"{path} is not a 32-byte ed25519 seed")
@@ -234,7 +221,9 @@ class OnionKeys:
         return found
 
     def _save_clients(self, clients: dict[str, str]) -> None:
-        _write_private(self.clients_path, json.dumps(clients, indent=2, sort_keys=True).encode())
+        write_private_atomically(
+            self.clients_path, json.dumps(clients, indent=2, sort_keys=True).encode()
+        )
 
     def add_client(self, name: str) -> str:
         """Authorise a new staff device; return its private key as an .auth_private line."""
@@ -273,7 +262,7 @@ class OnionKeys:
         """Note what this process has published of service (read by `status`, client commands)."""
         self._ensure_directory()
         data = json.dumps({"pid": os.getpid(), **record}, indent=2).encode()
-        _write_private(self.published_path(service), data)
+        write_private_atomically(self.published_path(service), data)
 
     def publication(self) -> dict[str, dict[str, Any]]:
         """What still-running publishers have published, by service."""

@@ -17,6 +17,7 @@ from seethesigns.backups.cleanup import shred_tree
 from seethesigns.backups.manifest import DATABASE, GNUPG, ONION, STORE
 from seethesigns.backups.output import fsync_dir
 from seethesigns.backups.targets import Targets
+from seethesigns.storage import write_private_atomically
 
 # SQLite's companions of a database file: a stale -wal left beside a restored database would
 # be replayed into it.
@@ -75,20 +76,6 @@ def _move(source: Path, target: Path) -> None:
     shutil.move(source, target)
 
 
-def _write_config(target: Path, text: bytes) -> None:
-    make_private_dirs(target.parent)
-    partial = target.with_name(f".{target.name}.partial-{secrets.token_hex(4)}")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.rename(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
 def put_in_place(staging: Path, targets: Targets) -> None:
     """Move the staged parts and the configuration into place, replacing what is there.
 
@@ -104,7 +91,8 @@ def put_in_place(staging: Path, targets: Targets) -> None:
         _set_aside(Path(f"{targets.database}{suffix}"), aside)
     _move(staging / DATABASE, targets.database)
     _set_aside(targets.config, aside)
-    _write_config(targets.config, targets.config_text)
+    make_private_dirs(targets.config.parent)
+    write_private_atomically(targets.config, targets.config_text)
     make_private_dirs(targets.data_dir / "tmp")
     targets.data_dir.chmod(0o700)
     for folder in {targets.data_dir, targets.config.parent, targets.onion.parent}:

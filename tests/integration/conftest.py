@@ -147,10 +147,10 @@ def stop_server(server: Server) -> None:
 
 
 def nginx_binary() -> str:
-    """Debian's nginx (in /usr/sbin, which may not be on PATH); skip if it is missing."""
+    """Debian's nginx (in /usr/sbin, which may not be on PATH); fail if it is missing."""
     found = shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
     if found is None:
-        pytest.skip("nginx is not installed: `make system-packages` installs it")
+        pytest.fail("nginx is not installed: `make system-packages` installs it")
     return found
 
 

@@ -126,9 +126,9 @@ def json_out(result: Result) -> dict[str, object]:
     return found
 
 
-def back_up(instance: Populated, key: BackupKeyFiles, output: Path) -> dict[str, object]:
-    """`seethesigns backup --json`, which must succeed."""
-    result = run(
+def run_backup(instance: Populated, key: BackupKeyFiles, output: Path) -> Result:
+    """`seethesigns backup --json` for the instance, to output."""
+    return run(
         "backup",
         "--config",
         instance.config,
@@ -138,6 +138,11 @@ def back_up(instance: Populated, key: BackupKeyFiles, output: Path) -> dict[str,
         output,
         "--json",
     )
+
+
+def back_up(instance: Populated, key: BackupKeyFiles, output: Path) -> dict[str, object]:
+    """`seethesigns backup --json`, which must succeed."""
+    result = run_backup(instance, key, output)
     assert result.exit_code == 0, result.output
     return json_out(result)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from seethesigns.backups.errors import EXIT_DISK_FULL, EXIT_FAILED, EXIT_TARGET_IN_USE
-from tests.seethesigns.backups.conftest import BackupKeyFiles, Populated, json_out, run
+from tests.seethesigns.backups.conftest import BackupKeyFiles, Populated, json_out, run_backup
 
 
 def mounted_tmpfs(path: Path, size: str) -> Iterator[Path]:
@@ -40,16 +40,7 @@ def small_scratch(populated: Populated) -> Iterator[Path]:
 
 
 def backup(instance: Populated, key: BackupKeyFiles, output: Path) -> tuple[int, str]:
-    result = run(
-        "backup",
-        "--config",
-        instance.config,
-        "--backup-key",
-        key.public,
-        "--output",
-        output,
-        "--json",
-    )
+    result = run_backup(instance, key, output)
     return result.exit_code, str(json_out(result).get("error"))
 
 
