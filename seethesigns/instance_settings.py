@@ -22,6 +22,10 @@ SERVICE_TEXT_MAX = 64
 # Column widths of the disguise (models/instance_config.py).
 SITE_TITLE_MAX = 64
 EXIT_URL_MAX = 512
+# Two weeks: a promise longer than that tells a child nobody is listening.
+REPLY_WITHIN_HOURS_MAX = 336
+# A page left open longer than this is more likely to be seen by someone else.
+WAIT_MINUTES_MAX = 30
 
 
 class InstanceSettingsError(Exception):
@@ -61,6 +65,9 @@ class UrgentHelp:
     helpline_contact: str = "0800 1111"
     anonymous_service_name: str = "Fearless"
     anonymous_service_contact: str = "fearless.org"
+    # For a parent or friend worried about a child: offered when they report for someone else.
+    adult_helpline_name: str = "NSPCC"
+    adult_helpline_contact: str = "0808 800 5000"
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,20 @@ class Disguise:
     exit_url: str = (
         "https://www.bbcweb3hytmzhn5d532owbu6oqadra5z3ar726vq5kgwwn6aucdccrad.onion/news"
     )
+
+
+@dataclass(frozen=True)
+class ReplyPromise:
+    """What a source is told about replies after sending a report (issue 12).
+
+    reply_within_hours is how soon staff usually answer, said in plain words on the
+    confirmation. When wait_offered, the source may stay on a page that checks for the first
+    reply by itself (an HTML refresh, no JavaScript) for up to wait_minutes.
+    """
+
+    reply_within_hours: int = 24
+    wait_offered: bool = True
+    wait_minutes: int = 10
 
 
 def instance_config(db: Session) -> InstanceConfig:
@@ -166,6 +187,36 @@ def update_disguise(db: Session, chosen: Disguise) -> InstanceConfig:
     _check_exit_url(url)
     row = instance_config(db)
     row.site_title, row.exit_url = title, url
+    db.commit()
+    return row
+
+
+def reply_promise(db: Session) -> ReplyPromise:
+    """How soon replies come and the wait page's settings, without writing a row."""
+    found = db.execute(
+        select(
+            InstanceConfig.reply_within_hours,
+            InstanceConfig.wait_for_reply_offered,
+            InstanceConfig.wait_for_reply_minutes,
+        )
+        .order_by(InstanceConfig.id)
+        .limit(1)
+    ).first()
+    return ReplyPromise(found[0], bool(found[1]), found[2]) if found else ReplyPromise()
+
+
+def update_reply_promise(db: Session, chosen: ReplyPromise) -> InstanceConfig:
+    """Check and store the reply time and the wait page's settings (all or none)."""
+    if not 1 <= chosen.reply_within_hours <= REPLY_WITHIN_HOURS_MAX:
+        raise InstanceSettingsError(
+            f"the usual reply time must be 1 to {REPLY_WITHIN_HOURS_MAX} hours"
+        )
+    if not 1 <= chosen.wait_minutes <= WAIT_MINUTES_MAX:
+        raise InstanceSettingsError(f"the wait must be 1 to {WAIT_MINUTES_MAX} minutes")
+    row = instance_config(db)
+    row.reply_within_hours = chosen.reply_within_hours
+    row.wait_for_reply_offered = chosen.wait_offered
+    row.wait_for_reply_minutes = chosen.wait_minutes
     db.commit()
     return row
 

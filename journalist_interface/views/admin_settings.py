@@ -11,15 +11,20 @@ from journalist_interface.settings_form import SettingsForm, stored_form
 from journalist_interface.staff_session import admin_required
 from seethesigns.instance_settings import (
     MIN_MESSAGE_LENGTH_MAX,
+    REPLY_WITHIN_HOURS_MAX,
     RETENTION_DAYS_MAX,
+    WAIT_MINUTES_MAX,
     Disguise,
     InstanceSettingsError,
+    ReplyPromise,
     UrgentHelp,
     disguise,
     instance_config,
     remove_logo,
+    reply_promise,
     set_logo,
     update_disguise,
+    update_reply_promise,
     update_settings,
     update_urgent_help,
     urgent_help,
@@ -40,6 +45,9 @@ def _page(status: int = 200, **context: Any) -> tuple[str, int]:
         max_retention=RETENTION_DAYS_MAX,
         help_services=context.pop("help_services", None) or urgent_help(db()),
         disguise=context.pop("disguise", None) or disguise(db()),
+        replies=context.pop("replies", None) or reply_promise(db()),
+        max_reply_hours=REPLY_WITHIN_HOURS_MAX,
+        max_wait_minutes=WAIT_MINUTES_MAX,
         form=context.pop("form", None) or stored_form(instance_config(db())),
         **context,
     ), status
@@ -107,3 +115,25 @@ def disguise_settings() -> Response | tuple[str, int]:
     except InstanceSettingsError as exc:
         return _page(400, disguise_error=str(exc), disguise=chosen)
     return redirect(url_for("admin_settings.index", notice="disguise_saved"))
+
+
+def _whole_number(name: str) -> int:
+    """A form field as an int; 0 (refused by every range check) when it is not a number."""
+    text = request.form.get(name, "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else 0
+
+
+@bp.post("/replies")
+@admin_required
+def reply_settings() -> Response | tuple[str, int]:
+    """Store how soon replies usually come and the waiting page's settings (all or none)."""
+    chosen = ReplyPromise(
+        reply_within_hours=_whole_number("reply_within_hours"),
+        wait_offered=request.form.get("wait_offered") == "1",
+        wait_minutes=_whole_number("wait_minutes"),
+    )
+    try:
+        update_reply_promise(db(), chosen)
+    except InstanceSettingsError as exc:
+        return _page(400, replies_error=str(exc), replies=chosen)
+    return redirect(url_for("admin_settings.index", notice="replies_saved"))

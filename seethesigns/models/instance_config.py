@@ -27,6 +27,14 @@ class InstanceConfig(Base):
     helpline_contact: Mapped[str] = mapped_column(String(64), default="0800 1111")
     anonymous_service_name: Mapped[str] = mapped_column(String(64), default="Fearless")
     anonymous_service_contact: Mapped[str] = mapped_column(String(64), default="fearless.org")
+    # A helpline for adults worried about a child, offered to a parent or friend who reports.
+    adult_helpline_name: Mapped[str] = mapped_column(String(64), default="NSPCC")
+    adult_helpline_contact: Mapped[str] = mapped_column(String(64), default="0808 800 5000")
+    # What a source is told after sending: how soon staff usually reply, and whether they may
+    # stay on a page that checks for the first reply by itself, and for how long (issue 12).
+    reply_within_hours: Mapped[int] = mapped_column(default=24)
+    wait_for_reply_offered: Mapped[bool] = mapped_column(default=True)
+    wait_for_reply_minutes: Mapped[int] = mapped_column(default=10)
     # Every source page's browser title, and where the quick exit sends the browser: neither
     # may tell someone glancing at the phone what this site is (issue 12).
     site_title: Mapped[str] = mapped_column(String(64), default="Notes")

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
-from seethesigns.instance_settings import instance_config
+from seethesigns.instance_settings import ReplyPromise, instance_config, reply_promise
 from seethesigns.logos import MAX_LOGO_BYTES, PNG_SIGNATURE
 from seethesigns.models import InstanceConfig
 from tests.conftest import csrf_token
@@ -181,6 +181,8 @@ def test_admin_sets_the_urgent_help_shown_on_every_source_page(
         "helpline_contact": "116 111",
         "anonymous_service_name": "Fearless",
         "anonymous_service_contact": "fearless.org",
+        "adult_helpline_name": "Rodzice",
+        "adult_helpline_contact": "800 100 100",
     }
     saved = as_admin.post("/admin/settings/urgent-help", data=form)
     assert saved.status_code == 302
@@ -223,3 +225,40 @@ def test_admin_sets_the_title_and_exit_of_every_source_page(
         text = refused.get_data(as_text=True)
         assert "Not saved" in text and html.escape(bad, quote=True) in text, (field, bad)
     assert source_client.get("/exit").headers["Location"] == "https://example.org/timetable"
+
+
+def test_admin_sets_the_reply_time_and_the_waiting_page(
+    as_admin: FlaskClient, open_db: sessionmaker[Session]
+) -> None:
+    page = as_admin.get("/admin/settings").get_data(as_text=True)
+    assert 'name="reply_within_hours"' in page and 'value="24"' in page
+    form = {
+        "csrf_token": csrf_token(page),
+        "reply_within_hours": "48",
+        "wait_minutes": "5",
+    }  # the box unticked: waiting is not offered
+    saved = as_admin.post("/admin/settings/replies", data=form)
+    assert saved.headers["Location"] == "/admin/settings?notice=replies_saved"
+    with open_db() as db:
+        assert reply_promise(db) == ReplyPromise(48, wait_offered=False, wait_minutes=5)
+
+    for field, bad in [
+        ("reply_within_hours", "0"),
+        ("reply_within_hours", "337"),
+        ("reply_within_hours", "two"),
+        ("reply_within_hours", "١٢"),  # Arabic-Indic digits are not taken as a number
+        ("wait_minutes", "31"),
+        ("wait_minutes", ""),
+    ]:
+        refused = as_admin.post(
+            "/admin/settings/replies", data={**form, field: bad, "wait_offered": "1"}
+        )
+        assert refused.status_code == 400, (field, bad)
+        assert "Not saved" in refused.get_data(as_text=True), (field, bad)
+    with open_db() as db:
+        assert reply_promise(db) == ReplyPromise(48, wait_offered=False, wait_minutes=5)
+
+
+def test_the_adult_helpline_is_one_of_the_urgent_help_services(as_admin: FlaskClient) -> None:
+    page = as_admin.get("/admin/settings").get_data(as_text=True)
+    assert 'value="NSPCC"' in page and 'value="0808 800 5000"' in page

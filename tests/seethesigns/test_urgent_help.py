@@ -50,3 +50,11 @@ def test_a_bad_value_changes_nothing(db: Session, field: str, value: str) -> Non
         update_urgent_help(db, UrgentHelp(**{**ELSEWHERE.__dict__, field: value}))
     db.expire_all()
     assert urgent_help(db) == ELSEWHERE
+
+
+def test_the_adult_helpline_defaults_to_the_nspcc(db: Session) -> None:
+    help_now = urgent_help(db)
+    assert (help_now.adult_helpline_name, help_now.adult_helpline_contact) == (
+        "NSPCC",
+        "0808 800 5000",
+    )
