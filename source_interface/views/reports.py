@@ -11,7 +11,8 @@ from werkzeug.wrappers import Response
 
 from seethesigns.codenames import DerivationBusy
 from seethesigns.encryption import DecryptionFailed, OutOfSpace
-from seethesigns.instance_settings import instance_config
+from seethesigns.instance_settings import instance_config, reply_promise, urgent_help
+from seethesigns.models.base import utcnow
 from seethesigns.replies import (
     count_deleted_by_source,
     delete_for_source,
@@ -33,7 +34,8 @@ from seethesigns.web.setup import db, services
 from source_interface.busy import RETRY_AFTER
 from source_interface.guided_report import CHOICES, GuidedReport
 from source_interface.languages import language_for_staff
-from source_interface.session_state import current_source
+from source_interface.reply_times import usual_reply_time
+from source_interface.session_state import current_source, remember_report, report_about
 
 bp = Blueprint("reports", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -125,14 +127,24 @@ def submit() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
         store_submission(db(), found.store, found.gpg, g.source.source, message or None, documents)
     except (StorageFull, OutOfSpace):
         return _page(507, error="full", answers=report.answers)
+    # Who it was about decides what the confirmation says ("You are not in trouble" is for
+    # a child about themselves); kept in the server-side session, never in the address.
+    remember_report(report.answers.get("who"), utcnow())
     return redirect(url_for("reports.sent"))
 
 
 @bp.get("/sent")
 @login_required
 def sent() -> str:
-    """A calm confirmation: what happens next, when to come back, keep the codename."""
-    return render_template("sent.html")
+    """A calm confirmation: what will happen, who may be told, when a reply comes."""
+    promise = reply_promise(db())
+    return render_template(
+        "sent.html",
+        about=report_about(),
+        promise=promise,
+        reply_time=usual_reply_time(promise.reply_within_hours),
+        adult_help=urgent_help(db()),
+    )
 
 
 @bp.get("/delete-reply")
