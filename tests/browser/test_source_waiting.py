@@ -28,7 +28,7 @@ REFRESH = 'meta[http-equiv="refresh"]'
 def exit_in_view(box: tuple[int, int, int, int]) -> bool:
     """True when the quick exit is wholly on the screen."""
     x, y, width, height = box
-    return 0 <= x and x + width <= SCREEN["width"] and 0 <= y and y + height <= SCREEN["height"]
+    return 0 <= x <= SCREEN["width"] - width and 0 <= y <= SCREEN["height"] - height
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
