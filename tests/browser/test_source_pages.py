@@ -182,4 +182,13 @@ def test_longer_words_still_fit_a_small_screen(
     assert horizontal_overflow(page) == 0
     assert small_targets(page) == []
     page.screenshot(path=str(artifacts / f"{language}-lookup-360.png"), full_page=True)
+    page.locator("#what").fill("A man gives my friend bags to take to other towns.")
+    page.locator("input[name=who][value=other]").check()
+    # The confirmation and the waiting page, whose sentences are among the longest.
+    for state, go in [("sent-someone-else", SEND), ("wait", "main a[href='/wait']")]:
+        page.locator(go).click()
+        page.wait_for_load_state("load")
+        assert horizontal_overflow(page) == 0, state
+        assert small_targets(page) == [], state
+        page.screenshot(path=str(artifacts / f"{language}-{state}-360.png"), full_page=True)
     context.close()
