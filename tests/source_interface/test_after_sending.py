@@ -149,6 +149,7 @@ def test_the_reply_time_is_translated_with_each_language_s_plurals(
         5: {"pl": "w ciągu 5 godzin.", "ro": "cel mult 5 ore.", "ar": "خلال 5 ساعات."},
         20: {"pl": "w ciągu 20 godzin.", "ro": "cel mult 20 de ore.", "ar": "خلال 20 ساعة."},
         48: {"pl": "w ciągu 2 dni.", "ro": "cel mult 2 zile.", "ar": "خلال يومين."},
+        300: {"pl": "w ciągu 13 dni.", "ro": "cel mult 13 zile.", "ar": "خلال 13 يومًا."},
         336: {"pl": "w ciągu 2 tygodni.", "ro": "cel mult 2 săptămâni.", "ar": "خلال أسبوعين."},
     }
     for hours, by_language in expected.items():
@@ -156,6 +157,23 @@ def test_the_reply_time_is_translated_with_each_language_s_plurals(
         for language, words in by_language.items():
             page = source_client.get(f"/sent?l={language}").get_data(as_text=True)
             assert words in main_part(page), (hours, language)
+
+
+def test_the_length_of_the_wait_is_translated_with_each_language_s_plurals(
+    source_client: FlaskClient, settings: Settings
+) -> None:
+    new_source(source_client)
+    send_report(source_client, what="A report.")
+    expected = {
+        2: {"pl": "najwyżej 2 minuty.", "ro": "cel mult 2 minute.", "ar": "إلى دقيقتين."},
+        10: {"pl": "najwyżej 10 minut.", "ro": "cel mult 10 minute.", "ar": "إلى 10 دقائق."},
+        25: {"pl": "najwyżej 25 minut.", "ro": "cel mult 25 de minute.", "ar": "إلى 25 دقيقة."},
+    }
+    for minutes, by_language in expected.items():
+        set_promise(settings, ReplyPromise(wait_minutes=minutes))
+        for language, words in by_language.items():
+            page = source_client.get(f"/wait?l={language}").get_data(as_text=True)
+            assert words in main_part(page), (minutes, language)
 
 
 def test_waiting_page_refreshes_itself_until_the_wait_is_over(
