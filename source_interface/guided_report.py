@@ -62,8 +62,12 @@ class GuidedReport:
         return {STORY: "\n\n".join(story), **kept} if story else kept
 
     def is_empty(self) -> bool:
-        """True when nothing was written or chosen."""
-        return not self.answers
+        """True when nothing was written or chosen but who it is about.
+
+        The page chooses "who" itself once the source picks "About me" or "About someone
+        else" (issue 12): that alone tells staff nothing, so it is not a report.
+        """
+        return not set(self.answers) - {"who"}
 
     def content(self) -> str:
         """The source's own words alone, for the instance's rules on a first message."""

@@ -128,6 +128,7 @@ def test_report_is_read_from_a_form() -> None:
     assert report.content() == "here\nno"
     assert not report.is_empty()
     assert GuidedReport.from_form({}).is_empty()
+    assert GuidedReport.from_form({"who": "other"}).is_empty()  # chosen by the page's link
     assert GuidedReport.from_form({}).message("Polish") == ""
 
 

@@ -171,3 +171,15 @@ def test_photo_advice_stands_by_the_file_picker(source_client: FlaskClient) -> N
     assert "A screenshot of the photo does not, so send a screenshot instead." in advice
     assert "Don't send photos that show your face or where you live." in advice
     assert 'aria-describedby="fh-hint"' in form
+
+
+def test_sending_the_someone_else_page_untouched_sends_nothing(
+    source_client: FlaskClient, settings: Settings
+) -> None:
+    new_source(source_client)
+    page = source_client.get("/lookup?about=other").get_data(as_text=True)
+    # The page checked "Someone else" itself; that alone is not a report.
+    refused = source_client.post("/submit", data={"csrf_token": csrf_token(page), "who": "other"})
+    assert refused.status_code == 400
+    assert "Please write a message or choose a file to send." in refused.get_data(as_text=True)
+    assert not list(settings.store_dir.rglob("*.gpg"))
