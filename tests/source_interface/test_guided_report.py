@@ -135,15 +135,15 @@ def test_report_is_read_from_a_form() -> None:
 def test_the_child_at_risk_is_named_to_staff_in_english(
     source_client: FlaskClient, settings: Settings, offline_key: OfflineKey
 ) -> None:
-    source_client.get("/?l=ar")
+    source_client.get("/?l=ro")
     new_source(source_client)
-    form = {"what": "ابني", "who": "other", "child_name": "سامي", "child_age": "13"}
+    form = {"what": "Fiul meu", "who": "other", "child_name": "Ștefan", "child_age": "13"}
     assert submit(source_client, form)[0] == 302
     assert stored_message(settings, offline_key) == (
-        "Guided report. Every question was optional. The page was in Arabic.\n\n"
-        "What is happening?\nابني\n\n"
+        "Guided report. Every question was optional. The page was in Romanian.\n\n"
+        "What is happening?\nFiul meu\n\n"
         "Is this about you or someone else?\nSomeone else\n\n"
-        "Name of the child at risk:\nسامي\n\n"
+        "Name of the child at risk:\nȘtefan\n\n"
         "Their age:\n13"
     )
 
