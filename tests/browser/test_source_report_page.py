@@ -53,6 +53,10 @@ def test_the_first_question_is_on_the_first_screen(
     page.screenshot(path=str(artifacts / f"{language}-{name}-360x740.png"))
     assert page.evaluate("() => scrollY") == 0
     label, answer = box(page, "label[for=what]"), box(page, "#what")
+    bottom = answer["y"] + answer["height"]
+    (artifacts / "figures.txt").write_text(
+        f"question at y={label['y']}, its box ends at {bottom}\n"
+    )
     assert label["y"] >= 0 and label["y"] < answer["y"]
     assert answer["y"] + answer["height"] <= PHONE["height"], (label, answer)
     page.context.close()
