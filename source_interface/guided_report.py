@@ -70,8 +70,12 @@ class GuidedReport:
         return not set(self.answers) - {"who"}
 
     def content(self) -> str:
-        """The source's own words alone, for the instance's rules on a first message."""
-        return "\n".join(self.answers.values())
+        """The source's own words alone, for the instance's rules on a first message.
+
+        Choices are left out: "who" is chosen by the page's links, and neither says anything
+        in the source's words that a minimum length or the codename check should weigh.
+        """
+        return "\n".join(v for k, v in self.answers.items() if k not in CHOICES)
 
     def message(self, language_name: str | None = None) -> str:
         """The one message to encrypt; free text alone, in English, is sent as it was written."""

@@ -125,7 +125,7 @@ def test_old_boxes_go_back_into_the_one_box() -> None:
 def test_report_is_read_from_a_form() -> None:
     report = GuidedReport.from_form({"where": "here", "danger": "no", "who": "nobody"})
     assert report.answers == {"where": "here", "danger": "no"}
-    assert report.content() == "here\nno"
+    assert report.content() == "here"  # the source's words; choices say nothing of their own
     assert not report.is_empty()
     assert GuidedReport.from_form({}).is_empty()
     assert GuidedReport.from_form({"who": "other"}).is_empty()  # chosen by the page's link
