@@ -23,7 +23,7 @@ from tests.browser.checks import (
 )
 from tests.browser.conftest import SmallSource, type_back_words
 
-STATES = 26
+STATES = 27
 STYLE_SHEET = Path(__file__).resolve().parents[2] / "source_interface" / "static" / "style.css"
 SEND = "form[action='/submit'] button[type=submit]"
 TOO_BIG = 6 * 1024 * 1024  # over the 1 MiB limit and its 4 MiB allowance for the form
@@ -67,6 +67,8 @@ def walk(page: Page, site: SmallSource) -> Iterator[str]:
     type_back_words(page)
     submit_button(page)
     yield "lookup-new"
+    page.goto(base + "/lookup?about=other")
+    yield "lookup-someone-else"
     page.locator(SEND).click()
     yield "lookup-empty"
     video = {"name": "a.mp4", "mimeType": "video/mp4", "buffer": bytes(TOO_BIG)}
