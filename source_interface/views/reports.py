@@ -39,8 +39,10 @@ from source_interface.session_state import current_source, remember_report, repo
 
 bp = Blueprint("reports", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
-# The form's 8 fields and the files of one report: a few dozen, not Werkzeug's 1,000.
+# The form's fields, old and new, and the files of one report: a few dozen, not Werkzeug's 1,000.
 MAX_PARTS = 64
+# Who the report is about, as the page's two links choose it and the form's `who` posts it.
+ABOUT = {"me": "me", "other": "other", "both": "other"}
 
 
 def submission_body(settings: Settings) -> BodyLimit:
@@ -66,8 +68,16 @@ def login_required(view: F) -> F:
     return wrapped  # type: ignore[return-value]
 
 
-def _page(status: int = 200, **context: Any) -> tuple[str, int]:
+def _about(answers: dict[str, str]) -> str | None:
+    """Whose report this is: what the form posted, else the link chosen; None until then."""
+    return ABOUT.get(answers.get("who") or request.args.get("about", ""))
+
+
+def _page(
+    status: int = 200, answers: dict[str, str] | None = None, **context: Any
+) -> tuple[str, int]:
     found = services()
+    answers = answers or {}
     try:
         replies = read_replies(db(), found.store, found.gpg, g.source.source, g.source.key_secret)
         unreadable = False
@@ -83,7 +93,9 @@ def _page(status: int = 200, **context: Any) -> tuple[str, int]:
         new=request.args.get("new") == "1",
         config=instance_config(db()),
         choices=CHOICES,
-        **{"answers": {}, **context},
+        answers=answers,
+        about=_about(answers),
+        **context,
     ), status
 
 
@@ -105,9 +117,9 @@ def submit() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
         Document(f.stream, f.filename or "") for f in request.files.getlist("fh") if f.filename
     ]
     if report.is_empty() and not documents:
-        return _page(400, error="empty", answers=report.answers)
+        return _page(400, error="empty", answers=report.form_answers())
     if len(message) > services().settings.max_message_chars:
-        return _page(400, error="too_long", answers=report.answers)
+        return _page(400, error="too_long", answers=report.form_answers())
     found = services()
     config = instance_config(db())
     try:
@@ -116,17 +128,18 @@ def submit() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
         )
     except SubmissionRefused as refused:
         # A codename is not put back into the page: it should not be sent or shown anywhere.
-        kept = {} if refused.reason == "codename" else report.answers
+        answers = report.form_answers()
+        kept = {"who": answers.get("who", "")} if refused.reason == "codename" else answers
         return _page(400, error=refused.reason, answers=kept)
     except DerivationBusy:
         # Not known to be their codename (that check is what could not run), and losing a
         # report someone dared to write is worse: the words go back into the form.
-        body, status = _page(503, error="busy", answers=report.answers)
+        body, status = _page(503, error="busy", answers=report.form_answers())
         return body, status, RETRY_AFTER
     try:
         store_submission(db(), found.store, found.gpg, g.source.source, message or None, documents)
     except (StorageFull, OutOfSpace):
-        return _page(507, error="full", answers=report.answers)
+        return _page(507, error="full", answers=report.form_answers())
     # Who it was about decides what the confirmation says ("You are not in trouble" is for
     # a child about themselves); kept in the server-side session, never in the address.
     remember_report(report.answers.get("who"), utcnow())

@@ -24,7 +24,7 @@ from tests.browser.checks import (
 )
 from tests.browser.conftest import SmallSource, type_back_words
 
-STATES = 30
+STATES = 31
 # The waiting page reloads itself (an HTML refresh) while the source waits: axe-core's
 # meta-refresh rule (WCAG 2.2.1) flags any refresh under 20 hours. The source chose to wait,
 # the page says for how long, and "Stop waiting" turns it off, as 2.2.1 asks; this state
@@ -73,6 +73,8 @@ def walk(page: Page, site: SmallSource) -> Iterator[str]:
     type_back_words(page)
     submit_button(page)
     yield "lookup-new"
+    page.goto(base + "/lookup?about=other")
+    yield "lookup-someone-else"
     page.locator(SEND).click()
     yield "lookup-empty"
     video = {"name": "a.mp4", "mimeType": "video/mp4", "buffer": bytes(TOO_BIG)}

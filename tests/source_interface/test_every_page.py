@@ -53,6 +53,7 @@ def pages(client: FlaskClient, settings: Settings) -> Iterator[tuple[str, TestRe
     yield "413", client.post("/submit", environ_overrides=too_big)
     new_source(client)
     yield "/lookup", client.get("/lookup?new=1")
+    yield "/lookup (about someone else)", client.get("/lookup?about=other")
     page = client.get("/lookup").get_data(as_text=True)
     yield "/submit (empty)", client.post("/submit", data={"csrf_token": csrf_token(page)})
     too_long = "x" * (settings.max_message_chars + 1)
@@ -99,7 +100,7 @@ def every_page(source_client: FlaskClient, settings: Settings) -> list[tuple[str
 
 
 def test_no_script_and_nothing_loaded_from_elsewhere(every_page: list) -> None:
-    assert len(every_page) == 33
+    assert len(every_page) == 34
     for name, response in every_page:
         html = response.get_data(as_text=True)
         assert "<script" not in html.lower(), name
