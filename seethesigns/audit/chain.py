@@ -13,7 +13,8 @@ import hmac
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
@@ -57,7 +58,32 @@ def canonical_detail(detail: dict[str, Any] | None) -> str:
     return json.dumps(detail or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-def entry_hash(key: bytes, entry: AuditEntry) -> str:
+class EntryFields(Protocol):
+    """An entry's columns, as a model instance or a plain row of them."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def staff_id(self) -> int | None: ...
+    @property
+    def staff_username(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def object_type(self) -> str | None: ...
+    @property
+    def object_id(self) -> str | None: ...
+    @property
+    def detail(self) -> str: ...
+    @property
+    def prev_hash(self) -> str: ...
+    @property
+    def entry_hash(self) -> str: ...
+
+
+def entry_hash(key: bytes, entry: EntryFields) -> str:
     """The HMAC of an entry over its canonical serialisation (every column but its hash)."""
     fields = [
         FORMAT,
@@ -171,21 +197,21 @@ class Verdict:
         return self
 
 
-def _entries(db: Session) -> Iterator[AuditEntry]:
-    """Every entry in id order, a batch at a time (constant memory for a long log)."""
+def _entries(db: Session) -> Iterator[EntryFields]:
+    """Every entry in id order as plain rows, a batch at a time (constant memory)."""
+    columns = list(AuditEntry.__table__.columns)
     after = -1
     while True:
-        batch = db.scalars(
-            select(AuditEntry).where(AuditEntry.id > after).order_by(AuditEntry.id).limit(BATCH)
+        batch = db.execute(
+            select(*columns).where(AuditEntry.id > after).order_by(AuditEntry.id).limit(BATCH)
         ).all()
         yield from batch
         if len(batch) < BATCH:
             return
         after = batch[-1].id
-        db.expunge_all()
 
 
-def _anchor(entry: AuditEntry) -> tuple[int, str] | None:
+def _anchor(entry: EntryFields) -> tuple[int, str] | None:
     """The boundary a pruning checkpoint vouches for: (last removed id, its hash)."""
     if entry.action != AUDIT_PRUNED:
         return None
@@ -200,7 +226,7 @@ def verify(db: Session, key: bytes) -> Verdict:
     a later checkpoint entry (audit.pruned, itself in the chain) recorded.
     """
     verdict = Verdict()
-    previous: AuditEntry | None = None
+    previous: EntryFields | None = None
     first_link = GENESIS
     for entry in _entries(db):
         if not hmac.compare_digest(entry_hash(key, entry), entry.entry_hash):

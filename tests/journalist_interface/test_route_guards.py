@@ -75,6 +75,9 @@ MIN_ADMIN = frozenset(
         "admin_settings.index",
         "admin_settings.logo",
         "admin_settings.delete_logo",
+        "admin_audit.index",
+        "admin_audit.export",
+        "admin_audit.retention",
     }
 )
 # Powerful actions: an open session is not enough (SecureDrop audit SEC-01-010).
@@ -121,6 +124,8 @@ NO_STATE_CHANGE = frozenset(
         "account.index",
         "admin_staff.index",
         "admin_staff.manage",
+        "admin_audit.index",
+        "admin_audit.export",
     }
 )
 # Forms shown below to change the database or the store when an admin sends them with a token.
