@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from seethesigns.audit.chain import verify
 from seethesigns.models import AuditEntry, Submission
-from seethesigns.settings import Settings
+from seethesigns.settings import Settings, SettingsError
 from seethesigns.staff_accounts import NewStaff
 from tests.conftest import csrf_token
 from tests.journalist_interface.conftest import (
@@ -309,3 +310,11 @@ def test_viewing_or_exporting_adds_an_entry(
     after = log_of(open_db)
     assert len(after) == before + 1
     assert json.loads(after[-1].detail)["filters"] == {"action": "logout"}
+
+
+def test_the_staff_app_refuses_to_start_without_the_audit_key(settings: Settings) -> None:
+    """No key, no app: staff actions must never go unrecorded."""
+    from journalist_interface import create_app
+
+    with pytest.raises(SettingsError, match="seethesigns migrate"):
+        create_app(dataclasses.replace(settings, audit_key=None))
