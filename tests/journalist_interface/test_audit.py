@@ -27,8 +27,11 @@ from tests.journalist_interface.conftest import (
     download_links,
     log_in,
     page_of,
+    reauthenticate,
+    secrets_on,
     submit,
 )
+from tests.journalist_interface.test_bulk import post as bulk_post
 from tests.seethesigns.test_cli import run
 
 REPLY = "we are here for you, you did the right thing"
@@ -318,3 +321,54 @@ def test_the_staff_app_refuses_to_start_without_the_audit_key(settings: Settings
 
     with pytest.raises(SettingsError, match="seethesigns migrate"):
         create_app(dataclasses.replace(settings, audit_key=None))
+
+
+def test_bulk_zip_star_and_delete_are_recorded_per_source(
+    logged_in: FlaskClient, reported: Reported, open_db: sessionmaker[Session]
+) -> None:
+    """A zip names the sources ticked; starring and deleting leave one entry per source."""
+    ticked = {"source": [reported.uuid]}
+    assert bulk_post(logged_in, "/bulk/sources", {"action": "star", **ticked}).status_code == 302
+    zipped = bulk_post(logged_in, "/bulk/sources", {"action": "download", **ticked})
+    assert zipped.status_code == 200
+    zipped.get_data()
+    assert bulk_post(logged_in, "/bulk/unread", {}).status_code == 200
+    gone = bulk_post(logged_in, "/bulk/sources", {"action": "delete", "confirm": "yes", **ticked})
+    assert gone.status_code == 302
+    entries = log_of(open_db)[1:]
+    assert [e.action for e in entries] == [
+        "source.star",
+        "export.zip",
+        "export.zip",
+        "source.delete",
+    ]
+    assert json.loads(entries[1].detail) == {
+        "name": "sources",
+        "sources": [reported.uuid],
+        "items": [],
+    }
+    assert json.loads(entries[2].detail)["name"] == "unread"
+    assert (entries[3].object_id, json.loads(entries[3].detail)) == (
+        reported.uuid,
+        {"designation": reported.designation},
+    )
+
+
+def test_own_account_changes_are_recorded(
+    logged_in: FlaskClient, alice: NewStaff, open_db: sessionmaker[Session]
+) -> None:
+    """Renaming oneself and a new passphrase are on the record, the secret is not."""
+    renamed = submit(logged_in, "/account", "/account/name", display_name="Alice K")
+    assert renamed.status_code == 302
+    assert reauthenticate(logged_in, alice).status_code == 302
+    fresh = submit(logged_in, "/account", "/account/passphrase")
+    assert fresh.status_code == 200
+    passphrase, _ = secrets_on(fresh.get_data(as_text=True))
+    assert passphrase
+    assert actions_of(open_db) == [
+        "login.success",
+        "account.rename",
+        "reauth.success",
+        "account.passphrase",
+    ]
+    assert passphrase not in everything_written(open_db)
