@@ -54,6 +54,8 @@ PUBLIC_WEB = frozenset({"auth.login", "static", "branding.logo"})
 # SecureDrop's API answers these without a token: the list of resources, and getting a token.
 PUBLIC_API = frozenset({("GET", f"{API}/"), ("POST", f"{API}/token")})
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Columns of an audit entry as snapshot() holds it (the order of models/audit_entry.py).
+AUDIT_USERNAME, AUDIT_ACTION = 3, 4
 PLACEHOLDER = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
 # The function admin_required wraps around a view: every admin view shares its code object,
 # which is how the tests below find the admin routes in the app rather than in a list.
@@ -152,6 +154,11 @@ MIN_ACTING = frozenset(
         "admin_settings.index",
         "admin_settings.logo",
         "admin_settings.delete_logo",
+        "admin_settings.urgent_help_services",
+        "admin_settings.disguise_settings",
+        "admin_settings.reply_settings",
+        "admin_audit.retention",
+        "auth.logout",
     }
 )
 SOURCE = f"{API}/sources/<source_uuid>"
@@ -285,6 +292,21 @@ def acting_form(route: Route, on_file: OnFile, me: NewStaff) -> dict[str, Any]:
             "retention_days": "1",
         },
         "admin_settings.logo": {"logo": (io.BytesIO(png((4, 4))), "logo.png")},
+        "admin_settings.urgent_help_services": {
+            "emergency_number": "112",
+            "helpline_name": "Taken over",
+            "helpline_contact": "0800 000 000",
+            "anonymous_service_name": "Other",
+            "anonymous_service_contact": "example.org",
+            "adult_helpline_name": "Other adults",
+            "adult_helpline_contact": "0800 111 111",
+        },
+        "admin_settings.disguise_settings": {
+            "site_title": "Homework",
+            "exit_url": "https://example.org/",
+        },
+        "admin_settings.reply_settings": {"reply_within_hours": "48", "wait_minutes": "5"},
+        "admin_audit.retention": {"audit_retention_days": "31"},
     }
     return forms.get(route.endpoint, {})
 
@@ -623,7 +645,23 @@ def test_the_forms_above_do_act_when_nothing_stops_them(
     response = as_admin.open(route.path, method=route.method, data=form)
     assert response.status_code in (200, 302), response.status_code
     assert response.headers.get("Location") != "/reauthenticate"
-    assert snapshot(open_db, settings) != before
+    after = snapshot(open_db, settings)
+    written = audit_rows_added(before, after)
+    if endpoint != "auth.logout":  # a logout changes only its web session
+        assert after != before
+    # Issue 13: whatever acts leaves an entry, the last one, naming who acted.
+    assert written, endpoint
+    assert written[-1][AUDIT_USERNAME] == "root"
+    quiet = {"auth.login", "reauth.reauthenticate"}
+    assert endpoint in quiet or written[-1][AUDIT_ACTION] not in ("login.success", "reauth.success")
+
+
+def audit_rows_added(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The audit entries in after that were not in before; both snapshots lose the log."""
+    old = before["rows"].pop("audit_entries")
+    new = after["rows"].pop("audit_entries")
+    assert new[: len(old)] == old
+    return new[len(old) :]
 
 
 def test_an_api_state_change_without_a_token_is_refused_and_changes_nothing(
