@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 import time
 import uuid
@@ -55,7 +56,7 @@ PUBLIC_WEB = frozenset({"auth.login", "static", "branding.logo"})
 PUBLIC_API = frozenset({("GET", f"{API}/"), ("POST", f"{API}/token")})
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Columns of an audit entry as snapshot() holds it (the order of models/audit_entry.py).
-AUDIT_USERNAME, AUDIT_ACTION = 3, 4
+AUDIT_USERNAME, AUDIT_ACTION, AUDIT_DETAIL = 3, 4, 7
 PLACEHOLDER = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
 # The function admin_required wraps around a view: every admin view shares its code object,
 # which is how the tests below find the admin routes in the app rather than in a list.
@@ -696,3 +697,32 @@ def test_an_api_state_change_without_a_token_is_refused_and_changes_nothing(
     response = journalist_client.delete(f"{API}/sources/{on_file.source}/star", headers=auth(token))
     assert response.status_code == 200
     assert snapshot(open_db, settings)["rows"]["sources"] != before["rows"]["sources"]
+
+
+@pytest.mark.parametrize(("method", "rule"), sorted(MIN_API_CHANGES))
+def test_every_api_state_change_leaves_an_audit_entry(
+    journalist_app: Flask,
+    journalist_client: FlaskClient,
+    root: NewStaff,
+    on_file: OnFile,
+    open_db: sessionmaker[Session],
+    settings: Settings,
+    method: str,
+    rule: str,
+) -> None:
+    # Issue 13: through the API too, whatever acts is on the record, as from the API.
+    token = token_of(journalist_client, root)
+    (route,) = (
+        route
+        for route in routes(journalist_app, on_file)
+        if (route.method, route.rule) == (method, rule)
+    )
+    before = snapshot(open_db, settings)
+    response = journalist_client.open(
+        route.path, method=method, json=acting_json(route, on_file), headers=auth(token)
+    )
+    assert response.status_code in (200, 201), (route, response.status_code)
+    written = audit_rows_added(before, snapshot(open_db, settings))
+    assert len(written) == 1, route
+    assert written[0][AUDIT_USERNAME] == "root"
+    assert json.loads(written[0][AUDIT_DETAIL])["via"] == "api"
