@@ -1,4 +1,4 @@
-"""The operator's command line: `seethesigns init | add-staff | serve | backup | restore`."""
+"""The operator's command line: `seethesigns init | add-staff | serve | backup | audit verify`..."""
 
 from __future__ import annotations
 
