@@ -1,4 +1,4 @@
-"""The operator's command line: `seethesigns init | add-staff | serve | backup | audit verify`..."""
+"""The operator's command line: `seethesigns init | add-staff | serve | backup | restore`."""
 
 from __future__ import annotations
 
