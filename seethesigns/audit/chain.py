@@ -249,3 +249,20 @@ def verify(db: Session, key: bytes) -> Verdict:
     if first is not None and first != 1 and (first - 1, first_link) not in verdict.anchors:
         return verdict.fail(first, "older entries were removed without a checkpoint")
     return verdict
+
+
+def check_known_head(db: Session, verdict: Verdict, known_id: int, known_hash: str) -> str | None:
+    """Compare an intact chain with a newest entry noted earlier, off the server.
+
+    The chain alone cannot show that its newest entries were removed; a head noted before
+    can: it must still be there with the same hash, or have been pruned since. Returns what
+    is wrong, or None.
+    """
+    if verdict.head_id is None or known_id > verdict.head_id:
+        return f"entry {known_id}, noted earlier, is gone: the log now ends before it"
+    if verdict.first_id is not None and known_id < verdict.first_id:
+        return None  # retention removed it since, and a checkpoint vouches for the cut
+    found = db.scalar(select(AuditEntry.entry_hash).where(AuditEntry.id == known_id))
+    if found is None or not hmac.compare_digest(found, known_hash.lower()):
+        return f"entry {known_id} no longer has the hash noted earlier"
+    return None

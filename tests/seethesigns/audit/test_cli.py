@@ -134,3 +134,26 @@ def test_purge_prunes_the_audit_log_and_it_still_verifies(
     verified = run("audit", "verify", "--config", str(config))
     assert verified.exit_code == 0, verified.output
     assert "1 entries, 4 to 4" in verified.output
+
+
+def test_a_noted_head_finds_a_truncated_tail(
+    settings: Settings, config: Path, instance_db: sessionmaker[Session]
+) -> None:
+    """Removing the newest entries leaves a valid chain; the head noted before shows it."""
+    fill(instance_db, key_of(settings), 5)
+    first = run("audit", "verify", "--config", str(config))
+    noted = first.output.rsplit("Newest entry: ", 1)[1].strip()
+    assert noted.startswith("5:")
+    still = run("audit", "verify", "--known-head", noted, "--config", str(config))
+    assert still.exit_code == 0, still.output
+    raw(database_file(settings), "DELETE FROM audit_entries WHERE id >= 4")
+    assert run("audit", "verify", "--config", str(config)).exit_code == 0  # the chain's limit
+    caught = run("audit", "verify", "--known-head", noted, "--config", str(config))
+    assert caught.exit_code == 1
+    assert "entry 5, noted earlier, is gone" in caught.output
+    fill(instance_db, key_of(settings), 2)  # new entries 4 and 5 take the old places
+    replaced = run("audit", "verify", "--known-head", noted, "--config", str(config))
+    assert replaced.exit_code == 1
+    assert "entry 5 no longer has the hash noted earlier" in replaced.output
+    malformed = run("audit", "verify", "--known-head", "5:abc", "--config", str(config))
+    assert malformed.exit_code == 2

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from seethesigns.audit.chain import verify
+from seethesigns.audit.chain import check_known_head, verify
 from seethesigns.audit.retention import (
     DEFAULT_DAYS,
     audit_retention_days,
@@ -107,3 +107,19 @@ def test_retention_is_set_separately_within_bounds(factory: sessionmaker[Session
                 update_audit_retention(db, refused)
         assert audit_retention_days(db) == 90
         assert instance_config(db).retention_days is None
+
+
+def test_a_head_noted_before_pruning_is_accepted_once_pruned(
+    factory: sessionmaker[Session], key: bytes
+) -> None:
+    """A noted entry that retention removed since is no sign of tampering."""
+    fill(factory, key, 3)
+    with factory() as db:
+        noted = verify(db, key)
+    prune(factory, key, 1, utcnow() + timedelta(days=2))
+    fill(factory, key, 1)
+    with factory() as db:
+        verdict = verify(db, key)
+        assert verdict.intact and verdict.first_id == 4
+        assert check_known_head(db, verdict, 3, noted.head_hash) is None
+        assert check_known_head(db, verdict, 5, noted.head_hash) is not None  # 5 is new
