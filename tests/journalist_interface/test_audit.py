@@ -8,7 +8,7 @@ import io
 import json
 import re
 import sqlite3
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -249,7 +249,7 @@ def test_admins_page_through_and_filter_the_log_newest_first(
     assert "login.failure" in first
     filtered = page_of(as_admin, "/admin/audit?staff=root&action=login.success")
     assert [int(n) for n in ROW.findall(filtered)] == [1]
-    today = date.today()
+    today = datetime.now(UTC).date()  # the log filters by UTC days
     tomorrow = (today + timedelta(days=1)).isoformat()
     assert ROW.findall(page_of(as_admin, f"/admin/audit?since={tomorrow}")) == []
     assert len(ROW.findall(page_of(as_admin, f"/admin/audit?until={today}"))) == 35
