@@ -131,6 +131,9 @@ class Settings:
     key_check_interval_seconds: float = 30.0
     # [backup] public_key_file: the key `seethesigns backup` encrypts to without --backup-key.
     backup_public_key_file: Path | None = None
+    # [audit] key: the HMAC key of the audit log's hash chain. None only in a configuration
+    # written before issue 13, until `seethesigns migrate` adds one; the staff app needs it.
+    audit_key: bytes | None = None
 
     def serve_port(self, interface: str) -> int:
         """The port `seethesigns serve INTERFACE` binds by default: [serve], else [tor]."""
@@ -318,6 +321,16 @@ def _load_backup_key_file(doc: dict[str, Any], data_dir: Path) -> Path | None:
     return (data_dir / name).resolve() if name else None
 
 
+def _load_audit_key(doc: dict[str, Any]) -> bytes | None:
+    """[audit] key, a 32-byte secret; the section is absent only from older configurations."""
+    table = doc.get("audit")
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise SettingsError("settings: [audit] must be a table")
+    return _secret(table, "audit", "key")
+
+
 def parse_settings(doc: dict[str, Any], base_dir: Path) -> Settings:
     """Build Settings from a parsed TOML document; relative paths are taken from base_dir."""
     instance = _section(doc, "instance")
@@ -373,6 +386,7 @@ def parse_settings(doc: dict[str, Any], base_dir: Path) -> Settings:
             gnupg, "gnupg", "key_check_interval_seconds", float, 30.0
         ),
         backup_public_key_file=_load_backup_key_file(doc, data_dir),
+        audit_key=_load_audit_key(doc),
     )
 
 

@@ -1,6 +1,7 @@
 """Database tables, one module per table. Models hold data only."""
 
 from seethesigns.models.api_token import ApiToken
+from seethesigns.models.audit_entry import AuditEntry
 from seethesigns.models.base import Base
 from seethesigns.models.case import CASE_STATUSES, Case, CaseLabel
 from seethesigns.models.instance_config import InstanceConfig
@@ -15,6 +16,7 @@ from seethesigns.models.web_session import WebSession
 __all__ = [
     "CASE_STATUSES",
     "ApiToken",
+    "AuditEntry",
     "Base",
     "Case",
     "CaseLabel",
