@@ -12,6 +12,7 @@ from journalist_interface.views import (
     auth,
     bulk,
     cases,
+    first_login,
     items,
     reauth,
     sources,
@@ -29,6 +30,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     app.extensions[staff_session.STAFF_EXTENSION] = StaffAccounts(settings.argon2, settings.login)
     app.register_blueprint(auth.bp)
     app.register_blueprint(reauth.bp)
+    app.register_blueprint(first_login.bp)
     app.register_blueprint(sources.bp)
     app.register_blueprint(items.bp)
     app.register_blueprint(cases.bp)

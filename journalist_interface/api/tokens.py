@@ -14,6 +14,10 @@ from seethesigns.staff_accounts import LoginFailed
 from seethesigns.web.setup import db
 
 bp = Blueprint("tokens", __name__)
+FIRST_LOGIN_NEEDED = (
+    "This account is not active yet: log in on the staff website first to choose a new "
+    "passphrase and confirm your two-factor device."
+)
 
 
 @bp.post("/token")
@@ -38,6 +42,9 @@ def get_token() -> tuple[Response, int]:
         )
     except LoginFailed:  # LockedOut too
         abort(403, "Token authentication failed.")
+    if not staff.is_active:
+        # The right secrets, but an admin knows them: the owner must replace them first.
+        abort(403, FIRST_LOGIN_NEEDED)
     issued = issue_token(db(), staff)
     body = {
         "expiration": api_time(issued.expires_at),

@@ -113,7 +113,8 @@ def reset_passphrase(staff_uuid: str) -> Response | str:
     target = _managed(staff_uuid)
     if target is None:
         return redirect(url_for("account.index"))
-    return _secrets_page(target, staff_accounts().reset_passphrase(db(), target), None)
+    passphrase = staff_accounts().reset_passphrase(db(), target, by_admin=True)
+    return _secrets_page(target, passphrase, None)
 
 
 @bp.post("/<staff_uuid>/two-factor")

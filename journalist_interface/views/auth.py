@@ -32,6 +32,8 @@ def login() -> Response | str | tuple[str, int]:
         # guessing that the username exists, so the page mentions lockout for every failure.
         return render_template("login.html", failed=True, username=username), 401
     log_in(staff)
+    if not staff.is_active:
+        return redirect(url_for("first_login.index"))
     return redirect(url_for("sources.index"))
 
 

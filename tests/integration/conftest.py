@@ -22,12 +22,14 @@ from typing import BinaryIO
 import pyotp
 import pytest
 import requests
+from sqlalchemy import select
 
 from seethesigns.db import make_engine, make_session_factory
 from seethesigns.front.nginx import FrontConfig, render_nginx_config
+from seethesigns.models import Staff
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import StaffAccounts
-from tests.conftest import OfflineKey, create_form, make_instance, short_tmpdir
+from tests.conftest import OfflineKey, activate, create_form, make_instance, short_tmpdir
 
 SEETHESIGNS = Path(sys.executable).parent / "seethesigns"
 CODENAME = re.compile(r'<p class="codename" id="codename">([a-z -]+)</p>')
@@ -264,6 +266,7 @@ def live(offline_key: OfflineKey, template_database: Path) -> Iterator[LiveInsta
         check=True,
     )
     staff = json.loads(made.stdout)
+    activate_named(settings, staff["username"])
     source = start_server("source", config, log_dir)
     journalist = start_server("journalist", config, log_dir)
     yield LiveInstance(settings, config, source, journalist, staff, log_dir)
@@ -274,6 +277,14 @@ def live(offline_key: OfflineKey, template_database: Path) -> Iterator[LiveInsta
     )
     shutil.rmtree(settings.data_dir, ignore_errors=True)
     shutil.rmtree(log_dir, ignore_errors=True)
+
+
+def activate_named(settings: Settings, username: str) -> None:
+    """Make the named account active, as if its first login were done."""
+    with make_session_factory(make_engine(settings.database_url))() as db:
+        staff = db.scalar(select(Staff).where(Staff.username == username))
+        assert staff is not None, username
+        activate(db, staff)
 
 
 def csrf(html: str) -> str:
@@ -299,6 +310,7 @@ def fresh_staff(live: LiveInstance) -> dict[str, str]:
     accounts = StaffAccounts(live.settings.argon2, live.settings.login)
     with make_session_factory(make_engine(live.settings.database_url))() as db:
         created = accounts.create(db, f"staff-{secrets.token_hex(4)}")
+        activate(db, created.staff)
     return {
         "username": created.staff.username,
         "passphrase": created.passphrase,

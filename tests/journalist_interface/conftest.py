@@ -25,7 +25,7 @@ from seethesigns.db import make_engine, make_session_factory
 from seethesigns.models import Source, Staff
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import NewStaff, StaffAccounts
-from tests.conftest import csrf_token
+from tests.conftest import activate, csrf_token
 from tests.source_interface.test_journey import new_source
 
 MESSAGE = "they make me carry things to another town"
@@ -53,11 +53,22 @@ def open_db(settings: Settings) -> Iterator[sessionmaker[Session]]:
 
 
 def add_staff(
-    open_db: sessionmaker[Session], settings: Settings, username: str, *, is_admin: bool = False
+    open_db: sessionmaker[Session],
+    settings: Settings,
+    username: str,
+    *,
+    is_admin: bool = False,
+    active: bool = True,
 ) -> NewStaff:
-    """Create a staff account the way the CLI does, with server-made secrets."""
+    """Create a staff account the way the CLI does, with server-made secrets.
+
+    Active by default, as if its first login were done; `active=False` leaves it pending.
+    """
     with open_db() as db:
-        return StaffAccounts(settings.argon2, settings.login).create(db, username, is_admin)
+        created = StaffAccounts(settings.argon2, settings.login).create(db, username, is_admin)
+        if active:
+            activate(db, created.staff)
+        return created
 
 
 @pytest.fixture
