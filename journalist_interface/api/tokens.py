@@ -15,8 +15,8 @@ from seethesigns.web.setup import db
 
 bp = Blueprint("tokens", __name__)
 FIRST_LOGIN_NEEDED = (
-    "This account is not active yet: log in on the staff website first to choose a new "
-    "passphrase and confirm your two-factor device."
+    "This account is not active yet: complete its first login on the staff website (a new "
+    "passphrase and two-factor device) before using the API."
 )
 
 

@@ -243,3 +243,27 @@ def secrets_on(page: str) -> tuple[str | None, str | None]:
         passphrase.group(1) if passphrase else None,
         secret.group(1).replace(" ", "") if secret else None,
     )
+
+
+def complete_first_login(client: FlaskClient, account: NewStaff) -> NewStaff:
+    """Do a pending account's first-login steps in its logged-in browser.
+
+    Returns the account with the passphrase and two-factor secret only its owner saw; the
+    confirming code used the current time step, so a next login passes `at=time.time() + 30`.
+    """
+    page = page_of(client, "/first-login/passphrase")
+    passphrase, _ = secrets_on(page)
+    assert passphrase is not None
+    chosen = client.post(
+        "/first-login/passphrase", data={"csrf_token": csrf_token(page), "passphrase": passphrase}
+    )
+    assert chosen.headers["Location"] == "/first-login/two-factor"
+    page = page_of(client, "/first-login/two-factor")
+    _, secret = secrets_on(page)
+    assert secret is not None
+    code = pyotp.TOTP(secret).now()
+    done = client.post(
+        "/first-login/two-factor", data={"csrf_token": csrf_token(page), "token": code}
+    )
+    assert done.headers["Location"] == "/", done.status_code
+    return NewStaff(account.staff, passphrase, secret)
