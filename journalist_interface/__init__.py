@@ -7,6 +7,7 @@ from flask import Flask
 from journalist_interface import api, staff_session
 from journalist_interface.views import (
     account,
+    admin_figures,
     admin_settings,
     admin_staff,
     auth,
@@ -38,6 +39,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     app.register_blueprint(account.bp)
     app.register_blueprint(admin_staff.bp)
     app.register_blueprint(admin_settings.bp)
+    app.register_blueprint(admin_figures.bp)
     register_branding(app)
     api.register(app)
     return app
