@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    and_,
     cast,
     exists,
     func,
@@ -108,7 +109,9 @@ def _seconds(db: Session, later: Any, earlier: Any) -> ColumnElement[Any]:
     """The seconds from earlier to later (NULL if either is)."""
     if db.get_bind().dialect.name == "postgresql":
         return func.extract("epoch", later - earlier)
-    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+    # Rounded to the millisecond: a julianday is a double of about 2.46 million days, whose
+    # last bits would otherwise show as 3600.00003 seconds.
+    return func.round((func.julianday(later) - func.julianday(earlier)) * 86400.0, 3)
 
 
 def _reports(db: Session) -> Any:
@@ -153,8 +156,13 @@ def _ranks_picked(reports: Any, metric: str) -> Any:
         .subquery()
     )
     n, rank = ranked.c.n, ranked.c["rank"]
+    # Without division (whose result type differs between databases): the median's ranks
+    # are (n+1)//2 and (n+2)//2, the ranks r with n <= 2r <= n+2; the 90th percentile's is
+    # ceil(0.9 n), the r with 9n <= 10r < 9n + 10.
+    median = (2 * rank).between(n, n + 2)
+    p90 = and_(10 * rank >= 9 * n, 10 * rank < 9 * n + 10)
     return select(literal(metric).label("metric"), ranked.c.week, rank, n, ranked.c.seconds).where(
-        or_(rank == (n + 1) / 2, rank == (n + 2) / 2, rank == (9 * n + 9) / 10)
+        or_(median, p90)
     )
 
 
