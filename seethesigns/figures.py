@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 
 from seethesigns.models import CASE_STATUSES, Case, Reply, SeenSubmission, Source, Submission
 
+REPORTS = "reports"
 DOWNLOAD = "download"
 REPLY = "reply"
 
@@ -133,13 +134,17 @@ def _reports(db: Session) -> Any:
         .scalar_subquery()
     )
     earliest = func.min(grouped.c.arrived).over(partition_by=grouped.c.source_id)
-    return select(
-        _week_start(db, grouped.c.arrived).label("week"),
-        grouped.c.urgent.label("urgent"),
-        cast(grouped.c.arrived == earliest, Integer).label("first"),
-        _seconds(db, grouped.c.downloaded, grouped.c.arrived).label(DOWNLOAD),
-        _seconds(db, first_reply, grouped.c.arrived).label(REPLY),
-    ).cte("reports")
+    return (
+        select(
+            _week_start(db, grouped.c.arrived).label("week"),
+            grouped.c.urgent.label("urgent"),
+            cast(grouped.c.arrived == earliest, Integer).label("first"),
+            _seconds(db, grouped.c.downloaded, grouped.c.arrived).label(DOWNLOAD),
+            _seconds(db, first_reply, grouped.c.arrived).label(REPLY),
+        )
+        .cte("reports")
+        .prefix_with("MATERIALIZED")
+    )  # worked out once, read three times
 
 
 def _ranks_picked(reports: Any, metric: str) -> Any:
@@ -178,36 +183,45 @@ def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+def _totals(reports: Any) -> Any:
+    """Per week: the number of reports, of first reports and of urgent ones."""
+    return select(
+        literal(REPORTS).label("metric"),
+        reports.c.week,
+        func.count(),
+        func.sum(reports.c.first),
+        func.sum(reports.c.urgent),
+    ).group_by(reports.c.week)
+
+
 def weekly_figures(db: Session) -> list[WeekFigures]:
-    """Every week from the first report held to the last, newest first; empty weeks included."""
+    """Every week from the first report held to the last, newest first; empty weeks included.
+
+    One statement: the weekly totals and the values at the ranks wanted, for both waits.
+    """
     reports = _reports(db)
-    totals = db.execute(
-        select(
-            reports.c.week,
-            func.count(),
-            func.sum(reports.c.first),
-            func.sum(reports.c.urgent),
-            func.count(reports.c[DOWNLOAD]),
-            func.count(reports.c[REPLY]),
-        ).group_by(reports.c.week)
-    ).all()
+    statement = union_all(
+        _totals(reports), _ranks_picked(reports, DOWNLOAD), _ranks_picked(reports, REPLY)
+    )
+    totals: dict[date, tuple[int, int, int]] = {}
+    measured: dict[tuple[str, date], int] = {}
+    picked: dict[tuple[str, date], dict[int, float]] = {}
+    for metric, week, first, second, third in db.execute(statement):
+        monday = _day(week)
+        if metric == REPORTS:
+            totals[monday] = (int(first), int(second or 0), int(third or 0))
+        else:  # rank, n, seconds
+            measured[metric, monday] = int(second)
+            picked.setdefault((metric, monday), {})[int(first)] = float(third)
     if not totals:
         return []
-    picked: dict[tuple[str, date], dict[int, float]] = {}
-    ranks = union_all(_ranks_picked(reports, DOWNLOAD), _ranks_picked(reports, REPLY))
-    for metric, week, rank, _n, seconds in db.execute(ranks):
-        picked.setdefault((metric, _day(week)), {})[rank] = float(seconds)
     by_week = {}
-    for week, count, first, urgent, downloaded, replied in totals:
-        monday = _day(week)
-        by_week[monday] = WeekFigures(
-            monday,
-            count,
-            int(first or 0),
-            int(urgent or 0),
-            _spread(picked.get((DOWNLOAD, monday), {}), downloaded, count - downloaded),
-            _spread(picked.get((REPLY, monday), {}), replied, count - replied),
-        )
+    for monday, (count, first_reports, urgent) in totals.items():
+        spreads = []
+        for metric in (DOWNLOAD, REPLY):
+            n = measured.get((metric, monday), 0)
+            spreads.append(_spread(picked.get((metric, monday), {}), n, count - n))
+        by_week[monday] = WeekFigures(monday, count, first_reports, urgent, *spreads)
     weeks = []
     monday, last = min(by_week), max(by_week)
     while monday <= last:
