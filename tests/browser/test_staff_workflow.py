@@ -23,6 +23,7 @@ from sqlalchemy import select
 from seethesigns.db import make_engine, make_session_factory
 from seethesigns.models import Case, Source
 from seethesigns.storage import designation_slug
+from tests.browser.checks import axe_violations, load_axe
 from tests.conftest import OfflineKey
 from tests.integration.conftest import LiveInstance, csrf, new_source
 
@@ -53,6 +54,12 @@ def stored_files(live: LiveInstance, source: Source) -> dict[str, bytes]:
     folder = live.settings.store_dir / source.filesystem_id
     slug = designation_slug(source.designation)
     return {f"{slug}/{path.name}": path.read_bytes() for path in folder.iterdir()}
+
+
+def assert_accessible(page: Page) -> None:
+    """No WCAG 2.2 AA violations that axe-core finds on the page as it is."""
+    load_axe(page)
+    assert axe_violations(page) == []
 
 
 def log_in(page: Page, url: str, username: str, passphrase: str, totp_secret: str) -> None:
@@ -155,6 +162,7 @@ def test_the_staff_workflow_from_login_to_a_new_colleague(
     expect(week.locator("td").first).to_have_text("1 (1 / 0)")
     assert REPORT not in page.content() and designation not in page.content()
     shot("figures")
+    assert_accessible(page)
 
     # An admin adds a colleague, whose passphrase and two-factor secret are shown once. Being
     # logged in is not enough for that: first the passphrase again and a new code (the next
@@ -193,6 +201,7 @@ def test_the_staff_workflow_from_login_to_a_new_colleague(
     page.goto(live.journalist.url + "/")  # no way round it
     expect(page).to_have_url(live.journalist.url + "/first-login/passphrase")
     shot("colleague-first-login-passphrase")
+    assert_accessible(page)
     own_passphrase = page.locator("#passphrase").inner_text()
     assert own_passphrase != passphrase and len(own_passphrase.split()) == 7
     page.get_by_label("Type the passphrase shown above").fill(passphrase)
@@ -203,6 +212,7 @@ def test_the_staff_workflow_from_login_to_a_new_colleague(
     expect(page).to_have_url(live.journalist.url + "/first-login/two-factor")
     expect(page.locator("figure.qr-code svg")).to_be_visible()
     shot("colleague-first-login-device")
+    assert_accessible(page)
     own_secret = page.locator("#totp-secret").inner_text().replace(" ", "")
     assert own_secret != secret
     # The admin's device and their code were used at login: a code from the new secret.
