@@ -64,12 +64,13 @@ format: venv ## Sort imports and reformat the code in place
 	$(BIN)/ruff check --select I --fix .
 	$(BIN)/ruff format .
 
-bench: venv ## Print benchmark figures: 1 GiB upload (BENCH_ARGS for it), 50,000-source scaling, source list, /create burst, backup and restore
+bench: venv ## Print benchmark figures: 1 GiB upload (BENCH_ARGS for it), 50,000-source scaling, source list, /create burst, backup and restore, partnership figures
 	$(BIN)/python -m bench.upload $(BENCH_ARGS)
 	$(BIN)/python -m bench.source_scaling
 	$(BIN)/python -m bench.source_list
 	$(BIN)/python -m bench.create_burst
 	$(BIN)/python -m bench.backup
+	$(BIN)/python -m bench.figures
 
 translations: venv ## Extract the source pages' messages, update every catalogue, compile them
 	$(BIN)/python scripts/translations.py

@@ -34,7 +34,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, event, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.instance import SEETHESIGNS, free_port, make_instance, stop_agents
+from bench.instance import SEETHESIGNS, activate_staff, free_port, make_instance, stop_agents
 from journalist_interface import create_app
 from journalist_interface.list_query import Cursor
 from journalist_interface.source_list import LIST_KEY, PAGE_SIZE
@@ -270,6 +270,7 @@ def api_token(url: str, factory: sessionmaker[Session], settings: Settings) -> s
     """A Journalist API token for a second staff member, who has TOTP codes of their own."""
     with factory() as db:
         staff = StaffAccounts(settings.argon2, settings.login).create(db, "bench-api")
+        activate_staff(db, staff.staff)
     response = requests.post(
         f"{url}/api/v1/token",
         json={
@@ -292,6 +293,7 @@ def measure(config: Path, sizes: list[int], per_source: int) -> dict[tuple[str, 
     keys = gpg.generate_source_keypair("bench only")
     with factory() as db:
         staff = StaffAccounts(settings.argon2, settings.login).create(db, "bench")
+        activate_staff(db, staff.staff)
     app = create_app(settings)
     engine = app.extensions["seethesigns"].db.kw["bind"]
     results: dict[tuple[str, int], Any] = {}

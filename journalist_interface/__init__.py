@@ -9,11 +9,13 @@ from journalist_interface.audit_trail import check_audit_key
 from journalist_interface.views import (
     account,
     admin_audit,
+    admin_figures,
     admin_settings,
     admin_staff,
     auth,
     bulk,
     cases,
+    first_login,
     items,
     reauth,
     sources,
@@ -32,6 +34,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     app.extensions[staff_session.STAFF_EXTENSION] = StaffAccounts(settings.argon2, settings.login)
     app.register_blueprint(auth.bp)
     app.register_blueprint(reauth.bp)
+    app.register_blueprint(first_login.bp)
     app.register_blueprint(sources.bp)
     app.register_blueprint(items.bp)
     app.register_blueprint(cases.bp)
@@ -40,6 +43,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     app.register_blueprint(admin_staff.bp)
     app.register_blueprint(admin_settings.bp)
     app.register_blueprint(admin_audit.bp)
+    app.register_blueprint(admin_figures.bp)
     register_branding(app)
     api.register(app)
     return app

@@ -118,14 +118,36 @@ def log_out() -> None:
     session.clear()
 
 
-def login_required(view: Callable[P, R]) -> Callable[P, R | Response]:
-    """Send anyone not logged in to the login page; put the staff member in g.staff."""
+def first_login_required(view: Callable[P, R]) -> Callable[P, R | Response]:
+    """For the first-login steps: a logged-in account that is not active yet, in g.staff."""
 
     @wraps(view)
     def wrapped(*args: P.args, **kwargs: P.kwargs) -> R | Response:
         staff = current_staff()
         if staff is None:
             return redirect(url_for("auth.login"))
+        if staff.is_active:
+            return redirect(url_for("sources.index"))
+        g.staff = staff
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def login_required(view: Callable[P, R]) -> Callable[P, R | Response]:
+    """Send anyone not logged in to the login page; put the staff member in g.staff.
+
+    An account still pending (made or reset by an admin, who knows its secrets) is sent to
+    its first-login steps instead: it may do nothing else until they are done (issue 13).
+    """
+
+    @wraps(view)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+        staff = current_staff()
+        if staff is None:
+            return redirect(url_for("auth.login"))
+        if not staff.is_active:
+            return redirect(url_for("first_login.index"))
         g.staff = staff
         return view(*args, **kwargs)
 
@@ -140,6 +162,8 @@ def admin_required(view: Callable[P, R]) -> Callable[P, R | Response]:
         staff = current_staff()
         if staff is None:
             return redirect(url_for("auth.login"))
+        if not staff.is_active:
+            return redirect(url_for("first_login.index"))
         if not staff.is_admin:
             abort(403)
         g.staff = staff

@@ -48,7 +48,8 @@ if [ ! -f "$admin_made" ]; then
   cat <<EOF
 
 *** Save the passphrase and the TOTP secret printed above (scan the QR code into an
-*** authenticator app). They are shown only once; you need both to log in as admin.
+*** authenticator app). They are shown only once; you need both to log in as admin. At
+*** that first login the site asks you to choose a new passphrase and set up a new device.
 
 EOF
   login_hint="log in as admin with the passphrase and a TOTP code from the secret above"

@@ -144,6 +144,15 @@ def purge(config_path: Path | None) -> None:
     click.echo(f"Removed {pruned.removed} audit log entries older than {audit_days} days.")
 
 
+# You hand these secrets over, so you know them: the account is pending until its owner
+# replaces both at their first login (issue 13).
+FIRST_LOGIN_NOTE = (
+    "The account is pending: at their first login on the staff website, they must choose a "
+    "new passphrase and confirm a new two-factor device before it works (the API refuses it "
+    "until then)."
+)
+
+
 @main.command("add-staff")
 @click.argument("username")
 @click.option("--admin", is_flag=True, help="Make the account an administrator.")
@@ -165,6 +174,8 @@ def add_staff(username: str, admin: bool, as_json: bool, config_path: Path | Non
                     "username": created.staff.username,
                     "passphrase": created.passphrase,
                     "totp_secret": created.totp_secret,
+                    "status": created.staff.status,
+                    "first_login": FIRST_LOGIN_NOTE,
                 }
             )
         )
@@ -177,6 +188,7 @@ def add_staff(username: str, admin: bool, as_json: bool, config_path: Path | Non
     click.echo(f"TOTP secret: {_grouped(created.totp_secret)}")
     click.echo("Scan this with an authenticator app, then keep the passphrase safe:")
     segno.make(uri, error="m").terminal(out=sys.stdout, compact=True)
+    click.echo(FIRST_LOGIN_NOTE)
 
 
 @main.command()

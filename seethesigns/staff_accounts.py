@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from seethesigns.codenames import diceware
 from seethesigns.models import LoginFailure, Staff
 from seethesigns.models.base import utcnow
+from seethesigns.models.staff import STAFF_PENDING
 from seethesigns.settings import Argon2Settings, LoginSettings
 
 PASSPHRASE_WORDS = 7
@@ -211,11 +212,17 @@ class StaffAccounts:
         db.commit()
         db.refresh(staff)
 
-    def reset_passphrase(self, db: Session, staff: Staff) -> str:
-        """Give the account a new server-made passphrase and end all its sessions."""
+    def reset_passphrase(self, db: Session, staff: Staff, *, by_admin: bool = False) -> str:
+        """Give the account a new server-made passphrase and end all its sessions.
+
+        Reset by an admin, who now knows it, the account is pending until its owner chooses
+        another at their next login (issue 13).
+        """
         passphrase = diceware(PASSPHRASE_WORDS)
         staff.passphrase_hash = self.hasher.hash(passphrase)
         staff.session_epoch += 1
+        if by_admin:
+            staff.status = STAFF_PENDING
         db.commit()
         return passphrase
 
@@ -228,7 +235,8 @@ class StaffAccounts:
         When an admin starts it for someone else, it is because the old device is lost or
         no longer trusted: the old secret is replaced at once by one nobody is shown, and the
         account's sessions end. The new secret, shown only to the admin for the hand-over,
-        works once a code from the device holding it is confirmed.
+        works once a code from the device holding it is confirmed; as the admin knows it, the
+        account is pending until its owner replaces it at their next login (issue 13).
         """
         if actor.id != target.id and not actor.is_admin:
             raise NotPermitted("only the account's owner or an admin can reset two-factor")
@@ -237,6 +245,7 @@ class StaffAccounts:
         if actor.id != target.id:
             target.totp_secret = new_totp_secret()
             target.session_epoch += 1
+            target.status = STAFF_PENDING
         db.commit()
         return secret
 

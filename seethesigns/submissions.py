@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from seethesigns.encryption import GpgService
 from seethesigns.models import Source, Submission
+from seethesigns.models.base import utcnow
 from seethesigns.sources import reserve_number
 from seethesigns.storage import Store, checksum, document_name, message_name
 from seethesigns.uploads import GzipReader
@@ -24,10 +26,14 @@ class Document:
     filename: str
 
 
-def _stored(store: Store, source: Source, name: str) -> Submission:
+def _stored(store: Store, source: Source, name: str, arrived: datetime) -> Submission:
     path = store.path(source.filesystem_id, name)
     return Submission(
-        source_id=source.id, filename=name, size=path.stat().st_size, checksum=checksum(path)
+        source_id=source.id,
+        filename=name,
+        size=path.stat().st_size,
+        checksum=checksum(path),
+        created_at=arrived,
     )
 
 
@@ -47,13 +53,16 @@ def submit(
     """
     written: list[Path] = []
     rows: list[Submission] = []
+    # One time for everything sent together: the figures count one report per source and
+    # arrival time (seethesigns/figures.py).
+    arrived = utcnow()
     try:
         if message:
             name = message_name(reserve_number(db, source), source.designation)
             with store.arriving(source.filesystem_id, name) as partial:
                 gpg.encrypt_to_submission_key(message.encode("utf-8"), partial)
             written.append(store.path(source.filesystem_id, name))
-            rows.append(_stored(store, source, name))
+            rows.append(_stored(store, source, name, arrived))
         for document in documents:
             name = document_name(reserve_number(db, source), source.designation)
             with store.arriving(source.filesystem_id, name) as partial:
@@ -61,7 +70,7 @@ def submit(
                     GzipReader(document.stream, document.filename), partial
                 )
             written.append(store.path(source.filesystem_id, name))
-            rows.append(_stored(store, source, name))
+            rows.append(_stored(store, source, name, arrived))
         db.add_all(rows)
         db.commit()
     except BaseException:

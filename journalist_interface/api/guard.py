@@ -45,6 +45,9 @@ def check_request() -> None:
         staff = staff_for_token(db(), token)
         if staff is None:
             abort(403, "API token is invalid or expired.")
+        if not staff.is_active:
+            # Unreachable through /token; a reset ends the account's tokens anyway.
+            abort(403, "This account is not active yet: complete its first login.")
         g.staff = staff
     if request.method == "POST":
         body = request.get_data(cache=True)

@@ -16,6 +16,10 @@ from seethesigns.staff_accounts import LoginFailed
 from seethesigns.web.setup import db
 
 bp = Blueprint("tokens", __name__)
+FIRST_LOGIN_NEEDED = (
+    "This account is not active yet: complete its first login on the staff website (a new "
+    "passphrase and two-factor device) before using the API."
+)
 
 
 @bp.post("/token")
@@ -41,6 +45,9 @@ def get_token() -> tuple[Response, int]:
     except LoginFailed:  # LockedOut too
         record_login_failure(fields["username"], "api")
         abort(403, "Token authentication failed.")
+    if not staff.is_active:
+        # The right secrets, but an admin knows them: the owner must replace them first.
+        abort(403, FIRST_LOGIN_NEEDED)
     issued = issue_token(db(), staff)
     record(TOKEN_ISSUE, staff=staff, via="api")
     body = {

@@ -124,7 +124,7 @@ def reset_passphrase(staff_uuid: str) -> Response | str:
     target = _managed(staff_uuid)
     if target is None:
         return redirect(url_for("account.index"))
-    passphrase = staff_accounts().reset_passphrase(db(), target)
+    passphrase = staff_accounts().reset_passphrase(db(), target, by_admin=True)
     record(STAFF_PASSPHRASE_RESET, of_staff(target), username=target.username)
     return _secrets_page(target, passphrase, None)
 

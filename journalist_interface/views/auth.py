@@ -36,6 +36,8 @@ def login() -> Response | str | tuple[str, int]:
         return render_template("login.html", failed=True, username=username), 401
     log_in(staff)
     record(LOGIN_SUCCESS, staff=staff, via="web")
+    if not staff.is_active:
+        return redirect(url_for("first_login.index"))
     return redirect(url_for("sources.index"))
 
 

@@ -32,6 +32,9 @@ ACCOUNT_RENAME = "account.rename"
 ACCOUNT_PASSPHRASE = "account.passphrase"  # noqa: S105 - the name of an action, not a secret
 ACCOUNT_TWO_FACTOR_START = "account.two_factor_start"
 ACCOUNT_TWO_FACTOR_CONFIRM = "account.two_factor_confirm"
+# A new account's first login: its own passphrase, then its own 2FA (then it is active).
+FIRST_LOGIN_PASSPHRASE = "first_login.passphrase"  # noqa: S105 - the name of an action
+FIRST_LOGIN_ACTIVATED = "first_login.activated"
 # Admins: staff accounts.
 STAFF_ADD = "staff.add"
 STAFF_ADMIN = "staff.admin"
@@ -51,6 +54,9 @@ SETTINGS_AUDIT_RETENTION = "settings.audit_retention"
 AUDIT_VIEW = "audit.view"
 AUDIT_EXPORT = "audit.export"
 AUDIT_PRUNED = "audit.pruned"
+# Figures for the partnership (content-free, but who looked and exported is on record).
+FIGURES_VIEW = "figures.view"
+FIGURES_EXPORT = "figures.export"
 
 ACTIONS = frozenset(
     value for name, value in dict(globals()).items() if name.isupper() and isinstance(value, str)

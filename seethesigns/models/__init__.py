@@ -9,12 +9,13 @@ from seethesigns.models.login_failure import LoginFailure
 from seethesigns.models.reply import Reply
 from seethesigns.models.seen import SeenReply, SeenSubmission
 from seethesigns.models.source import Source
-from seethesigns.models.staff import Staff
+from seethesigns.models.staff import STAFF_STATUSES, Staff
 from seethesigns.models.submission import Submission
 from seethesigns.models.web_session import WebSession
 
 __all__ = [
     "CASE_STATUSES",
+    "STAFF_STATUSES",
     "ApiToken",
     "AuditEntry",
     "Base",

@@ -7,6 +7,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from seethesigns.models.base import Base, new_uuid, utcnow
 
+# An account made or reset by an admin is "pending" until its owner, at their first login,
+# chooses a passphrase ("two_factor" then) and confirms a two-factor secret only they saw.
+STAFF_PENDING = "pending"
+STAFF_TWO_FACTOR = "two_factor"
+STAFF_ACTIVE = "active"
+STAFF_STATUSES = (STAFF_PENDING, STAFF_TWO_FACTOR, STAFF_ACTIVE)
+
 
 class Staff(Base):
     """A vetted member of the safeguarding team."""
@@ -27,6 +34,12 @@ class Staff(Base):
     # The TOTP time step of the last accepted code: a code at or before it is a replay.
     last_totp_step: Mapped[int] = mapped_column(default=0)
     is_admin: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default=STAFF_PENDING)
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login: Mapped[datetime | None]
+
+    @property
+    def is_active(self) -> bool:
+        """True once the owner has finished their first login; only then may they work."""
+        return self.status == STAFF_ACTIVE

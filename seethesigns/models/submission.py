@@ -20,6 +20,8 @@ class Submission(Base):
     size: Mapped[int]
     checksum: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The one thing about a report stored in the clear: the child asked for it to be seen first.
+    urgent: Mapped[bool] = mapped_column(default=False)
 
     @property
     def is_message(self) -> bool:

@@ -3,7 +3,8 @@
 A source sends a report over HTTP; then staff, in headless Chromium against gunicorn, log in
 with a TOTP code, find the source in the list, read its page, reply, move the case on, export
 everything as one zip, and an admin confirms it is them (passphrase and a new code) and adds a
-colleague whose secrets are shown once. Each step leaves a screenshot in test-artifacts/.
+colleague whose secrets are shown once; at their first login the colleague replaces both.
+Each step leaves a screenshot in test-artifacts/.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy import select
 from seethesigns.db import make_engine, make_session_factory
 from seethesigns.models import Case, Source
 from seethesigns.storage import designation_slug
+from tests.browser.checks import axe_violations, load_axe
 from tests.conftest import OfflineKey
 from tests.integration.conftest import LiveInstance, csrf, new_source
 
@@ -52,6 +54,12 @@ def stored_files(live: LiveInstance, source: Source) -> dict[str, bytes]:
     folder = live.settings.store_dir / source.filesystem_id
     slug = designation_slug(source.designation)
     return {f"{slug}/{path.name}": path.read_bytes() for path in folder.iterdir()}
+
+
+def assert_accessible(page: Page) -> None:
+    """No WCAG 2.2 AA violations that axe-core finds on the page as it is."""
+    load_axe(page)
+    assert axe_violations(page) == []
 
 
 def log_in(page: Page, url: str, username: str, passphrase: str, totp_secret: str) -> None:
@@ -146,6 +154,16 @@ def test_the_staff_workflow_from_login_to_a_new_colleague(
     expect(row.locator("td.unread")).to_have_text("0")
     shot("exported")
 
+    # The partnership's figures: this week's one report, downloaded and answered, no content.
+    page.get_by_role("link", name="Figures").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Figures for the partnership")
+    week = page.locator("table.figures").nth(1).locator("tbody tr")
+    expect(week).to_have_count(1)
+    expect(week.locator("td").first).to_have_text("1 (1 / 0)")
+    assert REPORT not in page.content() and designation not in page.content()
+    shot("figures")
+    assert_accessible(page)
+
     # An admin adds a colleague, whose passphrase and two-factor secret are shown once. Being
     # logged in is not enough for that: first the passphrase again and a new code (the next
     # one: the login's code works once), then the add page the admin was going to.
@@ -173,11 +191,42 @@ def test_the_staff_workflow_from_login_to_a_new_colleague(
     assert passphrase not in content and secret[:8] not in content.replace(" ", "")
     context.close()
 
-    # What was shown works: the colleague logs in with it, and is not an admin.
+    # What was shown lets the colleague in only as far as their first login: the admin knows
+    # it, so they choose a passphrase and set up a device of their own before anything else.
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     log_in(page, live.journalist.url, NEW_COLLEAGUE, passphrase, secret)
+    expect(page).to_have_url(live.journalist.url + "/first-login/passphrase")
+    expect(page.get_by_role("navigation", name="Staff")).to_have_count(0)
+    page.goto(live.journalist.url + "/")  # no way round it
+    expect(page).to_have_url(live.journalist.url + "/first-login/passphrase")
+    shot("colleague-first-login-passphrase")
+    assert_accessible(page)
+    own_passphrase = page.locator("#passphrase").inner_text()
+    assert own_passphrase != passphrase and len(own_passphrase.split()) == 7
+    page.get_by_label("Type the passphrase shown above").fill(passphrase)
+    page.get_by_role("button", name="Use this passphrase").click()
+    expect(page.get_by_role("alert")).to_contain_text("not the passphrase shown")
+    page.get_by_label("Type the passphrase shown above").fill(own_passphrase)
+    page.get_by_role("button", name="Use this passphrase").click()
+    expect(page).to_have_url(live.journalist.url + "/first-login/two-factor")
+    expect(page.locator("figure.qr-code svg")).to_be_visible()
+    shot("colleague-first-login-device")
+    assert_accessible(page)
+    own_secret = page.locator("#totp-secret").inner_text().replace(" ", "")
+    assert own_secret != secret
+    # The admin's device and their code were used at login: a code from the new secret.
+    page.get_by_label("Code from the app").fill(pyotp.TOTP(own_secret).now())
+    page.get_by_role("button", name="Confirm and start").click()
     expect(page.locator(".who")).to_have_text(f"Logged in as {NEW_COLLEAGUE}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sources")
     expect(page.get_by_role("link", name="Settings")).to_have_count(0)
     shot("colleague-logged-in")
+    context.close()
+
+    # Only what the colleague chose works from now on.
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    log_in(page, live.journalist.url, NEW_COLLEAGUE, passphrase, own_secret)
+    expect(page.locator("#login-error")).to_be_visible()
     context.close()

@@ -22,16 +22,20 @@ from typing import BinaryIO
 import pyotp
 import pytest
 import requests
+from sqlalchemy import select
 
 from seethesigns.db import make_engine, make_session_factory
 from seethesigns.front.nginx import FrontConfig, render_nginx_config
+from seethesigns.models import Staff
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import StaffAccounts
-from tests.conftest import OfflineKey, create_form, make_instance, short_tmpdir
+from tests.conftest import OfflineKey, activate, create_form, make_instance, short_tmpdir
 
 SEETHESIGNS = Path(sys.executable).parent / "seethesigns"
 CODENAME = re.compile(r'<p class="codename" id="codename">([a-z -]+)</p>')
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+PASSPHRASE = re.compile(r'<p class="secret" id="passphrase">([a-z -]+)</p>')
+TOTP_SECRET = re.compile(r'<code id="totp-secret">([A-Z2-7 ]+)</code>')
 
 
 def free_port() -> int:
@@ -264,6 +268,7 @@ def live(offline_key: OfflineKey, template_database: Path) -> Iterator[LiveInsta
         check=True,
     )
     staff = json.loads(made.stdout)
+    activate_named(settings, staff["username"])
     source = start_server("source", config, log_dir)
     journalist = start_server("journalist", config, log_dir)
     yield LiveInstance(settings, config, source, journalist, staff, log_dir)
@@ -274,6 +279,14 @@ def live(offline_key: OfflineKey, template_database: Path) -> Iterator[LiveInsta
     )
     shutil.rmtree(settings.data_dir, ignore_errors=True)
     shutil.rmtree(log_dir, ignore_errors=True)
+
+
+def activate_named(settings: Settings, username: str) -> None:
+    """Make the named account active, as if its first login were done."""
+    with make_session_factory(make_engine(settings.database_url))() as db:
+        staff = db.scalar(select(Staff).where(Staff.username == username))
+        assert staff is not None, username
+        activate(db, staff)
 
 
 def csrf(html: str) -> str:
@@ -294,16 +307,62 @@ def new_source(base_url: str, http: requests.Session) -> str:
     return codename.group(1)
 
 
-def fresh_staff(live: LiveInstance) -> dict[str, str]:
-    """Another staff account, so each test has TOTP time steps of its own."""
+def fresh_staff(live: LiveInstance, *, active: bool = True) -> dict[str, str]:
+    """Another staff account, so each test has TOTP time steps of its own.
+
+    Active, as if its first login were done, unless `active=False`.
+    """
     accounts = StaffAccounts(live.settings.argon2, live.settings.login)
     with make_session_factory(make_engine(live.settings.database_url))() as db:
         created = accounts.create(db, f"staff-{secrets.token_hex(4)}")
+        if active:
+            activate(db, created.staff)
     return {
         "username": created.staff.username,
         "passphrase": created.passphrase,
         "totp_secret": created.totp_secret,
     }
+
+
+def unused_code(totp_secret: str, used: set[int]) -> str:
+    """A code from a time step not in `used` (waiting for the next step if need be)."""
+    while (step := int(time.time() // 30)) in used:
+        time.sleep(30.05 - time.time() % 30)
+    used.add(step)
+    return pyotp.TOTP(totp_secret).at(step * 30)
+
+
+def first_login_over_http(
+    base_url: str, staff: dict[str, str], used: set[int] | None = None
+) -> dict[str, str]:
+    """Log a pending account in and do its first login, as its owner would in a browser.
+
+    Returns the account's details with the passphrase and two-factor secret chosen there.
+    The login's code is from a time step after those in `used` (each code is accepted once),
+    so this may wait for the next step.
+    """
+    http, used = requests.Session(), set(used or ())
+    used |= set(range(min(used, default=0), max(used, default=0) + 1))
+    page = http.get(base_url + "/login", timeout=60).text
+    form = {"username": staff["username"], "passphrase": staff["passphrase"]}
+    form |= {"csrf_token": csrf(page), "token": unused_code(staff["totp_secret"], used)}
+    logged_in = http.post(base_url + "/login", data=form, allow_redirects=False, timeout=60)
+    assert logged_in.headers.get("Location") == "/first-login", logged_in.status_code
+    page = http.get(base_url + "/first-login/passphrase", timeout=60).text
+    found = PASSPHRASE.search(page)
+    assert found, page[:2000]
+    form = {"csrf_token": csrf(page), "passphrase": found.group(1)}
+    http.post(base_url + "/first-login/passphrase", data=form, allow_redirects=False, timeout=60)
+    page = http.get(base_url + "/first-login/two-factor", timeout=60).text
+    secret = TOTP_SECRET.search(page)
+    assert secret, page[:2000]
+    own = {**staff, "passphrase": found.group(1), "totp_secret": secret.group(1).replace(" ", "")}
+    form = {"csrf_token": csrf(page), "token": pyotp.TOTP(own["totp_secret"]).now()}
+    done = http.post(
+        base_url + "/first-login/two-factor", data=form, allow_redirects=False, timeout=60
+    )
+    assert done.headers.get("Location") == "/", done.status_code
+    return own
 
 
 def staff_login(

@@ -25,7 +25,14 @@ from seethesigns.db import make_engine, make_session_factory
 from seethesigns.models import ApiToken, Staff
 from seethesigns.models.base import utcnow
 from tests.conftest import OfflineKey
-from tests.integration.conftest import LiveInstance, csrf, fresh_staff, new_source
+from tests.integration.conftest import (
+    LiveInstance,
+    csrf,
+    first_login_over_http,
+    fresh_staff,
+    new_source,
+    unused_code,
+)
 from tests.journalist_interface.api.conftest import client_encrypt
 
 MESSAGE = "A man at the park gives my friend phones and sends him to other towns."
@@ -150,6 +157,20 @@ def test_token_authentication(live: LiveInstance, open_db: Session) -> None:
     )
     open_db.commit()
     assert newer.call("GET", "/user").status_code == 403
+
+
+def test_a_pending_account_gets_a_token_only_after_its_first_login(live: LiveInstance) -> None:
+    staff = fresh_staff(live, active=False)
+    step = int(time.time() // 30)
+    refused = get_token(live, staff, code=pyotp.TOTP(staff["totp_secret"]).at(step * 30))
+    assert refused.status_code == 403
+    assert refused.json()["error"] == "Forbidden" and "first login" in refused.json()["message"]
+    own = first_login_over_http(live.journalist.url, staff, used={step})
+    again = get_token(live, staff, code=pyotp.TOTP(staff["totp_secret"]).now())
+    assert again.status_code == 403  # what the admin handed over works no more
+    token = get_token(live, own, code=unused_code(own["totp_secret"], {int(time.time() // 30)}))
+    assert token.status_code == 200, token.text
+    assert Client(live, token.json()["token"]).call("GET", "/user").status_code == 200
 
 
 def test_logout_revokes_the_token(live: LiveInstance) -> None:

@@ -25,6 +25,7 @@ from tests.conftest import OfflineKey, csrf_token, short_tmpdir
 from tests.integration.conftest import (
     SEETHESIGNS,
     LiveInstance,
+    activate_named,
     csrf,
     new_source,
     staff_login,
@@ -128,6 +129,7 @@ def test_every_file_of_an_instance_is_private(initialised: Path, offline_key: Of
         text=True,
         check=True,
     )
+    activate_named(settings, "casey")
     log_dir = short_tmpdir("stsmodelog")
     source = start_server("source", initialised, log_dir)
     journalist = start_server("journalist", initialised, log_dir)

@@ -25,7 +25,7 @@ from seethesigns.db import make_engine, make_session_factory
 from seethesigns.models import Source, Staff
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import NewStaff, StaffAccounts
-from tests.conftest import csrf_token
+from tests.conftest import activate, csrf_token
 from tests.source_interface.test_journey import new_source
 
 MESSAGE = "they make me carry things to another town"
@@ -53,11 +53,22 @@ def open_db(settings: Settings) -> Iterator[sessionmaker[Session]]:
 
 
 def add_staff(
-    open_db: sessionmaker[Session], settings: Settings, username: str, *, is_admin: bool = False
+    open_db: sessionmaker[Session],
+    settings: Settings,
+    username: str,
+    *,
+    is_admin: bool = False,
+    active: bool = True,
 ) -> NewStaff:
-    """Create a staff account the way the CLI does, with server-made secrets."""
+    """Create a staff account the way the CLI does, with server-made secrets.
+
+    Active by default, as if its first login were done; `active=False` leaves it pending.
+    """
     with open_db() as db:
-        return StaffAccounts(settings.argon2, settings.login).create(db, username, is_admin)
+        created = StaffAccounts(settings.argon2, settings.login).create(db, username, is_admin)
+        if active:
+            activate(db, created.staff)
+        return created
 
 
 @pytest.fixture
@@ -232,3 +243,27 @@ def secrets_on(page: str) -> tuple[str | None, str | None]:
         passphrase.group(1) if passphrase else None,
         secret.group(1).replace(" ", "") if secret else None,
     )
+
+
+def complete_first_login(client: FlaskClient, account: NewStaff) -> NewStaff:
+    """Do a pending account's first-login steps in its logged-in browser.
+
+    Returns the account with the passphrase and two-factor secret only its owner saw; the
+    confirming code used the current time step, so a next login passes `at=time.time() + 30`.
+    """
+    page = page_of(client, "/first-login/passphrase")
+    passphrase, _ = secrets_on(page)
+    assert passphrase is not None
+    chosen = client.post(
+        "/first-login/passphrase", data={"csrf_token": csrf_token(page), "passphrase": passphrase}
+    )
+    assert chosen.headers["Location"] == "/first-login/two-factor"
+    page = page_of(client, "/first-login/two-factor")
+    _, secret = secrets_on(page)
+    assert secret is not None
+    code = pyotp.TOTP(secret).now()
+    done = client.post(
+        "/first-login/two-factor", data={"csrf_token": csrf_token(page), "token": code}
+    )
+    assert done.headers["Location"] == "/", done.status_code
+    return NewStaff(account.staff, passphrase, secret)

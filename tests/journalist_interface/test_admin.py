@@ -20,6 +20,7 @@ from seethesigns.staff_accounts import NewStaff
 from tests.conftest import csrf_token
 from tests.journalist_interface.conftest import (
     Reported,
+    complete_first_login,
     exists,
     log_in,
     page_of,
@@ -45,6 +46,7 @@ def test_admin_adds_someone_who_logs_in_with_what_was_shown(
     assert dana.totp_secret == secret
     browser = journalist_app.test_client()
     assert log_in(browser, NewStaff(dana, passphrase, secret)).status_code == 302
+    complete_first_login(browser, NewStaff(dana, passphrase, secret))
     assert "Logged in as dana" in page_of(browser, "/account")
     # Shown once: the account's page does not show them again.
     again = page_of(reauthed_admin, f"/admin/staff/{dana.uuid}")
@@ -167,6 +169,8 @@ def test_passphrase_reset_shows_a_new_one_and_ends_their_sessions(
     later = time.time() + 30
     assert log_in(browser, bob, at=later).status_code == 401
     assert log_in(browser, bob, at=later, passphrase=passphrase).status_code == 302
+    # The admin knows this passphrase now: bob must choose his own before anything else.
+    assert browser.get("/").headers["Location"] == "/first-login"
 
 
 def test_two_factor_reset_is_handed_over_and_confirmed_by_the_admin(
@@ -198,7 +202,7 @@ def test_two_factor_reset_is_handed_over_and_confirmed_by_the_admin(
     after = stored(open_db, "bob")
     assert after.totp_secret == new and after.pending_totp_secret is None
     handed_over = NewStaff(bob.staff, bob.passphrase, new)
-    assert log_in(browser, handed_over, at=later).status_code == 302
+    assert log_in(browser, handed_over, at=later).headers["Location"] == "/first-login"
 
 
 def test_a_non_ascii_confirmation_code_is_a_wrong_code_that_counts(

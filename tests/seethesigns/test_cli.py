@@ -199,8 +199,10 @@ def test_add_staff_json(config: Path, settings: Settings, db: Session) -> None:
     result = run("add-staff", "alice", "--json", "--config", str(config))
     assert result.exit_code == 0, result.output
     created = json.loads(result.output)
-    assert set(created) == {"username", "passphrase", "totp_secret"}
+    assert set(created) == {"username", "passphrase", "totp_secret", "status", "first_login"}
     assert created["username"] == "alice"
+    assert created["status"] == "pending"
+    assert "first login" in created["first_login"]
     now = time.time()
     staff = StaffAccounts(settings.argon2, settings.login).authenticate(
         db, "alice", created["passphrase"], pyotp.TOTP(created["totp_secret"]).at(now), now
@@ -225,6 +227,7 @@ def test_add_staff_prints_a_qr_code_and_the_secrets(
     result = run("add-staff", "bob", "--config", str(config))
     assert result.exit_code == 0, result.output
     assert "Created staff member 'bob'." in result.output
+    assert "must choose a new passphrase and confirm a new two-factor device" in result.output
     lines = result.output.splitlines()
     qr = [line for line in lines if QR_BLOCKS & set(line)]
     assert len(qr) >= 10

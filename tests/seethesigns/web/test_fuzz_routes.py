@@ -34,7 +34,7 @@ from seethesigns.db import make_engine, make_session_factory
 from seethesigns.models import Reply, Source, Staff, Submission
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import StaffAccounts
-from tests.conftest import create_form, csrf_token, multipart
+from tests.conftest import activate, create_form, csrf_token, multipart
 
 ROOT = Path(__file__).resolve().parents[3]
 # Enough to find each class of issue 10's findings in a few minutes; FUZZ_EXAMPLES=2000 hunts.
@@ -277,6 +277,7 @@ class World:
         accounts = StaffAccounts(self.settings.argon2, self.settings.login)
         with self.db() as db:
             made = accounts.create(db, f"fuzz{self.staff_made}", True)
+            activate(db, made.staff)
         return made.staff.username, made.passphrase, made.totp_secret
 
     def staff_client(self) -> FlaskClient:
