@@ -14,6 +14,7 @@ import click
 import pyotp
 import segno
 
+from seethesigns.alerts.cli import alerts
 from seethesigns.backup_cli import backup, restore_command
 from seethesigns.cli_options import (
     CONFIG_OPTION,
@@ -227,6 +228,7 @@ def serve(
 
 
 main.add_command(onion)
+main.add_command(alerts)
 main.add_command(front)
 main.add_command(backup)
 main.add_command(restore_command)

@@ -259,6 +259,7 @@ def delete_conversation(db: Session, store: Store, source: Source) -> None:
         for name in names:
             store.destroy(store.path(source.filesystem_id, name))
         db.execute(delete(table).where(table.source_id == source.id))
+    source.urgent = False  # nothing left that the child marked urgent
     db.commit()
 
 

@@ -1,5 +1,6 @@
 """Database tables, one module per table. Models hold data only."""
 
+from seethesigns.models.alert import AlertDelivery, AlertEvent, AlertRound
 from seethesigns.models.api_token import ApiToken
 from seethesigns.models.base import Base
 from seethesigns.models.case import CASE_STATUSES, Case, CaseLabel
@@ -14,6 +15,9 @@ from seethesigns.models.web_session import WebSession
 
 __all__ = [
     "CASE_STATUSES",
+    "AlertDelivery",
+    "AlertEvent",
+    "AlertRound",
     "ApiToken",
     "Base",
     "Case",

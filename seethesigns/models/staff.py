@@ -30,3 +30,6 @@ class Staff(Base):
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login: Mapped[datetime | None]
+    # Content-free email alerts (issue 13): chosen by the staff member on their account page.
+    alert_address: Mapped[str | None] = mapped_column(String(254))
+    alerts_enabled: Mapped[bool] = mapped_column(default=False)

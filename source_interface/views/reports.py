@@ -122,7 +122,15 @@ def submit() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
         body, status = _page(503, error="busy", answers=report.answers)
         return body, status, RETRY_AFTER
     try:
-        store_submission(db(), found.store, found.gpg, g.source.source, message or None, documents)
+        store_submission(
+            db(),
+            found.store,
+            found.gpg,
+            g.source.source,
+            message or None,
+            documents,
+            urgent=request.form.get("urgent") == "1",
+        )
     except (StorageFull, OutOfSpace):
         return _page(507, error="full", answers=report.answers)
     return redirect(url_for("reports.sent"))
