@@ -9,6 +9,7 @@ from journalist_interface.views import (
     account,
     admin_settings,
     admin_staff,
+    alerts,
     auth,
     bulk,
     cases,
@@ -36,6 +37,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     app.register_blueprint(account.bp)
     app.register_blueprint(admin_staff.bp)
     app.register_blueprint(admin_settings.bp)
+    app.register_blueprint(alerts.bp)
     register_branding(app)
     api.register(app)
     return app

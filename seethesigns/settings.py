@@ -349,7 +349,7 @@ def _load_backup_key_file(doc: dict[str, Any], data_dir: Path) -> Path | None:
 def _address(section: str, key: str, value: str) -> str:
     """A plain mail address: one @, no spaces or header syntax."""
     local, at, domain = value.partition("@")
-    if not (local and at and domain) or any(c in value for c in " \t\r\n<>,;\"()"):
+    if not (local and at and domain) or any(c in value for c in ' \t\r\n<>,;"()'):
         raise SettingsError(f"settings: [{section}] {key} must be a plain mail address")
     return value
 

@@ -59,7 +59,10 @@ class Mailer:
         return self.settings.password_file.read_text(encoding="utf-8").strip()
 
     def _connect(self) -> smtplib.SMTP:
-        options = {"local_hostname": self.settings.helo_name, "timeout": self.settings.timeout_seconds}
+        options = {
+            "local_hostname": self.settings.helo_name,
+            "timeout": self.settings.timeout_seconds,
+        }
         if self.settings.socks_proxy is not None:
             return _SocksSMTP(self.settings.socks_proxy, **options)
         return smtplib.SMTP(**options)  # type: ignore[arg-type]

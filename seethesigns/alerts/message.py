@@ -10,7 +10,7 @@ header names the software, the server or the report.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -29,7 +29,7 @@ def alert_message(from_address: str, to_address: str, now: datetime) -> EmailMes
     message["From"] = from_address
     message["To"] = to_address
     message["Subject"] = SUBJECT
-    minute = now.replace(tzinfo=timezone.utc, second=0, microsecond=0)
+    minute = now.replace(tzinfo=UTC, second=0, microsecond=0)
     message["Date"] = format_datetime(minute)
     message["Message-ID"] = message_id(from_address)
     message.set_content(BODY)

@@ -20,8 +20,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
-from seethesigns.models import AlertDelivery, AlertEvent, AlertRound, SeenSubmission, Staff
-from seethesigns.models import Submission
+from seethesigns.models import (
+    AlertDelivery,
+    AlertEvent,
+    AlertRound,
+    SeenSubmission,
+    Staff,
+    Submission,
+)
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,9 @@ def _reason(db: Session, timing: Timing, now: datetime) -> str | None:
         last_urgent is None or now - last_urgent >= timing.urgent_repeat
     ):
         return "urgent"
-    oldest = db.scalar(select(func.min(AlertEvent.created_at)).where(AlertEvent.planned_at.is_(None)))
+    oldest = db.scalar(
+        select(func.min(AlertEvent.created_at)).where(AlertEvent.planned_at.is_(None))
+    )
     if oldest is not None and now - oldest >= timing.batch:
         return "batch"
     unread_by_everyone = select(Submission.id).where(

@@ -24,9 +24,7 @@ class AlertEvent(Base):
     planned_at: Mapped[datetime | None] = mapped_column(index=True)
     # Urgent events repeat their alert until a staff member acknowledges them.
     acknowledged_at: Mapped[datetime | None] = mapped_column(index=True)
-    acknowledged_by: Mapped[int | None] = mapped_column(
-        ForeignKey("staff.id", ondelete="SET NULL")
-    )
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
 
 
 class AlertRound(Base):

@@ -23,9 +23,7 @@ class Source(Base):
     # on these columns. Designation rides along so a search scans this small index, never the
     # wide rows that hold the keys.
     __table_args__ = (
-        Index(
-            "ix_sources_list_order", "urgent", "is_starred", "last_updated", "id", "designation"
-        ),
+        Index("ix_sources_list_order", "urgent", "is_starred", "last_updated", "id", "designation"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

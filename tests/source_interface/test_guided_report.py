@@ -35,6 +35,11 @@ def stored_message(settings: Settings, offline_key: OfflineKey) -> str:
     return offline_key.decrypt(found.read_bytes()).decode()
 
 
+# The answers' labels, which are not questions: the choices, and the urgent box's (issue 13).
+ANSWER_LABELS = ("Yes", "No", "I'm not sure", "Me", "Someone else", "Both")
+ANSWER_LABELS += ("Yes, please look at this first",)
+
+
 def test_every_question_on_the_form_is_marked_optional(source_client: FlaskClient) -> None:
     new_source(source_client)
     page = source_client.get("/lookup").get_data(as_text=True)
@@ -42,7 +47,7 @@ def test_every_question_on_the_form_is_marked_optional(source_client: FlaskClien
     questions = [
         text
         for text in re.findall(r"<(?:label for|legend)[^>]*>([^<]+)<", form)
-        if text not in ("Yes", "No", "I'm not sure", "Me", "Someone else", "Both")
+        if text not in ANSWER_LABELS
     ]
     assert questions == [
         "What is happening? (optional)",
@@ -52,6 +57,7 @@ def test_every_question_on_the_form_is_marked_optional(source_client: FlaskClien
         "Is this about you or someone else? (optional)",
         "Anything else? (optional)",
         "Or write it all in your own words (optional)",
+        "Do you need us to look at this first? (optional)",
         "Add files (optional, up to 2 GB)",
     ]
     assert " required" not in form
