@@ -130,7 +130,7 @@ class AlertSettings:
     socks_proxy: tuple[str, int] | None = None
     helo_name: str = "localhost"
     timeout_seconds: float = 30.0
-    poll_seconds: float = 5.0
+    poll_seconds: float = 2.0
     urgent_repeat_minutes: float = 5.0
     reminder_hours: float = 4.0
     retry_max_seconds: float = 900.0

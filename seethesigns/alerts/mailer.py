@@ -59,20 +59,28 @@ class Mailer:
         return self.settings.password_file.read_text(encoding="utf-8").strip()
 
     def _connect(self) -> smtplib.SMTP:
-        options = {
-            "local_hostname": self.settings.helo_name,
-            "timeout": self.settings.timeout_seconds,
-        }
-        if self.settings.socks_proxy is not None:
-            return _SocksSMTP(self.settings.socks_proxy, **options)
-        return smtplib.SMTP(**options)  # type: ignore[arg-type]
+        """A connection to the relay; the host given here is also the name TLS checks."""
+        settings = self.settings
+        if settings.socks_proxy is not None:
+            return _SocksSMTP(
+                settings.socks_proxy,
+                host=settings.host,
+                port=settings.port,
+                local_hostname=settings.helo_name,
+                timeout=settings.timeout_seconds,
+            )
+        return smtplib.SMTP(
+            settings.host,
+            settings.port,
+            local_hostname=settings.helo_name,
+            timeout=settings.timeout_seconds,
+        )
 
     def send(self, message: EmailMessage) -> None:
         """Deliver one message to the relay over STARTTLS, or raise MailError."""
         settings = self.settings
         try:
             with self._connect() as smtp:
-                smtp.connect(settings.host, settings.port)
                 smtp.ehlo()
                 # starttls raises SMTPNotSupportedError if the relay does not offer it: alerts
                 # never go in the clear.
