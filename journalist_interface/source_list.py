@@ -4,7 +4,8 @@ Paging is by keyset on (urgent, is_starred, last_updated, id), the order of the
 ix_sources_list_order index, not by OFFSET: an offset makes the database walk and discard
 every earlier row (and evaluate the unread filter for each), so page 1,000 would cost 1,000
 times page 1. A keyset page starts with an index seek and stops after PAGE_SIZE + 1 rows,
-whatever the page or the number of sources. SecureDrop's list of all sources grew too slow with many (its issue #5183).
+whatever the page or the number of sources. SecureDrop's list of all sources grew too slow
+with many (its issue #5183).
 """
 
 from __future__ import annotations

@@ -74,7 +74,7 @@ class Inbox:
     messages: list[Received] = field(default_factory=list)
     arrived: threading.Condition = field(default_factory=threading.Condition)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if not session.ssl or not session.authenticated:  # never: the relay requires both
             return "530 TLS and login required"
         with self.arrived:

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from seethesigns.models import Source
-from seethesigns.web.setup import db
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import NewStaff, StaffAccounts
+from seethesigns.web.setup import db
 from tests.conftest import csrf_token
 from tests.source_interface.test_journey import new_source
 
