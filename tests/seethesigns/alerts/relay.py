@@ -65,6 +65,7 @@ class Received:
     recipients: list[str]
     data: bytes
     at: float  # time.monotonic() on arrival
+    helo: str  # the name the sender gave in EHLO
 
 
 @dataclass
@@ -80,7 +81,11 @@ class Inbox:
         with self.arrived:
             self.messages.append(
                 Received(
-                    envelope.mail_from, list(envelope.rcpt_tos), envelope.content, time.monotonic()
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    envelope.content,
+                    time.monotonic(),
+                    session.host_name,
                 )
             )
             self.arrived.notify_all()
