@@ -15,11 +15,29 @@ from seethesigns.alerts.mailer import Mailer
 from seethesigns.alerts.sender import run as run_sender
 from seethesigns.cli_options import CONFIG_OPTION, settings_or_exit
 from seethesigns.db import make_engine, make_session_factory
+from seethesigns.settings import SettingsError, load_settings
 
 
 @click.group()
 def alerts() -> None:
     """Content-free alerts to staff by email."""
+
+
+@alerts.command()
+@CONFIG_OPTION
+def configured(config_path: Path | None) -> None:
+    """Exit 0 if the configuration has [alerts], 1 if not (the unit's ExecCondition).
+
+    A configuration that cannot be read exits 255, which systemd counts as a failure rather
+    than a reason to skip: a typo in [alerts] must not silence alerts without a word.
+    """
+    try:
+        settings = load_settings(config_path)
+    except SettingsError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(255)
+    if settings.alerts is None:
+        sys.exit(1)
 
 
 @alerts.command()

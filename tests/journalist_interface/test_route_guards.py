@@ -75,6 +75,7 @@ MIN_ADMIN = frozenset(
         "admin_settings.index",
         "admin_settings.logo",
         "admin_settings.delete_logo",
+        "alerts.timing",
     }
 )
 # Powerful actions: an open session is not enough (SecureDrop audit SEC-01-010).
@@ -89,6 +90,7 @@ MIN_POWERFUL = frozenset(
         "account.new_passphrase",
         "account.new_two_factor",
         "account.confirm_two_factor",
+        "alerts.choose",
     }
 )
 MIN_WEB = MIN_ADMIN | {
@@ -111,6 +113,8 @@ MIN_WEB = MIN_ADMIN | {
     "account.new_passphrase",
     "account.new_two_factor",
     "account.confirm_two_factor",
+    "alerts.acknowledge",
+    "alerts.choose",
 }
 # Pages that only show something: no state-changing method to check.
 NO_STATE_CHANGE = frozenset(
@@ -280,6 +284,8 @@ def acting_form(route: Route, on_file: OnFile, me: NewStaff) -> dict[str, Any]:
             "retention_days": "1",
         },
         "admin_settings.logo": {"logo": (io.BytesIO(png((4, 4))), "logo.png")},
+        "alerts.choose": {"alerts_enabled": "1", "alert_address": "mallory@example.org"},
+        "alerts.timing": {"batch_minutes": "1"},
     }
     return forms.get(route.endpoint, {})
 
