@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from seethesigns.models import AlertEvent, Staff
+from seethesigns.models import AlertDelivery, AlertEvent, AlertRound, Staff
 from seethesigns.models.base import utcnow
 
 
@@ -37,3 +39,20 @@ def acknowledge_urgent(db: Session, staff: Staff) -> int:
     )
     db.commit()
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def forget_before(db: Session, before: datetime) -> None:
+    """Delete what the sender no longer needs from before that time: events already alerted
+    (and acknowledged, if urgent), and rounds whose every delivery was sent."""
+    db.execute(
+        delete(AlertEvent).where(
+            AlertEvent.created_at < before,
+            AlertEvent.planned_at.is_not(None),
+            (AlertEvent.urgent.is_(False)) | AlertEvent.acknowledged_at.is_not(None),
+        )
+    )
+    unsent = select(AlertDelivery.id).where(
+        AlertDelivery.round_id == AlertRound.id, AlertDelivery.sent_at.is_(None)
+    )
+    db.execute(delete(AlertRound).where(AlertRound.created_at < before, ~unsent.exists()))
+    db.commit()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from seethesigns.alerts.mailer import Mailer, MailError
 from seethesigns.alerts.message import alert_message
+from seethesigns.alerts.outbox import forget_before
 from seethesigns.alerts.planner import Timing, plan
 from seethesigns.instance_settings import alert_batch_minutes
 from seethesigns.models import AlertDelivery
@@ -30,6 +32,9 @@ log = logging.getLogger(__name__)
 FIRST_RETRY_SECONDS = 5.0
 # Deliveries tried in one pass: the rest wait for the next pass, so a stop is never far off.
 PASS_LIMIT = 50
+# Alert rows are kept this long (they name no report), and looked through this often.
+KEEP = timedelta(days=30)
+FORGET_EVERY_SECONDS = 3600.0
 
 
 def backoff(attempts: int, ceiling: float) -> timedelta:
@@ -89,9 +94,14 @@ def run(
     on_pass: Callable[[], None] | None = None,
 ) -> None:
     """Pass every [alerts] poll_seconds until stop is set; a failing pass is logged, not fatal."""
+    forgotten_at = 0.0
     while not stop.is_set():
         try:
             run_once(sessions, mailer, settings)
+            if time.monotonic() - forgotten_at >= FORGET_EVERY_SECONDS:
+                with sessions() as db:
+                    forget_before(db, utcnow() - KEEP)
+                forgotten_at = time.monotonic()
         except Exception:  # a locked or briefly unreachable database: try again next pass
             log.exception("alert pass failed")
         if on_pass is not None:

@@ -16,9 +16,16 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from seethesigns.alerts.mailer import Mailer
+from seethesigns.alerts.outbox import forget_before
 from seethesigns.alerts.planner import Timing, plan
 from seethesigns.alerts.sender import deliver_due, run_once
-from seethesigns.models import AlertDelivery, AlertEvent, SeenSubmission, Submission
+from seethesigns.models import (
+    AlertDelivery,
+    AlertEvent,
+    AlertRound,
+    SeenSubmission,
+    Submission,
+)
 from seethesigns.models.base import utcnow
 from seethesigns.settings import Settings
 from tests.journalist_interface.conftest import log_in, submit
@@ -182,3 +189,25 @@ def test_the_sender_stops_at_once_without_an_alerts_section(
     )
     assert done.returncode == 1
     assert "[alerts] is missing" in done.stderr
+
+
+def test_old_alert_rows_are_forgotten_once_done_with(
+    settings: Settings, relay: Relay, source_app: Flask, open_db: sessionmaker[Session]
+) -> None:
+    assert settings.alerts is not None
+    staff_with_alerts(open_db, settings, "alice", "alice@example.org")
+    send_report(source_app, urgent=True)
+    send_report(source_app, urgent=False)
+    later = utcnow() + timedelta(days=31)
+    with open_db() as db:
+        plan(db, SLOW, utcnow())
+        forget_before(db, later)  # the urgent one is not acknowledged, the round not sent
+        assert db.scalar(select(func.count()).select_from(AlertEvent)) == 1
+        assert db.scalar(select(func.count()).select_from(AlertRound)) == 1
+        deliver_due(db, Mailer(settings.alerts), settings.alerts, utcnow())
+        db.execute(update(AlertEvent).values(acknowledged_at=utcnow()))
+        db.commit()
+        forget_before(db, later)
+        assert db.scalar(select(func.count()).select_from(AlertEvent)) == 0
+        assert db.scalar(select(func.count()).select_from(AlertRound)) == 0
+        assert db.scalar(select(func.count()).select_from(AlertDelivery)) == 0
