@@ -69,6 +69,9 @@ def test_an_alert_reaches_a_relay_behind_an_onion_service_through_socks(
         assert received.recipients == ["alice@example.org"]
         assert b"There are new reports." in received.data
     finally:
+        # The relay's end of the TLS connection closes once tor has carried the close back;
+        # stopping the relay's loop before then would leave its transport unclosed.
+        time.sleep(2)
         relay.stop()
         controller.remove_ephemeral_hidden_service(onion.service_id)
         shutil.rmtree(folder, ignore_errors=True)
