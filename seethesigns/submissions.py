@@ -45,11 +45,13 @@ def submit(
     documents: list[Document],
     *,
     urgent: bool = False,
+    alert: bool = False,
 ) -> list[Submission]:
     """Encrypt and store a message and documents; keep all of them or none.
 
     Each file is fsynced and renamed into place before its row is written, and the rows
-    are committed together, with the alert outbox's row and the child's urgent mark. If
+    are committed together, with the child's urgent mark and, when alert (the instance has
+    [alerts]), the alert outbox's row. If
     anything fails, the files already written are destroyed, so a failed submission leaves
     nothing behind.
     """
@@ -73,7 +75,8 @@ def submit(
         db.add_all(rows)
         if urgent:
             source.urgent = True
-        note_report(db, urgent=urgent)
+        if alert:
+            note_report(db, urgent=urgent)
         db.commit()
     except BaseException:
         db.rollback()

@@ -41,12 +41,15 @@ def acknowledge_urgent(db: Session, staff: Staff) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def forget_before(db: Session, before: datetime) -> None:
-    """Delete what the sender no longer needs from before that time: events already alerted
-    (and acknowledged, if urgent), and rounds whose every delivery was sent."""
+def forget_done(db: Session, rounds_before: datetime) -> None:
+    """Delete what the sender no longer needs: every event already alerted (and acknowledged,
+    if urgent), and rounds from before rounds_before whose every delivery was sent.
+
+    An event is a time at which a report arrived: kept no longer than it is needed, so that
+    it never outlives the report under the instance's retention.
+    """
     db.execute(
         delete(AlertEvent).where(
-            AlertEvent.created_at < before,
             AlertEvent.planned_at.is_not(None),
             (AlertEvent.urgent.is_(False)) | AlertEvent.acknowledged_at.is_not(None),
         )
@@ -54,5 +57,5 @@ def forget_before(db: Session, before: datetime) -> None:
     unsent = select(AlertDelivery.id).where(
         AlertDelivery.round_id == AlertRound.id, AlertDelivery.sent_at.is_(None)
     )
-    db.execute(delete(AlertRound).where(AlertRound.created_at < before, ~unsent.exists()))
+    db.execute(delete(AlertRound).where(AlertRound.created_at < rounds_before, ~unsent.exists()))
     db.commit()

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from seethesigns.alerts.mailer import Mailer, MailError
 from seethesigns.alerts.message import alert_message
-from seethesigns.alerts.outbox import forget_before
+from seethesigns.alerts.outbox import forget_done
 from seethesigns.alerts.planner import Timing, plan
 from seethesigns.instance_settings import alert_batch_minutes
 from seethesigns.models import AlertDelivery
@@ -32,9 +32,10 @@ log = logging.getLogger(__name__)
 FIRST_RETRY_SECONDS = 5.0
 # Deliveries tried in one pass: the rest wait for the next pass, so a stop is never far off.
 PASS_LIMIT = 50
-# Alert rows are kept this long (they name no report), and looked through this often.
-KEEP = timedelta(days=30)
-FORGET_EVERY_SECONDS = 3600.0
+# Rows the sender is done with are deleted this often; its rounds are kept a day longer than
+# the planner looks back (the latest urgent round and reminder time the next ones).
+FORGET_EVERY_SECONDS = 600.0
+ROUND_MARGIN = timedelta(days=1)
 
 
 def backoff(attempts: int, ceiling: float) -> timedelta:
@@ -100,7 +101,10 @@ def run(
             run_once(sessions, mailer, settings)
             if time.monotonic() - forgotten_at >= FORGET_EVERY_SECONDS:
                 with sessions() as db:
-                    forget_before(db, utcnow() - KEEP)
+                    looked_back = max(
+                        timing(db, settings).reminder, timing(db, settings).urgent_repeat
+                    )
+                    forget_done(db, utcnow() - looked_back - ROUND_MARGIN)
                 forgotten_at = time.monotonic()
         except Exception:  # a locked or briefly unreachable database: try again next pass
             log.exception("alert pass failed")

@@ -130,6 +130,7 @@ def submit() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
             message or None,
             documents,
             urgent=request.form.get("urgent") == "1",
+            alert=found.settings.alerts is not None,
         )
     except (StorageFull, OutOfSpace):
         return _page(507, error="full", answers=report.answers)

@@ -3,6 +3,7 @@ batches, the unread reminder, and a relay that is down (issue 13)."""
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,18 +17,21 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from seethesigns.alerts.mailer import Mailer
-from seethesigns.alerts.outbox import forget_before
+from seethesigns.alerts.outbox import forget_done
 from seethesigns.alerts.planner import Timing, plan
 from seethesigns.alerts.sender import deliver_due, run_once
+from seethesigns.db import make_engine, make_session_factory
 from seethesigns.models import (
     AlertDelivery,
     AlertEvent,
     AlertRound,
     SeenSubmission,
+    Source,
     Submission,
 )
 from seethesigns.models.base import utcnow
 from seethesigns.settings import Settings
+from tests.conftest import OfflineKey, make_instance
 from tests.journalist_interface.conftest import log_in, submit
 from tests.seethesigns.alerts.relay import Relay
 from tests.seethesigns.alerts.reports import send_report, staff_with_alerts
@@ -191,23 +195,49 @@ def test_the_sender_stops_at_once_without_an_alerts_section(
     assert "[alerts] is missing" in done.stderr
 
 
-def test_old_alert_rows_are_forgotten_once_done_with(
+def test_alert_rows_are_forgotten_once_done_with(
     settings: Settings, relay: Relay, source_app: Flask, open_db: sessionmaker[Session]
 ) -> None:
     assert settings.alerts is not None
     staff_with_alerts(open_db, settings, "alice", "alice@example.org")
     send_report(source_app, urgent=True)
     send_report(source_app, urgent=False)
-    later = utcnow() + timedelta(days=31)
+
+    def count(table: type) -> int:
+        with open_db() as db:
+            return int(db.scalar(select(func.count()).select_from(table)) or 0)
+
     with open_db() as db:
+        forget_done(db, utcnow())
+        assert count(AlertEvent) == 2  # neither alerted yet
         plan(db, SLOW, utcnow())
-        forget_before(db, later)  # the urgent one is not acknowledged, the round not sent
-        assert db.scalar(select(func.count()).select_from(AlertEvent)) == 1
-        assert db.scalar(select(func.count()).select_from(AlertRound)) == 1
+        forget_done(db, utcnow() + HOUR)
+        assert count(AlertEvent) == 1  # the urgent one waits to be acknowledged
+        assert count(AlertRound) == 1  # its delivery is not sent yet
         deliver_due(db, Mailer(settings.alerts), settings.alerts, utcnow())
+        forget_done(db, utcnow() - HOUR)
+        assert count(AlertRound) == 1  # recent rounds time the next ones
         db.execute(update(AlertEvent).values(acknowledged_at=utcnow()))
         db.commit()
-        forget_before(db, later)
-        assert db.scalar(select(func.count()).select_from(AlertEvent)) == 0
-        assert db.scalar(select(func.count()).select_from(AlertRound)) == 0
-        assert db.scalar(select(func.count()).select_from(AlertDelivery)) == 0
+        forget_done(db, utcnow() + HOUR)
+    assert count(AlertEvent) == count(AlertRound) == count(AlertDelivery) == 0
+
+
+def test_without_alerts_configured_a_report_leaves_no_alert_row(
+    offline_key: OfflineKey, template_database: Path
+) -> None:
+    settings = make_instance(offline_key, template_database)
+    try:
+        from source_interface import create_app
+
+        send_report(create_app(settings), urgent=True)
+        engine = make_engine(settings.database_url)
+        with make_session_factory(engine)() as db:
+            assert db.scalar(select(func.count()).select_from(AlertEvent)) == 0
+            assert db.scalar(select(Source.urgent)) is True  # the mark is kept all the same
+        engine.dispose()
+    finally:
+        subprocess.run(
+            ["gpgconf", "--homedir", str(settings.gnupg_homedir), "--kill", "all"], check=False
+        )
+        shutil.rmtree(settings.data_dir, ignore_errors=True)
