@@ -241,3 +241,20 @@ def test_without_alerts_configured_a_report_leaves_no_alert_row(
             ["gpgconf", "--homedir", str(settings.gnupg_homedir), "--kill", "all"], check=False
         )
         shutil.rmtree(settings.data_dir, ignore_errors=True)
+
+
+def test_the_units_condition_says_whether_alerts_are_configured(
+    settings: Settings, tmp_path: Path
+) -> None:
+    text = (settings.data_dir / "seethesigns.toml").read_text()
+    without, broken = tmp_path / "without.toml", tmp_path / "broken.toml"
+    without.write_text(text.split("\n[alerts]")[0])
+    broken.write_text(text.replace('from = "alerts@seethesigns.invalid"', 'from = "nobody"'))
+
+    def configured(config: Path) -> int:
+        command = [str(SEETHESIGNS), "alerts", "configured", "--config", str(config)]
+        return subprocess.run(command, capture_output=True, timeout=30, check=False).returncode
+
+    assert configured(settings.data_dir / "seethesigns.toml") == 0
+    assert configured(without) == 1  # systemd skips the unit
+    assert configured(broken) == 255  # systemd counts it as a failure, not a skip
