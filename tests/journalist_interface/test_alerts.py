@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from journalist_interface.list_query import ListQuery
@@ -162,3 +162,37 @@ def test_the_admin_sets_the_batch_interval_within_bounds(
 
 def test_only_admins_set_the_batch_interval(logged_in: FlaskClient) -> None:
     assert logged_in.get("/admin/alerts").status_code in (302, 403, 404)
+
+
+def test_the_list_reads_urgent_first_from_its_index_without_sorting(
+    open_db: sessionmaker[Session], alice: NewStaff
+) -> None:
+    with open_db() as db:
+        for n in range(30):
+            add_source(db, n, items=["1-msg"], starred=n % 7 == 0)
+        engine = db.get_bind()
+        seen: list[tuple[str, object]] = []
+
+        def keep(
+            _conn: object, _cursor: object, statement: str, params: object, *_: object
+        ) -> None:
+            seen.append((statement, params))
+
+        event.listen(engine, "before_cursor_execute", keep)
+        try:
+            page = source_page(db, alice.staff, ListQuery())
+            source_page(db, alice.staff, ListQuery(after=page.older))
+        finally:
+            event.remove(engine, "before_cursor_execute", keep)
+        listing = [(s, p) for s, p in seen if "ORDER BY sources.urgent" in s]
+        assert len(listing) == 2  # one query a page
+        for statement, params in listing:
+            plan = " | ".join(
+                str(row[-1])
+                for row in db.connection().exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + statement,
+                    params,  # type: ignore[arg-type]
+                )
+            )
+            assert "ix_sources_list_order" in plan, plan
+            assert "TEMP B-TREE" not in plan, plan
