@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask import Flask
 
 from journalist_interface import api, staff_session
+from journalist_interface.audit_trail import check_audit_key
 from journalist_interface.views import (
     account,
+    admin_audit,
     admin_settings,
     admin_staff,
     alerts,
@@ -27,6 +29,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     """Build the staff app from settings (and, in tests, ready-made services)."""
     app = Flask(__name__)
     register_core(app, settings, settings.journalist, "journalist", services)
+    check_audit_key(settings)
     app.extensions[staff_session.STAFF_EXTENSION] = StaffAccounts(settings.argon2, settings.login)
     app.register_blueprint(auth.bp)
     app.register_blueprint(reauth.bp)
@@ -38,6 +41,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     app.register_blueprint(admin_staff.bp)
     app.register_blueprint(admin_settings.bp)
     app.register_blueprint(alerts.bp)
+    app.register_blueprint(admin_audit.bp)
     register_branding(app)
     api.register(app)
     return app

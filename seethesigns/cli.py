@@ -15,6 +15,8 @@ import pyotp
 import segno
 
 from seethesigns.alerts.cli import alerts
+from seethesigns.audit.cli import audit, audit_key_or_exit
+from seethesigns.audit.retention import audit_retention_days, prune
 from seethesigns.backup_cli import backup, restore_command
 from seethesigns.cli_options import (
     CONFIG_OPTION,
@@ -22,7 +24,7 @@ from seethesigns.cli_options import (
     control_options,
     settings_or_exit,
 )
-from seethesigns.config_file import render_config, write_private
+from seethesigns.config_file import add_audit_key, render_config, write_private
 from seethesigns.db import make_engine, make_session_factory, upgrade_database
 from seethesigns.encryption import EncryptionError, GpgService
 from seethesigns.front_cli import front
@@ -111,6 +113,10 @@ def migrate(config_path: Path | None) -> None:
     with private_files():
         upgrade_database(settings.database_url)
     click.echo("Database schema is up to date.")
+    if settings.audit_key is None and config_path is not None:
+        # A configuration from before the audit log (issue 13): give it the chain's key.
+        add_audit_key(config_path, config_path.read_text("utf-8"))
+        click.echo(f"Added an [audit] key to {config_path}.")
 
 
 @main.command()
@@ -119,10 +125,13 @@ def purge(config_path: Path | None) -> None:
     """Delete expired reports, sources that sent nothing in a day, and interrupted writes."""
     settings = settings_or_exit(config_path)
     store = Store(settings.store_dir)
-    with make_session_factory(make_engine(settings.database_url))() as db:
+    factory = make_session_factory(make_engine(settings.database_url))
+    with factory() as db:
         days = instance_config(db).retention_days
         purged = purge_expired(db, store, days, utcnow()) if days else None
         silent = purge_silent_sources(db, store, utcnow())
+        audit_days = audit_retention_days(db)
+    pruned = prune(factory, audit_key_or_exit(settings), audit_days, utcnow())
     partials = sweep_partials(store, time.time())
     if purged is None:
         click.echo("Retention is off: no reports were deleted.")
@@ -133,6 +142,7 @@ def purge(config_path: Path | None) -> None:
         )
     click.echo(f"Deleted {silent} sources that sent nothing in a day.")
     click.echo(f"Removed {partials} leftover partial files.")
+    click.echo(f"Removed {pruned.removed} audit log entries older than {audit_days} days.")
 
 
 @main.command("add-staff")
@@ -232,3 +242,4 @@ main.add_command(alerts)
 main.add_command(front)
 main.add_command(backup)
 main.add_command(restore_command)
+main.add_command(audit)

@@ -88,11 +88,21 @@ pow_queue_burst = 2500
 # source_port = 8090
 # journalist_port = 8091
 
+{audit_section}
 # `seethesigns backup` encrypts to this PUBLIC key when --backup-key is not given (a path
 # relative to data_dir, or absolute). Its private half stays offline, like the submission
 # key's: the server cannot read its own backups. See docs/operators.md, "Backups".
 # [backup]
 # public_key_file = "/etc/seethesigns/backup-public.asc"
+"""
+
+
+AUDIT_TEMPLATE = """\
+[audit]
+# Keys the audit log's hash chain (HMAC-SHA256): someone who can change the database but not
+# this file cannot rewrite the log undetected. Losing it makes `seethesigns audit verify`
+# fail for every entry written before; keep it with the other secrets here.
+key = "{key}"
 """
 
 
@@ -124,7 +134,19 @@ def render_config(
         source_key=secrets.token_hex(32),
         journalist_key=secrets.token_hex(32),
         max_bytes=max_bytes,
+        audit_section=audit_section(),
     )
+
+
+def audit_section() -> str:
+    """A fresh [audit] section: the HMAC key of the audit log's chain."""
+    return AUDIT_TEMPLATE.format(key=secrets.token_hex(32))
+
+
+def add_audit_key(path: Path, text: str) -> None:
+    """Append a fresh [audit] section to a configuration written before issue 13."""
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(("" if text.endswith("\n") else "\n") + "\n" + audit_section())
 
 
 def _toml_string(path: Path | None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import os
@@ -33,6 +34,14 @@ from seethesigns.onion import (
 )
 from seethesigns.onion_status import onion_status
 from seethesigns.settings import Settings
+
+# `serve --onion` publishes from a thread in gunicorn's master, which then forks workers. A
+# fork while that thread is half-way through importing a module leaves the worker with a
+# half-made module for good. The thread's first connection to tor encodes "127.0.0.1" with
+# the idna codec, imported lazily on first use; a worker forked in that moment could never
+# encode a Host header again, and answered every request with a 500 (seen in CI). Loading the
+# codec here, before any thread exists, leaves nothing lazy that both sides need.
+codecs.lookup("idna")
 
 WAIT_OPTION = click.option(
     "--wait",

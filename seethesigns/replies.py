@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -135,11 +136,21 @@ def count_deleted_by_source(db: Session, source: Source) -> int:
 
 
 def read_replies(
-    db: Session, store: Store, gpg: GpgService, source: Source, key_secret: str
+    db: Session,
+    store: Store,
+    gpg: GpgService,
+    source: Source,
+    key_secret: str,
+    since: datetime | None = None,
 ) -> list[DecryptedReply]:
-    """Decrypt in memory, with their own key, the replies a source has not deleted."""
+    """Decrypt in memory, with their own key, the replies a source has not deleted.
+
+    With since (UTC), only those sent from then on: nothing is decrypted while there are none.
+    """
     replies, ciphertexts = [], []
     for reply in visible_to_source(db, source):
+        if since is not None and reply.created_at < since:
+            continue
         try:
             ciphertexts.append(store.path(source.filesystem_id, reply.filename).read_bytes())
         except FileNotFoundError:  # deleted by staff a moment ago

@@ -159,6 +159,9 @@ class Settings:
     backup_public_key_file: Path | None = None
     # [alerts]; None when the section is absent, and then no alert is sent.
     alerts: AlertSettings | None = None
+    # [audit] key: the HMAC key of the audit log's hash chain. None only in a configuration
+    # written before issue 13, until `seethesigns migrate` adds one; the staff app needs it.
+    audit_key: bytes | None = None
 
     def serve_port(self, interface: str) -> int:
         """The port `seethesigns serve INTERFACE` binds by default: [serve], else [tor]."""
@@ -402,6 +405,16 @@ def _load_alerts(doc: dict[str, Any], data_dir: Path) -> AlertSettings | None:
     )
 
 
+def _load_audit_key(doc: dict[str, Any]) -> bytes | None:
+    """[audit] key, a 32-byte secret; the section is absent only from older configurations."""
+    table = doc.get("audit")
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise SettingsError("settings: [audit] must be a table")
+    return _secret(table, "audit", "key")
+
+
 def parse_settings(doc: dict[str, Any], base_dir: Path) -> Settings:
     """Build Settings from a parsed TOML document; relative paths are taken from base_dir."""
     instance = _section(doc, "instance")
@@ -458,6 +471,7 @@ def parse_settings(doc: dict[str, Any], base_dir: Path) -> Settings:
         ),
         backup_public_key_file=_load_backup_key_file(doc, data_dir),
         alerts=_load_alerts(doc, data_dir),
+        audit_key=_load_audit_key(doc),
     )
 
 

@@ -8,7 +8,7 @@ from seethesigns.settings import Settings
 from seethesigns.web.branding import register_branding
 from seethesigns.web.setup import Services, register_core
 from source_interface.languages import register_languages
-from source_interface.views import advice, auth, main, quick_exit, reports
+from source_interface.views import advice, auth, main, quick_exit, reports, waiting
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Flask:
@@ -18,6 +18,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(waiting.bp)
     app.register_blueprint(advice.bp)
     app.register_blueprint(quick_exit.bp)
     register_branding(app)

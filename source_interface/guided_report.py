@@ -12,6 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 FREE_TEXT = "msg"
+# The page's one free-text box. Before issue 12 it had three ("what", "anything_else" and
+# "msg"); a page left open in a tab may still post them, so all three are still read.
+STORY = "what"
+OLD_BOXES = ("anything_else", FREE_TEXT)
 # (form field, the question as staff read it). The pages ask them in the source's language.
 QUESTIONS = (
     ("what", "What is happening?"),
@@ -19,6 +23,10 @@ QUESTIONS = (
     ("when", "When?"),
     ("danger", "Is anyone in danger right now?"),
     ("who", "Is this about you or someone else?"),
+    # Asked only when someone reports about another child: what lets staff find that child.
+    ("child_name", "Name of the child at risk:"),
+    ("child_age", "Their age:"),
+    ("child_school", "Their school:"),
     ("anything_else", "Anything else?"),
 )
 # Questions answered by choosing: the values the form sends, and what staff read.
@@ -47,13 +55,27 @@ class GuidedReport:
                 answers[field] = value
         return cls(answers)
 
+    def form_answers(self) -> dict[str, str]:
+        """The answers to put back into today's form: the old boxes' words go into the one box."""
+        kept = {k: v for k, v in self.answers.items() if k not in (STORY, *OLD_BOXES)}
+        story = [self.answers[k] for k in (STORY, *OLD_BOXES) if k in self.answers]
+        return {STORY: "\n\n".join(story), **kept} if story else kept
+
     def is_empty(self) -> bool:
-        """True when nothing was written or chosen."""
-        return not self.answers
+        """True when nothing was written or chosen but who it is about.
+
+        The page chooses "who" itself once the source picks "About me" or "About someone
+        else" (issue 12): that alone tells staff nothing, so it is not a report.
+        """
+        return not set(self.answers) - {"who"}
 
     def content(self) -> str:
-        """The source's own words alone, for the instance's rules on a first message."""
-        return "\n".join(self.answers.values())
+        """The source's own words alone, for the instance's rules on a first message.
+
+        Choices are left out: "who" is chosen by the page's links, and neither says anything
+        in the source's words that a minimum length or the codename check should weigh.
+        """
+        return "\n".join(v for k, v in self.answers.items() if k not in CHOICES)
 
     def message(self, language_name: str | None = None) -> str:
         """The one message to encrypt; free text alone, in English, is sent as it was written."""

@@ -6,6 +6,8 @@ from flask import Response, abort, send_file
 
 from journalist_interface.api.guard import current_staff
 from journalist_interface.api.records import mark_seen
+from journalist_interface.audit_trail import of_item, record
+from seethesigns.audit.actions import ITEM_DOWNLOAD
 from seethesigns.models import Reply, Source, Submission
 from seethesigns.web.setup import db, services
 
@@ -23,6 +25,7 @@ def send_stored(source: Source, item: Submission | Reply) -> Response:
         mark_seen(db(), current_staff(), [item], [])
     else:
         mark_seen(db(), current_staff(), [], [item])
+    record(ITEM_DOWNLOAD, of_item(item), source=source.designation, via="api")
     response = send_file(
         path,
         mimetype="application/pgp-encrypted",

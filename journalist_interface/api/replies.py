@@ -6,11 +6,13 @@ import uuid
 
 from flask import Blueprint, Response, abort, jsonify, request
 
+from journalist_interface import audit_trail
 from journalist_interface.api import records
 from journalist_interface.api.downloads import send_stored
 from journalist_interface.api.guard import current_staff, json_object
 from journalist_interface.api.representations import reply_json, sources_url
 from journalist_interface.api.sources import source_or_404
+from seethesigns.audit.actions import ITEM_DELETE, REPLY_SEND
 from seethesigns.models import Reply, Source
 from seethesigns.replies import (
     NotEncryptedForSource,
@@ -75,6 +77,7 @@ def source_replies(source_uuid: str) -> tuple[Response, int]:
     except StorageFull:
         abort(507, "The server's disk is full; the reply was not stored.")
     records.mark_seen(db(), current_staff(), [], [reply])
+    audit_trail.record(REPLY_SEND, audit_trail.of_item(reply), source=source.designation, via="api")
     body = {"message": "Your reply has been stored", "uuid": reply.uuid, "filename": reply.filename}
     return jsonify(body), 201
 
@@ -86,6 +89,9 @@ def single_reply(source_uuid: str, reply_uuid: str) -> tuple[Response, int]:
     reply = _reply_or_404(source, reply_uuid)
     if request.method == "DELETE":
         delete_reply(db(), services().store, source, reply)
+        audit_trail.record(
+            ITEM_DELETE, audit_trail.of_item(reply), source=source.designation, via="api"
+        )
         return jsonify({"message": "Reply deleted"}), 200
     (record,) = records.reply_records(db(), reply=reply)
     return jsonify(reply_json(record, sources_url())), 200

@@ -8,6 +8,8 @@ from flask import Blueprint, Response, abort, jsonify
 
 from journalist_interface.api import records
 from journalist_interface.api.guard import current_staff, json_object
+from journalist_interface.audit_trail import record
+from seethesigns.audit.actions import SEEN_MARK
 from seethesigns.web.setup import db
 
 bp = Blueprint("seen", __name__)
@@ -46,4 +48,6 @@ def seen() -> tuple[Response, int]:
         if item_uuid not in found_replies:
             abort(404, f"reply not found: {item_uuid}")
     records.mark_seen(db(), current_staff(), submissions.values(), found_replies.values())
+    # Counts, not uuids: a client may mark 10,000 items at once.
+    record(SEEN_MARK, None, submissions=len(submissions), replies=len(found_replies), via="api")
     return jsonify({"message": "resources marked seen"}), 200

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify, request
 
+from journalist_interface import audit_trail
 from journalist_interface.api import records
 from journalist_interface.api.representations import source_json, sources_url
+from seethesigns.audit.actions import CONVERSATION_DELETE, SOURCE_DELETE, STAR, UNSTAR
 from seethesigns.models import Source
 from seethesigns.sources import delete_source
 from seethesigns.web.setup import db, services
@@ -32,13 +34,18 @@ def single_source(source_uuid: str) -> tuple[Response, int]:
     source = source_or_404(source_uuid)
     if request.method == "DELETE":
         delete_source(db(), services().store, source)
+        audit_trail.record(
+            SOURCE_DELETE, audit_trail.of_source(source), designation=source.designation, via="api"
+        )
         return jsonify({"message": "Source and submissions deleted"}), 200
     (record,) = records.source_records(db(), source.uuid)
     return jsonify(source_json(record, sources_url())), 200
 
 
 def _star(source_uuid: str, starred: bool) -> tuple[Response, int]:
-    records.set_starred(db(), source_or_404(source_uuid), starred)
+    source = source_or_404(source_uuid)
+    records.set_starred(db(), source, starred)
+    audit_trail.record(STAR if starred else UNSTAR, audit_trail.of_source(source), via="api")
     if starred:
         return jsonify({"message": "Star added"}), 201
     return jsonify({"message": "Star removed"}), 200
@@ -72,5 +79,12 @@ def flag(source_uuid: str) -> tuple[Response, int]:
 @bp.delete("/sources/<source_uuid>/conversation")
 def conversation(source_uuid: str) -> tuple[Response, int]:
     """Destroy every submission and reply of a source, keeping the source."""
-    records.delete_conversation(db(), services().store, source_or_404(source_uuid))
+    source = source_or_404(source_uuid)
+    records.delete_conversation(db(), services().store, source)
+    audit_trail.record(
+        CONVERSATION_DELETE,
+        audit_trail.of_source(source),
+        designation=source.designation,
+        via="api",
+    )
     return jsonify({"message": "Source data deleted"}), 200

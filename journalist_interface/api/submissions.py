@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify, request
 
+from journalist_interface import audit_trail
 from journalist_interface.api import records
 from journalist_interface.api.downloads import send_stored
 from journalist_interface.api.representations import sources_url, submission_json
 from journalist_interface.api.sources import source_or_404
+from seethesigns.audit.actions import ITEM_DELETE
 from seethesigns.models import Source, Submission
 from seethesigns.submissions import delete_submission
 from seethesigns.web.setup import db, services
@@ -42,6 +44,9 @@ def single_submission(source_uuid: str, submission_uuid: str) -> tuple[Response,
     submission = _submission_or_404(source, submission_uuid)
     if request.method == "DELETE":
         delete_submission(db(), services().store, source, submission)
+        audit_trail.record(
+            ITEM_DELETE, audit_trail.of_item(submission), source=source.designation, via="api"
+        )
         return jsonify({"message": "Submission deleted"}), 200
     (record,) = records.submission_records(db(), submission=submission)
     return jsonify(submission_json(record, sources_url())), 200

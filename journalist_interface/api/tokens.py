@@ -8,8 +8,10 @@ from flask import Blueprint, Response, abort, jsonify
 
 from journalist_interface.api.guard import bearer_token, json_object
 from journalist_interface.api.representations import api_time
+from journalist_interface.audit_trail import record, record_login_failure
 from journalist_interface.staff_session import staff_accounts
 from seethesigns.api_tokens import issue_token, revoke_token
+from seethesigns.audit.actions import TOKEN_ISSUE, TOKEN_REVOKE
 from seethesigns.staff_accounts import LoginFailed
 from seethesigns.web.setup import db
 
@@ -37,8 +39,10 @@ def get_token() -> tuple[Response, int]:
             db(), fields["username"], fields["passphrase"], fields["one_time_code"], time.time()
         )
     except LoginFailed:  # LockedOut too
+        record_login_failure(fields["username"], "api")
         abort(403, "Token authentication failed.")
     issued = issue_token(db(), staff)
+    record(TOKEN_ISSUE, staff=staff, via="api")
     body = {
         "expiration": api_time(issued.expires_at),
         "token": issued.token,
@@ -55,4 +59,5 @@ def logout() -> tuple[Response, int]:
     token = bearer_token()
     assert token is not None  # the guard let this request through
     revoke_token(db(), token)
+    record(TOKEN_REVOKE, via="api")
     return jsonify({"message": "Your token has been revoked."}), 200

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from journalist_interface.audit_trail import record
 from journalist_interface.staff_session import (
     keep_session,
     login_required,
@@ -20,6 +21,12 @@ from journalist_interface.staff_session import (
     staff_accounts,
 )
 from journalist_interface.totp_qr import grouped, qr_svg
+from seethesigns.audit.actions import (
+    ACCOUNT_PASSPHRASE,
+    ACCOUNT_RENAME,
+    ACCOUNT_TWO_FACTOR_CONFIRM,
+    ACCOUNT_TWO_FACTOR_START,
+)
 from seethesigns.staff_accounts import LockedOut, StaffError, WrongCode, rename
 from seethesigns.web.setup import db
 
@@ -45,6 +52,7 @@ def change_name() -> Response | tuple[str, int]:
         rename(db(), g.staff, request.form.get("display_name", ""))
     except StaffError as exc:
         return _page(400, error="name", detail=str(exc))
+    record(ACCOUNT_RENAME)
     return redirect(url_for("account.index", notice="name_changed"))
 
 
@@ -54,6 +62,7 @@ def change_name() -> Response | tuple[str, int]:
 def new_passphrase() -> str | tuple[str, int]:
     """Replace the passphrase with a new server-made one, shown once; other sessions end."""
     passphrase = staff_accounts().reset_passphrase(db(), g.staff)
+    record(ACCOUNT_PASSPHRASE)
     keep_session(g.staff)
     return render_template("account_secrets.html", passphrase=passphrase)
 
@@ -64,6 +73,7 @@ def new_passphrase() -> str | tuple[str, int]:
 def new_two_factor() -> str | tuple[str, int]:
     """Start moving two-factor to a new device; the current one works until it is confirmed."""
     secret = staff_accounts().start_two_factor(db(), g.staff, g.staff)
+    record(ACCOUNT_TWO_FACTOR_START)
     return render_template(
         "account_secrets.html", totp_secret=grouped(secret), qr=qr_svg(secret, g.staff.username)
     )
@@ -81,5 +91,6 @@ def confirm_two_factor() -> Response | tuple[str, int]:
         return _page(429, error="locked")
     except WrongCode:
         return _page(400, error="wrong_code")
+    record(ACCOUNT_TWO_FACTOR_CONFIRM)
     keep_session(g.staff)
     return redirect(url_for("account.index", notice="two_factor_changed"))

@@ -7,8 +7,11 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from journalist_interface.audit_trail import record
 from journalist_interface.settings_form import SettingsForm, stored_form
 from journalist_interface.staff_session import admin_required
+from seethesigns.audit import actions
+from seethesigns.audit.chain import Target
 from seethesigns.instance_settings import (
     MIN_MESSAGE_LENGTH_MAX,
     REPLY_WITHIN_HOURS_MAX,
@@ -34,6 +37,7 @@ from seethesigns.web.request_body import SMALL_BODY_BYTES, BodyLimit, takes_body
 from seethesigns.web.setup import db
 
 bp = Blueprint("admin_settings", __name__, url_prefix="/admin/settings")
+SETTINGS = Target("settings")
 
 
 def _page(status: int = 200, **context: Any) -> tuple[str, int]:
@@ -66,6 +70,7 @@ def index() -> Response | tuple[str, int]:
         update_settings(db(), form.changes())
     except InstanceSettingsError as exc:
         return _page(400, error=str(exc), form=form)
+    record(actions.SETTINGS_UPDATE, SETTINGS, **form.changes().__dict__)
     return redirect(url_for("admin_settings.index", notice="saved"))
 
 
@@ -81,6 +86,7 @@ def logo() -> Response | tuple[str, int]:
         set_logo(db(), read_limited(upload.stream))
     except LogoError as exc:
         return _page(400, logo_error=str(exc))
+    record(actions.SETTINGS_LOGO_SET, SETTINGS)
     return redirect(url_for("admin_settings.index", notice="logo_saved"))
 
 
@@ -89,6 +95,7 @@ def logo() -> Response | tuple[str, int]:
 def delete_logo() -> Response:
     """Remove the logo: headers show the organisation's name alone."""
     remove_logo(db())
+    record(actions.SETTINGS_LOGO_REMOVE, SETTINGS)
     return redirect(url_for("admin_settings.index", notice="logo_removed"))
 
 
@@ -102,6 +109,7 @@ def urgent_help_services() -> Response | tuple[str, int]:
         update_urgent_help(db(), services)
     except InstanceSettingsError as exc:
         return _page(400, help_error=str(exc), help_services=services)
+    record(actions.SETTINGS_URGENT_HELP, SETTINGS, **services.__dict__)
     return redirect(url_for("admin_settings.index", notice="help_saved"))
 
 
@@ -114,6 +122,7 @@ def disguise_settings() -> Response | tuple[str, int]:
         update_disguise(db(), chosen)
     except InstanceSettingsError as exc:
         return _page(400, disguise_error=str(exc), disguise=chosen)
+    record(actions.SETTINGS_DISGUISE, SETTINGS, **chosen.__dict__)
     return redirect(url_for("admin_settings.index", notice="disguise_saved"))
 
 
@@ -136,4 +145,5 @@ def reply_settings() -> Response | tuple[str, int]:
         update_reply_promise(db(), chosen)
     except InstanceSettingsError as exc:
         return _page(400, replies_error=str(exc), replies=chosen)
+    record(actions.SETTINGS_REPLIES, SETTINGS, **chosen.__dict__)
     return redirect(url_for("admin_settings.index", notice="replies_saved"))

@@ -14,12 +14,21 @@ from typing import Any
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from journalist_interface.audit_trail import of_staff, record
 from journalist_interface.staff_session import (
     admin_required,
     reauthentication_required,
     staff_accounts,
 )
 from journalist_interface.totp_qr import grouped, qr_svg
+from seethesigns.audit.actions import (
+    STAFF_ADD,
+    STAFF_ADMIN,
+    STAFF_DELETE,
+    STAFF_PASSPHRASE_RESET,
+    STAFF_TWO_FACTOR_CONFIRM,
+    STAFF_TWO_FACTOR_RESET,
+)
 from seethesigns.models import Staff
 from seethesigns.staff_accounts import LockedOut, StaffError, WrongCode
 from seethesigns.staff_admin import delete_staff, find_staff, list_staff, set_admin
@@ -82,6 +91,7 @@ def add() -> str | tuple[str, int]:
         created = staff_accounts().create(db(), username, is_admin=make_admin)
     except StaffError as exc:
         return render_template("admin_staff_new.html", error=str(exc), username=username), 400
+    record(STAFF_ADD, of_staff(created.staff), username=created.staff.username, admin=make_admin)
     return _secrets_page(created.staff, created.passphrase, created.totp_secret)
 
 
@@ -102,6 +112,7 @@ def change_admin(staff_uuid: str) -> Response | tuple[str, int]:
         set_admin(db(), g.staff, target, request.form.get("is_admin") == "yes")
     except StaffError as exc:
         return _manage_page(target, 409, error=str(exc))
+    record(STAFF_ADMIN, of_staff(target), username=target.username, admin=target.is_admin)
     return redirect(url_for("admin_staff.manage", staff_uuid=target.uuid, notice="admin_changed"))
 
 
@@ -113,7 +124,9 @@ def reset_passphrase(staff_uuid: str) -> Response | str:
     target = _managed(staff_uuid)
     if target is None:
         return redirect(url_for("account.index"))
-    return _secrets_page(target, staff_accounts().reset_passphrase(db(), target), None)
+    passphrase = staff_accounts().reset_passphrase(db(), target)
+    record(STAFF_PASSPHRASE_RESET, of_staff(target), username=target.username)
+    return _secrets_page(target, passphrase, None)
 
 
 @bp.post("/<staff_uuid>/two-factor")
@@ -125,6 +138,7 @@ def reset_two_factor(staff_uuid: str) -> Response | str:
     if target is None:
         return redirect(url_for("account.index"))
     secret = staff_accounts().start_two_factor(db(), g.staff, target)
+    record(STAFF_TWO_FACTOR_RESET, of_staff(target), username=target.username)
     return _secrets_page(target, None, secret, handover=True)
 
 
@@ -143,6 +157,7 @@ def confirm_two_factor(staff_uuid: str) -> Response | tuple[str, int]:
         return _manage_page(target, 429, error="too many wrong codes: wait a few minutes")
     except WrongCode as exc:
         return _manage_page(target, 400, error=str(exc))
+    record(STAFF_TWO_FACTOR_CONFIRM, of_staff(target), username=target.username)
     return redirect(
         url_for("admin_staff.manage", staff_uuid=target.uuid, notice="two_factor_confirmed")
     )
@@ -160,4 +175,5 @@ def delete(staff_uuid: str) -> Response | tuple[str, int]:
         delete_staff(db(), g.staff, target)
     except StaffError as exc:
         return _manage_page(target, 409, error=str(exc))
+    record(STAFF_DELETE, of_staff(target), username=target.username)
     return redirect(url_for("admin_staff.index", notice="deleted"))

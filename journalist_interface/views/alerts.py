@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from journalist_interface.audit_trail import record
 from journalist_interface.staff_session import (
     admin_required,
     login_required,
@@ -13,6 +14,8 @@ from journalist_interface.staff_session import (
 )
 from seethesigns.alerts.outbox import acknowledge_urgent
 from seethesigns.alerts.recipients import RecipientError, choose_alerts
+from seethesigns.audit.actions import ACCOUNT_ALERTS, ALERT_ACKNOWLEDGE, SETTINGS_ALERTS
+from seethesigns.audit.chain import Target
 from seethesigns.instance_settings import (
     ALERT_BATCH_MINUTES_MAX,
     InstanceSettingsError,
@@ -28,8 +31,9 @@ bp = Blueprint("alerts", __name__)
 @login_required
 def acknowledge() -> Response:
     """Someone has the urgent report in hand: the repeating alert stops for everyone."""
-    acknowledge_urgent(db(), g.staff)
-    return redirect(url_for("sources.index", notice="acknowledged"), 303)
+    waiting = acknowledge_urgent(db(), g.staff)
+    record(ALERT_ACKNOWLEDGE, reports=waiting)
+    return redirect(url_for("sources.index", notice="acknowledged"))
 
 
 @bp.post("/account/alerts")
@@ -44,7 +48,9 @@ def choose() -> Response | tuple[str, int]:
     except RecipientError as exc:
         page = render_template("account.html", alerts_error=str(exc), notice=None)
         return page, 400
-    return redirect(url_for("account.index", notice="alerts_saved"), 303)
+    # Whether, not where: a staff member's own address stays out of the log.
+    record(ACCOUNT_ALERTS, enabled=enabled)
+    return redirect(url_for("account.index", notice="alerts_saved"))
 
 
 @bp.route("/admin/alerts", methods=["GET", "POST"])
@@ -60,7 +66,8 @@ def timing() -> Response | tuple[str, int]:
         except InstanceSettingsError as exc:
             error = str(exc)
         else:
-            return redirect(url_for("alerts.timing", notice="saved"), 303)
+            record(SETTINGS_ALERTS, Target("settings"), batch_minutes=minutes)
+            return redirect(url_for("alerts.timing", notice="saved"))
     page = render_template(
         "admin_alerts.html",
         minutes=alert_batch_minutes(db()),

@@ -7,11 +7,13 @@ from typing import Any
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from journalist_interface.audit_trail import of_item, of_source, record
 from journalist_interface.export import Selection, of_items, of_sources, unread_by, zip_response
 from journalist_interface.inbox import delete_items, items_by_uuid, sources_by_uuid
 from journalist_interface.list_query import ListQuery
 from journalist_interface.staff_session import login_required
 from journalist_interface.views.sources import source_or_404
+from seethesigns.audit.actions import EXPORT_ZIP, ITEM_DELETE, SOURCE_DELETE, STAR, UNSTAR
 from seethesigns.cases import set_starred
 from seethesigns.sources import delete_source
 from seethesigns.storage import designation_slug
@@ -34,6 +36,8 @@ def _list(notice: str) -> Response:
 
 
 def _zip(selection: Selection, name: str) -> Response:
+    # The uuids ticked (the zip holds those of them that exist); "unread" ticks none.
+    record(EXPORT_ZIP, None, name=name, sources=_ticked("source"), items=_ticked("item"))
     found = services()
     return zip_response(found.db, found.store, g.staff.id, selection, name)
 
@@ -48,6 +52,8 @@ def sources() -> Response | str:
         return _list("nothing_selected")
     if action in ("star", "unstar"):
         set_starred(db(), [source.uuid for source in chosen], action == "star")
+        for source in chosen:
+            record(STAR if action == "star" else UNSTAR, of_source(source))
         return _list(f"{action}red")
     if action == "download":
         return _zip(of_sources([source.id for source in chosen]), "sources")
@@ -58,6 +64,7 @@ def sources() -> Response | str:
         return render_template("confirm_delete.html", sources=chosen, query=query)
     for source in chosen:
         delete_source(db(), services().store, source)
+        record(SOURCE_DELETE, of_source(source), designation=source.designation)
     return _list("sources_deleted")
 
 
@@ -88,4 +95,6 @@ def items(source_uuid: str) -> Response | str:
     if request.form.get("confirm") != "yes":
         return render_template("confirm_delete.html", source=source, items=chosen)
     delete_items(db(), services().store, source, chosen)
+    for item in chosen:
+        record(ITEM_DELETE, of_item(item), source=source.designation)
     return redirect(url_for("sources.source", source_uuid=source.uuid, notice="items_deleted"))

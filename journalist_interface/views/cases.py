@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from journalist_interface.audit_trail import of_source, record, record_case_changes
 from journalist_interface.staff_session import login_required
 from journalist_interface.views.sources import conversation_page, source_or_404
-from seethesigns.cases import CaseError, add_label, remove_label, update_case
+from seethesigns.audit.actions import LABEL_ADD, LABEL_REMOVE
+from seethesigns.cases import CaseError, add_label, case_of, remove_label, update_case
 from seethesigns.web.setup import db
 
 bp = Blueprint("cases", __name__, url_prefix="/sources/<source_uuid>")
@@ -23,6 +25,7 @@ def update(source_uuid: str) -> Response | tuple[str, int]:
     """Save status, assignee and note together; on a refusal keep what was typed."""
     source = source_or_404(source_uuid)
     form = request.form
+    before = case_of(db(), source)
     try:
         update_case(
             db(),
@@ -33,6 +36,7 @@ def update(source_uuid: str) -> Response | tuple[str, int]:
         )
     except CaseError as exc:
         return conversation_page(source, 400, case_error=str(exc), note=form.get("note", ""))
+    record_case_changes(source, before)
     return _back(source.uuid, "case_saved")
 
 
@@ -46,6 +50,7 @@ def label(source_uuid: str) -> Response | tuple[str, int]:
         add_label(db(), source, text)
     except CaseError as exc:
         return conversation_page(source, 400, label_error=str(exc), label_text=text)
+    record(LABEL_ADD, of_source(source), source=source.designation)
     return _back(source.uuid, "label_added")
 
 
@@ -58,4 +63,5 @@ def unlabel(source_uuid: str) -> Response | tuple[str, int]:
         remove_label(db(), source, request.form.get("label", ""))
     except CaseError as exc:
         return conversation_page(source, 400, label_error=str(exc))
+    record(LABEL_REMOVE, of_source(source), source=source.designation)
     return _back(source.uuid, "label_removed")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, g, redirect, send_file, url_for
 from werkzeug.wrappers import Response
 
+from journalist_interface.audit_trail import of_item, record
 from journalist_interface.inbox import find_item, mark_seen
 from journalist_interface.staff_session import login_required
 from journalist_interface.views.sources import source_or_404
+from seethesigns.audit.actions import ITEM_DELETE, ITEM_DOWNLOAD
 from seethesigns.models import Submission
 from seethesigns.replies import delete_reply
 from seethesigns.submissions import delete_submission
@@ -26,6 +28,7 @@ def download(source_uuid: str, item_uuid: str) -> Response:
     if not path.is_file():
         abort(404)
     mark_seen(db(), g.staff, item)
+    record(ITEM_DOWNLOAD, of_item(item), source=source.designation)
     return send_file(
         path, mimetype="application/pgp-encrypted", as_attachment=True, download_name=item.filename
     )
@@ -41,4 +44,5 @@ def delete(source_uuid: str, item_uuid: str) -> Response:
         delete_submission(db(), services().store, source, item)
     else:
         delete_reply(db(), services().store, source, item)
+    record(ITEM_DELETE, of_item(item), source=source.designation)
     return redirect(url_for("sources.source", source_uuid=source.uuid, notice="item_deleted"))

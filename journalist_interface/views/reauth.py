@@ -7,12 +7,14 @@ import time
 from flask import Blueprint, g, redirect, render_template, request
 from werkzeug.wrappers import Response
 
+from journalist_interface.audit_trail import record
 from journalist_interface.staff_session import (
     continue_after_reauthentication,
     login_required,
     mark_reauthenticated,
     staff_accounts,
 )
+from seethesigns.audit.actions import REAUTH_FAILURE, REAUTH_SUCCESS
 from seethesigns.staff_accounts import LockedOut, LoginFailed
 from seethesigns.web.setup import db, services
 
@@ -36,8 +38,11 @@ def reauthenticate() -> Response | tuple[str, int]:
             db(), g.staff, form.get("passphrase", ""), form.get("token", ""), time.time()
         )
     except LockedOut:
+        record(REAUTH_FAILURE, locked=True)
         return _page(429, "locked")
     except LoginFailed:
+        record(REAUTH_FAILURE)
         return _page(400, "failed")
+    record(REAUTH_SUCCESS)
     mark_reauthenticated()
     return redirect(continue_after_reauthentication())

@@ -7,11 +7,13 @@ from typing import Any
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from journalist_interface.audit_trail import of_item, of_source, record
 from journalist_interface.inbox import find_source, items_of, mark_seen
 from journalist_interface.list_query import ListQuery
 from journalist_interface.source_list import source_page
 from journalist_interface.staff_session import login_required
 from seethesigns.alerts.outbox import urgent_unacknowledged
+from seethesigns.audit.actions import REPLY_SEND, SOURCE_DELETE
 from seethesigns.cases import (
     MAX_LABEL_CHARS,
     MAX_NOTE_CHARS,
@@ -91,6 +93,7 @@ def reply(source_uuid: str) -> Response | tuple[str, int]:
     except (StorageFull, OutOfSpace):
         return conversation_page(found, 507, full=True, message=text)
     mark_seen(db(), g.staff, sent)
+    record(REPLY_SEND, of_item(sent), source=found.designation)
     return redirect(url_for("sources.source", source_uuid=found.uuid, notice="reply_sent"))
 
 
@@ -102,4 +105,5 @@ def delete(source_uuid: str) -> Response | tuple[str, int]:
     if request.form.get("confirm") != "yes":
         return conversation_page(found, 400, unconfirmed=True)
     delete_source(db(), services().store, found)
+    record(SOURCE_DELETE, of_source(found), designation=found.designation)
     return redirect(url_for("sources.index", notice="source_deleted"))

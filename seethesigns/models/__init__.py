@@ -2,6 +2,7 @@
 
 from seethesigns.models.alert import AlertDelivery, AlertEvent, AlertRound
 from seethesigns.models.api_token import ApiToken
+from seethesigns.models.audit_entry import AuditEntry
 from seethesigns.models.base import Base
 from seethesigns.models.case import CASE_STATUSES, Case, CaseLabel
 from seethesigns.models.instance_config import InstanceConfig
@@ -19,6 +20,7 @@ __all__ = [
     "AlertEvent",
     "AlertRound",
     "ApiToken",
+    "AuditEntry",
     "Base",
     "Case",
     "CaseLabel",

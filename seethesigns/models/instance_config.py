@@ -20,6 +20,8 @@ class InstanceConfig(Base):
     reject_codename_messages: Mapped[bool] = mapped_column(default=False)
     # None: reports are kept until staff delete them.
     retention_days: Mapped[int | None]
+    # How long the staff audit log is kept, separately from reports (issue 13).
+    audit_retention_days: Mapped[int] = mapped_column(default=730)
     # Named on every source page under "Need help now?"; another area puts its own services
     # here, while the sentences around them come from the page's translations.
     emergency_number: Mapped[str] = mapped_column(String(32), default="999")

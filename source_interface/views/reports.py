@@ -11,7 +11,8 @@ from werkzeug.wrappers import Response
 
 from seethesigns.codenames import DerivationBusy
 from seethesigns.encryption import DecryptionFailed, OutOfSpace
-from seethesigns.instance_settings import instance_config
+from seethesigns.instance_settings import instance_config, reply_promise, urgent_help
+from seethesigns.models.base import utcnow
 from seethesigns.replies import (
     count_deleted_by_source,
     delete_for_source,
@@ -33,12 +34,15 @@ from seethesigns.web.setup import db, services
 from source_interface.busy import RETRY_AFTER
 from source_interface.guided_report import CHOICES, GuidedReport
 from source_interface.languages import language_for_staff
-from source_interface.session_state import current_source
+from source_interface.reply_times import usual_reply_time
+from source_interface.session_state import current_source, remember_report, report_about
 
 bp = Blueprint("reports", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
-# The form's 8 fields and the files of one report: a few dozen, not Werkzeug's 1,000.
+# The form's fields, old and new, and the files of one report: a few dozen, not Werkzeug's 1,000.
 MAX_PARTS = 64
+# Who the report is about, as the page's two links choose it and the form's `who` posts it.
+ABOUT = {"me": "me", "other": "other", "both": "other"}
 
 
 def submission_body(settings: Settings) -> BodyLimit:
@@ -64,8 +68,16 @@ def login_required(view: F) -> F:
     return wrapped  # type: ignore[return-value]
 
 
-def _page(status: int = 200, **context: Any) -> tuple[str, int]:
+def _about(answers: dict[str, str]) -> str | None:
+    """Whose report this is: what the form posted, else the link chosen; None until then."""
+    return ABOUT.get(answers.get("who") or request.args.get("about", ""))
+
+
+def _page(
+    status: int = 200, answers: dict[str, str] | None = None, **context: Any
+) -> tuple[str, int]:
     found = services()
+    answers = answers or {}
     try:
         replies = read_replies(db(), found.store, found.gpg, g.source.source, g.source.key_secret)
         unreadable = False
@@ -81,7 +93,9 @@ def _page(status: int = 200, **context: Any) -> tuple[str, int]:
         new=request.args.get("new") == "1",
         config=instance_config(db()),
         choices=CHOICES,
-        **{"answers": {}, **context},
+        answers=answers,
+        about=_about(answers),
+        **context,
     ), status
 
 
@@ -103,9 +117,9 @@ def submit() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
         Document(f.stream, f.filename or "") for f in request.files.getlist("fh") if f.filename
     ]
     if report.is_empty() and not documents:
-        return _page(400, error="empty", answers=report.answers)
+        return _page(400, error="empty", answers=report.form_answers())
     if len(message) > services().settings.max_message_chars:
-        return _page(400, error="too_long", answers=report.answers)
+        return _page(400, error="too_long", answers=report.form_answers())
     found = services()
     config = instance_config(db())
     try:
@@ -114,12 +128,13 @@ def submit() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
         )
     except SubmissionRefused as refused:
         # A codename is not put back into the page: it should not be sent or shown anywhere.
-        kept = {} if refused.reason == "codename" else report.answers
+        answers = report.form_answers()
+        kept = {"who": answers.get("who", "")} if refused.reason == "codename" else answers
         return _page(400, error=refused.reason, answers=kept)
     except DerivationBusy:
         # Not known to be their codename (that check is what could not run), and losing a
         # report someone dared to write is worse: the words go back into the form.
-        body, status = _page(503, error="busy", answers=report.answers)
+        body, status = _page(503, error="busy", answers=report.form_answers())
         return body, status, RETRY_AFTER
     try:
         store_submission(
@@ -133,15 +148,25 @@ def submit() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
             alert=found.settings.alerts is not None,
         )
     except (StorageFull, OutOfSpace):
-        return _page(507, error="full", answers=report.answers)
+        return _page(507, error="full", answers=report.form_answers())
+    # Who it was about decides what the confirmation says ("You are not in trouble" is for
+    # a child about themselves); kept in the server-side session, never in the address.
+    remember_report(report.answers.get("who"), utcnow())
     return redirect(url_for("reports.sent"))
 
 
 @bp.get("/sent")
 @login_required
 def sent() -> str:
-    """A calm confirmation: what happens next, when to come back, keep the codename."""
-    return render_template("sent.html")
+    """A calm confirmation: what will happen, who may be told, when a reply comes."""
+    promise = reply_promise(db())
+    return render_template(
+        "sent.html",
+        about=report_about(),
+        promise=promise,
+        reply_time=usual_reply_time(promise.reply_within_hours),
+        adult_help=urgent_help(db()),
+    )
 
 
 @bp.get("/delete-reply")

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,13 @@ from sqlalchemy import select
 from seethesigns.db import make_engine, make_session_factory
 from seethesigns.encryption import GpgService
 from seethesigns.models import Source, Staff
+from seethesigns.models.base import utcnow
 from seethesigns.replies import send_reply
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import StaffAccounts
 from seethesigns.storage import Store
+from source_interface import create_app
+from source_interface.session_state import WAITING_SINCE
 from tests.conftest import OfflineKey, make_instance, remove_submission_key, short_tmpdir
 from tests.integration.conftest import (
     Server,
@@ -118,6 +122,20 @@ class SmallSource:
             )
             for text in texts:
                 send_reply(db, Store(self.settings.store_dir), gpg, source, staff, text)
+
+    def start_wait_earlier(self, page: Page, ago: timedelta) -> None:
+        """Move the start of the browser's wait for a reply back, in its server-side session.
+
+        Through the app's own session interface (a test client holding the browser's cookie),
+        so the session stays sealed as the server writes it; waiting out the minutes would
+        make the test that long.
+        """
+        client = create_app(self.settings).test_client()
+        for cookie in page.context.cookies(self.url):
+            client.set_cookie(cookie["name"], cookie["value"])
+        with client.session_transaction() as session:
+            assert "fsid" in session, "the browser is not logged in"
+            session[WAITING_SINCE] = (utcnow() - ago).isoformat()
 
     def mend_submission_key(self) -> None:
         """Put the submission key back."""

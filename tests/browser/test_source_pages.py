@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,12 @@ from tests.browser.checks import (
 )
 from tests.browser.conftest import SmallSource, type_back_words
 
-STATES = 26
+STATES = 31
+# The waiting page reloads itself (an HTML refresh) while the source waits: axe-core's
+# meta-refresh rule (WCAG 2.2.1) flags any refresh under 20 hours. The source chose to wait,
+# the page says for how long, and "Stop waiting" turns it off, as 2.2.1 asks; this state
+# alone is let off that one rule, and must still break it (the refresh is there).
+REFRESHING = {"wait": "meta-refresh"}
 STYLE_SHEET = Path(__file__).resolve().parents[2] / "source_interface" / "static" / "style.css"
 SEND = "form[action='/submit'] button[type=submit]"
 TOO_BIG = 6 * 1024 * 1024  # over the 1 MiB limit and its 4 MiB allowance for the form
@@ -67,6 +73,8 @@ def walk(page: Page, site: SmallSource) -> Iterator[str]:
     type_back_words(page)
     submit_button(page)
     yield "lookup-new"
+    page.goto(base + "/lookup?about=other")
+    yield "lookup-someone-else"
     page.locator(SEND).click()
     yield "lookup-empty"
     video = {"name": "a.mp4", "mimeType": "video/mp4", "buffer": bytes(TOO_BIG)}
@@ -78,7 +86,19 @@ def walk(page: Page, site: SmallSource) -> Iterator[str]:
     page.locator("#danger-unsure").check()
     page.locator(SEND).click()
     yield "sent"
+    page.locator("main a[href='/wait']").click()
+    yield "wait"
+    site.start_wait_earlier(page, timedelta(minutes=11))
+    page.goto(base + "/wait")
+    yield "wait-no-reply"
+    page.goto(base + "/lookup")
+    page.locator("#what").fill("My friend is sent to other towns with bags.")
+    page.locator("input[name=who][value=other]").check()
+    page.locator(SEND).click()
+    yield "sent-someone-else"
     site.reply_to_newest_source("We read your report. You are not in trouble.", "A second reply.")
+    page.goto(base + "/wait")
+    yield "wait-reply"
     page.goto(base + "/lookup")
     yield "lookup-replies"
     page.locator("form[action='/delete-reply'] button").first.click()
@@ -127,6 +147,10 @@ def test_every_page_passes_axe_and_fits_small_and_large_screens(
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 740})
             problems = axe_violations(page, contrast=width == WIDTHS[0])
+            if state in REFRESHING:
+                rules = [p["rule"] for p in problems]
+                assert REFRESHING[state] in rules, (state, rules)
+                problems = [p for p in problems if p["rule"] != REFRESHING[state]]
             if overflow := horizontal_overflow(page):
                 problems.append({"rule": "horizontal scrolling", "pixels": overflow})
             problems += [{"rule": "target under 24 px", **t} for t in small_targets(page)]
@@ -160,4 +184,13 @@ def test_longer_words_still_fit_a_small_screen(
     assert horizontal_overflow(page) == 0
     assert small_targets(page) == []
     page.screenshot(path=str(artifacts / f"{language}-lookup-360.png"), full_page=True)
+    page.locator("#what").fill("A man gives my friend bags to take to other towns.")
+    page.locator("input[name=who][value=other]").check()
+    # The confirmation and the waiting page, whose sentences are among the longest.
+    for state, go in [("sent-someone-else", SEND), ("wait", "main a[href='/wait']")]:
+        page.locator(go).click()
+        page.wait_for_load_state("load")
+        assert horizontal_overflow(page) == 0, state
+        assert small_targets(page) == [], state
+        page.screenshot(path=str(artifacts / f"{language}-{state}-360.png"), full_page=True)
     context.close()

@@ -154,7 +154,7 @@ def test_exit_ends_the_session_and_back_shows_nothing_of_it(
     page.get_by_role("button", name="Send").scroll_into_view_if_needed()
     assert_in_view(page)
     page.screenshot(path=str(artifacts / "1-report-scrolled-down.png"))
-    page.get_by_label("What is happening? (optional)").fill(REPORT)
+    page.get_by_label("What is happening?").fill(REPORT)
     page.get_by_role("button", name="Send").click()
     assert page.locator("h1").inner_text() == "Thank you. We got it safely."
     page.screenshot(path=str(artifacts / "2-sent.png"))

@@ -45,11 +45,12 @@ def test_the_whole_journey_works_without_javascript(
     assert page.evaluate("document.activeElement.id") == "check-error"
     type_back_words(page)
     page.get_by_role("button", name="Carry on").click()
-    page.get_by_label("What is happening? (optional)").fill(REPORT)
-    page.get_by_label("Where does it happen? (optional)").fill("The park by the station")
+    page.get_by_role("link", name="About someone else").click()
+    page.get_by_label("What is happening?").fill(REPORT)
+    page.get_by_label("Their name").fill("Sam")
+    page.get_by_label("Where does it happen?").fill("The park by the station")
     page.get_by_label("I'm not sure").check()
-    page.get_by_label("Someone else").check()
-    page.get_by_label("Or write it all in your own words (optional)").fill("Please help him.")
+    assert page.get_by_label("Someone else").is_checked()  # chosen by the link above
     page.get_by_role("button", name="Send").click()
     assert heading(page) == "Thank you. We got it safely."
     page.screenshot(path=str(artifacts / "sent-360.png"), full_page=True)
@@ -73,4 +74,5 @@ def test_the_whole_journey_works_without_javascript(
     (message,) = [text for text in messages if REPORT in text]
     assert f"What is happening?\n{REPORT}" in message
     assert "Is anyone in danger right now?\nNot sure" in message
-    assert "In their own words:\nPlease help him." in message
+    assert "Is this about you or someone else?\nSomeone else" in message
+    assert "Name of the child at risk:\nSam" in message

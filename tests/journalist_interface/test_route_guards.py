@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 import time
 import uuid
@@ -54,6 +55,8 @@ PUBLIC_WEB = frozenset({"auth.login", "static", "branding.logo"})
 # SecureDrop's API answers these without a token: the list of resources, and getting a token.
 PUBLIC_API = frozenset({("GET", f"{API}/"), ("POST", f"{API}/token")})
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Columns of an audit entry as snapshot() holds it (the order of models/audit_entry.py).
+AUDIT_USERNAME, AUDIT_ACTION, AUDIT_DETAIL = 3, 4, 7
 PLACEHOLDER = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
 # The function admin_required wraps around a view: every admin view shares its code object,
 # which is how the tests below find the admin routes in the app rather than in a list.
@@ -76,6 +79,9 @@ MIN_ADMIN = frozenset(
         "admin_settings.logo",
         "admin_settings.delete_logo",
         "alerts.timing",
+        "admin_audit.index",
+        "admin_audit.export",
+        "admin_audit.retention",
     }
 )
 # Powerful actions: an open session is not enough (SecureDrop audit SEC-01-010).
@@ -125,6 +131,8 @@ NO_STATE_CHANGE = frozenset(
         "account.index",
         "admin_staff.index",
         "admin_staff.manage",
+        "admin_audit.index",
+        "admin_audit.export",
     }
 )
 # Forms shown below to change the database or the store when an admin sends them with a token.
@@ -151,6 +159,13 @@ MIN_ACTING = frozenset(
         "admin_settings.index",
         "admin_settings.logo",
         "admin_settings.delete_logo",
+        "admin_settings.urgent_help_services",
+        "admin_settings.disguise_settings",
+        "admin_settings.reply_settings",
+        "admin_audit.retention",
+        "alerts.choose",
+        "alerts.timing",
+        "auth.logout",
     }
 )
 SOURCE = f"{API}/sources/<source_uuid>"
@@ -286,6 +301,21 @@ def acting_form(route: Route, on_file: OnFile, me: NewStaff) -> dict[str, Any]:
         "admin_settings.logo": {"logo": (io.BytesIO(png((4, 4))), "logo.png")},
         "alerts.choose": {"alerts_enabled": "1", "alert_address": "mallory@example.org"},
         "alerts.timing": {"batch_minutes": "1"},
+        "admin_settings.urgent_help_services": {
+            "emergency_number": "112",
+            "helpline_name": "Taken over",
+            "helpline_contact": "0800 000 000",
+            "anonymous_service_name": "Other",
+            "anonymous_service_contact": "example.org",
+            "adult_helpline_name": "Other adults",
+            "adult_helpline_contact": "0800 111 111",
+        },
+        "admin_settings.disguise_settings": {
+            "site_title": "Homework",
+            "exit_url": "https://example.org/",
+        },
+        "admin_settings.reply_settings": {"reply_within_hours": "48", "wait_minutes": "5"},
+        "admin_audit.retention": {"audit_retention_days": "31"},
     }
     return forms.get(route.endpoint, {})
 
@@ -624,7 +654,23 @@ def test_the_forms_above_do_act_when_nothing_stops_them(
     response = as_admin.open(route.path, method=route.method, data=form)
     assert response.status_code in (200, 302), response.status_code
     assert response.headers.get("Location") != "/reauthenticate"
-    assert snapshot(open_db, settings) != before
+    after = snapshot(open_db, settings)
+    written = audit_rows_added(before, after)
+    if endpoint != "auth.logout":  # a logout changes only its web session
+        assert after != before
+    # Issue 13: whatever acts leaves an entry, the last one, naming who acted.
+    assert written, endpoint
+    assert written[-1][AUDIT_USERNAME] == "root"
+    quiet = {"auth.login", "reauth.reauthenticate"}
+    assert endpoint in quiet or written[-1][AUDIT_ACTION] not in ("login.success", "reauth.success")
+
+
+def audit_rows_added(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The audit entries in after that were not in before; both snapshots lose the log."""
+    old = before["rows"].pop("audit_entries")
+    new = after["rows"].pop("audit_entries")
+    assert new[: len(old)] == old
+    return new[len(old) :]
 
 
 def test_an_api_state_change_without_a_token_is_refused_and_changes_nothing(
@@ -659,3 +705,32 @@ def test_an_api_state_change_without_a_token_is_refused_and_changes_nothing(
     response = journalist_client.delete(f"{API}/sources/{on_file.source}/star", headers=auth(token))
     assert response.status_code == 200
     assert snapshot(open_db, settings)["rows"]["sources"] != before["rows"]["sources"]
+
+
+@pytest.mark.parametrize(("method", "rule"), sorted(MIN_API_CHANGES))
+def test_every_api_state_change_leaves_an_audit_entry(
+    journalist_app: Flask,
+    journalist_client: FlaskClient,
+    root: NewStaff,
+    on_file: OnFile,
+    open_db: sessionmaker[Session],
+    settings: Settings,
+    method: str,
+    rule: str,
+) -> None:
+    # Issue 13: through the API too, whatever acts is on the record, as from the API.
+    token = token_of(journalist_client, root)
+    (route,) = (
+        route
+        for route in routes(journalist_app, on_file)
+        if (route.method, route.rule) == (method, rule)
+    )
+    before = snapshot(open_db, settings)
+    response = journalist_client.open(
+        route.path, method=method, json=acting_json(route, on_file), headers=auth(token)
+    )
+    assert response.status_code in (200, 201), (route, response.status_code)
+    written = audit_rows_added(before, snapshot(open_db, settings))
+    assert len(written) == 1, route
+    assert written[0][AUDIT_USERNAME] == "root"
+    assert json.loads(written[0][AUDIT_DETAIL])["via"] == "api"

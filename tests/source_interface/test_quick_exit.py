@@ -86,5 +86,5 @@ def test_every_page_and_error_wears_the_chosen_title(
         name: TITLE.findall(response.get_data(as_text=True))
         for name, response in pages(source_client, settings)
     }
-    assert len(titles) == 29
+    assert len(titles) == 34
     assert {name: found for name, found in titles.items() if found != [CHOSEN.site_title]} == {}

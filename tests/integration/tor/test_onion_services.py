@@ -244,7 +244,7 @@ def test_serve_with_onion_publishes_that_interface(
         address = OnionKeys(settings.tor.keys_dir).service_key(SOURCE).address
         assert f"http://{address}.onion" in server.log.read_text()
         page = fetch_when_reachable(f"http://{address}.onion/", tor_network.client)
-        assert WELCOME in page.text
+        assert WELCOME in page.text, server.log.read_text()[-4000:]
     finally:
         stop_server(server)
         subprocess.run(
