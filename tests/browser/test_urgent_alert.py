@@ -76,7 +76,7 @@ def test_an_urgent_report_alerts_staff_who_see_it_first_and_stop_the_alert(
             child.get_by_role("link", name="Start a new report").click()
             type_back_words(child)
             child.get_by_role("button", name="Carry on").click()
-            child.get_by_label("What is happening? (optional)").fill("They are outside now.")
+            child.get_by_label("What is happening?").fill("They are outside now.")
             if urgent:
                 box = child.get_by_label("Yes, please look at this first")
                 expect(child.locator("#urgent-hint")).to_contain_text("our website will know")
