@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -92,22 +91,18 @@ def run(
     mailer: Mailer,
     settings: AlertSettings,
     stop: threading.Event,
-    on_pass: Callable[[], None] | None = None,
 ) -> None:
     """Pass every [alerts] poll_seconds until stop is set; a failing pass is logged, not fatal."""
-    forgotten_at = 0.0
+    forgotten_at: float | None = None
     while not stop.is_set():
         try:
             run_once(sessions, mailer, settings)
-            if time.monotonic() - forgotten_at >= FORGET_EVERY_SECONDS:
+            if forgotten_at is None or time.monotonic() - forgotten_at >= FORGET_EVERY_SECONDS:
                 with sessions() as db:
-                    looked_back = max(
-                        timing(db, settings).reminder, timing(db, settings).urgent_repeat
-                    )
+                    intervals = timing(db, settings)
+                    looked_back = max(intervals.reminder, intervals.urgent_repeat)
                     forget_done(db, utcnow() - looked_back - ROUND_MARGIN)
                 forgotten_at = time.monotonic()
         except Exception:  # a locked or briefly unreachable database: try again next pass
             log.exception("alert pass failed")
-        if on_pass is not None:
-            on_pass()
         stop.wait(settings.poll_seconds)
