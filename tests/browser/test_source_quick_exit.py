@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from babel.support import Translations
 from playwright.sync_api import Browser, Page
 from sqlalchemy import func, select
 
@@ -27,6 +28,8 @@ from seethesigns.staff_accounts import StaffAccounts
 from seethesigns.storage import Store
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, SmallSource, type_back_words
 
+SEND = "form[action='/submit'] button[type=submit]"
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "source_interface" / "translations"
 REPORT = "An older boy gives my cousin a phone and sends her to other towns with parcels."
 REPLY = "Thank you for telling us. Is your brother safe tonight?"
 SCREEN = {"width": 360, "height": 740}
@@ -133,31 +136,34 @@ def assert_in_view(page: Page) -> None:
     assert box["y"] >= 0 and box["y"] + box["height"] <= SCREEN["height"], box
 
 
+@pytest.mark.parametrize("language", ["en", "ar"])
 def test_exit_ends_the_session_and_back_shows_nothing_of_it(
     cached_browser: Browser, disguised: Settings, small_source: SmallSource, neutral_url: str,
-    artifacts: Path,
+    artifacts: Path, language: str,
 ) -> None:  # fmt: skip
+    _ = Translations.load(str(TRANSLATIONS), [language]).gettext
     context = cached_browser.new_context(java_script_enabled=False, viewport=SCREEN)
     page = context.new_page()
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url))
     assert_back_forward_cache_works(page, neutral_url, asked)
 
-    page.goto(small_source.url + "/")
-    page.get_by_role("link", name="Start a new report").click()
+    page.goto(f"{small_source.url}/?l={language}")
+    page.get_by_role("link", name=_("Start a new report")).click()
     codename = page.locator("#codename").inner_text()
     type_back_words(page)
-    page.get_by_role("button", name="Carry on").click()
+    page.get_by_role("button", name=_("Carry on")).click()
     # The report page is long; the exit stays on screen however far down it is read.
     height = page.locator("body").bounding_box()
-    assert height is not None and height["height"] > 3 * SCREEN["height"], height
-    page.get_by_role("button", name="Send").scroll_into_view_if_needed()
+    assert height is not None and height["height"] > 2 * SCREEN["height"], height
+    page.locator(SEND).scroll_into_view_if_needed()
     assert_in_view(page)
-    page.screenshot(path=str(artifacts / "1-report-scrolled-down.png"))
-    page.get_by_label("What is happening?").fill(REPORT)
-    page.get_by_role("button", name="Send").click()
-    assert page.locator("h1").inner_text() == "Thank you. We got it safely."
-    page.screenshot(path=str(artifacts / "2-sent.png"))
+    page.screenshot(path=str(artifacts / f"{language}-1-report-scrolled-down.png"))
+    page.locator("#what").fill(REPORT)
+    page.locator(SEND).click()
+    thanks = _("Thank you. We got it safely.")
+    assert page.locator("h1").inner_text() == thanks
+    page.screenshot(path=str(artifacts / f"{language}-2-sent.png"))
 
     reply_to_newest_source(disguised, REPLY)
     page.goto(small_source.url + "/lookup")
@@ -165,14 +171,14 @@ def test_exit_ends_the_session_and_back_shows_nothing_of_it(
     assert page.title() == "Notes"
     page.get_by_text(REPLY).scroll_into_view_if_needed()
     assert_in_view(page)
-    page.screenshot(path=str(artifacts / "3-reply-read.png"))
+    page.screenshot(path=str(artifacts / f"{language}-3-reply-read.png"))
     (cookie,) = context.cookies()
     before = session_rows(disguised)
 
     page.locator("a.exit").click()
     page.wait_for_url(neutral_url)
     assert page.title() == "Weather"
-    page.screenshot(path=str(artifacts / "4-exit-landed.png"))
+    page.screenshot(path=str(artifacts / f"{language}-4-exit-landed.png"))
     assert session_rows(disguised) == before - 1  # this session's row is gone from the server
     assert context.cookies() == []
 
@@ -183,10 +189,10 @@ def test_exit_ends_the_session_and_back_shows_nothing_of_it(
         page.wait_for_load_state("load")
         assert page.url == small_source.url + "/login", step
         shown = page.locator("body").inner_text()
-        for secret in (REPLY, REPORT, "Thank you", "We got it safely", codename):
+        for secret in (REPLY, REPORT, thanks, codename):
             assert secret not in shown, (step, secret)
         assert page.title() == "Notes"
-        page.screenshot(path=str(artifacts / f"{4 + step}-back-{step}.png"))
+        page.screenshot(path=str(artifacts / f"{language}-{4 + step}-back-{step}.png"))
     context.close()
 
     # A copy of the old cookie opens nothing: the session ended on the server.
