@@ -199,6 +199,8 @@ def _source(keys: Any, i: int) -> dict[str, Any]:
         "pgp_secret_key": keys.secret_key,
         "interaction_count": 4,
         "is_starred": i % 100 == 0,
+        # About one report in 200 marked urgent by the child (issue 13): they sort first.
+        "urgent": i % 200 == 0,
         "created_at": START + timedelta(seconds=i),
         "last_updated": START + timedelta(seconds=i),
     }
@@ -208,12 +210,12 @@ def tail_cursor(db: Session) -> str:
     """The cursor after which the list's last page begins."""
     count = len(db.scalars(select(Source.id)).all())
     row = db.execute(
-        select(Source.is_starred, Source.last_updated, Source.id)
+        select(Source.urgent, Source.is_starred, Source.last_updated, Source.id)
         .order_by(*(key.desc() for key in LIST_KEY.clauses))
         .offset(max(count - PAGE_SIZE - 1, 0))
         .limit(1)
     ).one()
-    return str(Cursor(row.is_starred, row.last_updated, row.id))
+    return str(Cursor(row.urgent, row.is_starred, row.last_updated, row.id))
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from journalist_interface.views import (
     admin_figures,
     admin_settings,
     admin_staff,
+    alerts,
     auth,
     bulk,
     cases,
@@ -42,6 +43,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     app.register_blueprint(account.bp)
     app.register_blueprint(admin_staff.bp)
     app.register_blueprint(admin_settings.bp)
+    app.register_blueprint(alerts.bp)
     app.register_blueprint(admin_audit.bp)
     app.register_blueprint(admin_figures.bp)
     register_branding(app)

@@ -13,7 +13,7 @@ from sqlalchemy.sql.elements import Tuple
 from seethesigns.cases import STATUS_NAMES, CaseError, normalize_label
 
 MAX_SEARCH_CHARS = 64
-CURSOR = re.compile(r"^([01])-([0-9]{20})-([0-9]{1,18})$")
+CURSOR = re.compile(r"^([01])([01])-([0-9]{20})-([0-9]{1,18})$")
 CURSOR_TIME = "%Y%m%d%H%M%S%f"
 
 
@@ -21,13 +21,15 @@ CURSOR_TIME = "%Y%m%d%H%M%S%f"
 class Cursor:
     """A position in the list order: the sort key of one row."""
 
+    urgent: bool
     starred: bool
     last_updated: datetime
     id: int
 
     def __str__(self) -> str:
-        """The cursor as written in a link: "1-20240501120003000120-42"."""
-        return f"{int(self.starred)}-{self.last_updated.strftime(CURSOR_TIME)}-{self.id}"
+        """The cursor as written in a link, urgent and starred flags first: "01-2024...-42"."""
+        flags = f"{int(self.urgent)}{int(self.starred)}"
+        return f"{flags}-{self.last_updated.strftime(CURSOR_TIME)}-{self.id}"
 
     @classmethod
     def parse(cls, text: str | None) -> Cursor | None:
@@ -36,14 +38,15 @@ class Cursor:
         if found is None:
             return None
         try:
-            moment = datetime.strptime(found.group(2), CURSOR_TIME)
+            moment = datetime.strptime(found.group(3), CURSOR_TIME)
         except ValueError:
             return None
-        return cls(found.group(1) == "1", moment, int(found.group(3)))
+        return cls(found.group(1) == "1", found.group(2) == "1", moment, int(found.group(4)))
 
     def values(self) -> Tuple:
         """The sort key as SQL values, to compare with LIST_KEY."""
         return tuple_(
+            literal(self.urgent, Boolean()),
             literal(self.starred, Boolean()),
             literal(self.last_updated, DateTime()),
             literal(self.id, Integer()),

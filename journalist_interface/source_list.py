@@ -1,10 +1,11 @@
-"""The source list: filters, search, starred first, paged by keyset, in three queries a page.
+"""The source list: filters, search, urgent then starred first, paged by keyset, three queries.
 
-Paging is by keyset on (is_starred, last_updated, id), the order of the ix_sources_list_order
-index, not by OFFSET: an offset makes the database walk and discard every earlier row (and
-evaluate the unread filter for each), so page 1,000 would cost 1,000 times page 1. A keyset
-page starts with an index seek and stops after PAGE_SIZE + 1 rows, whatever the page or the
-number of sources. SecureDrop's list of all sources grew too slow with many (its issue #5183).
+Paging is by keyset on (urgent, is_starred, last_updated, id), the order of the
+ix_sources_list_order index, not by OFFSET: an offset makes the database walk and discard
+every earlier row (and evaluate the unread filter for each), so page 1,000 would cost 1,000
+times page 1. A keyset page starts with an index seek and stops after PAGE_SIZE + 1 rows,
+whatever the page or the number of sources. SecureDrop's list of all sources grew too slow
+with many (its issue #5183).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ PAGE_SIZE = 50
 FILTERED = aliased(Case)
 # The list order, matching the ix_sources_list_order index read backwards; Cursor.values()
 # gives a row's place in it.
-LIST_KEY = tuple_(Source.is_starred, Source.last_updated, Source.id)
+LIST_KEY = tuple_(Source.urgent, Source.is_starred, Source.last_updated, Source.id)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class SourceRow:
     id: int
     uuid: str
     designation: str
+    urgent: bool
     is_starred: bool
     last_updated: datetime
     status: str
@@ -75,14 +77,19 @@ class SourcePage:
     older: Cursor | None
 
     @property
+    def urgent(self) -> list[SourceRow]:
+        """The rows a child marked urgent, which the order puts first (issue 13)."""
+        return [row for row in self.rows if row.urgent]
+
+    @property
     def starred(self) -> list[SourceRow]:
-        """The starred rows, which the order puts first."""
-        return [row for row in self.rows if row.is_starred]
+        """The starred rows, which come next."""
+        return [row for row in self.rows if row.is_starred and not row.urgent]
 
     @property
     def others(self) -> list[SourceRow]:
         """The rest."""
-        return [row for row in self.rows if not row.is_starred]
+        return [row for row in self.rows if not row.is_starred and not row.urgent]
 
 
 def unseen_submission(staff_id: int) -> ColumnElement[bool]:
@@ -146,6 +153,7 @@ def _page_rows(db: Session, query: ListQuery, staff: Staff) -> tuple[list[Any], 
             Source.id,
             Source.uuid,
             Source.designation,
+            Source.urgent,
             Source.is_starred,
             Source.last_updated,
             Case.status,
@@ -185,7 +193,7 @@ def unread_counts(db: Session, staff: Staff, source_ids: list[int]) -> dict[int,
 
 
 def _cursor(row: Any) -> Cursor:
-    return Cursor(row.is_starred, row.last_updated, row.id)
+    return Cursor(row.urgent, row.is_starred, row.last_updated, row.id)
 
 
 def source_page(db: Session, staff: Staff, query: ListQuery) -> SourcePage:
@@ -199,6 +207,7 @@ def source_page(db: Session, staff: Staff, query: ListQuery) -> SourcePage:
             row.id,
             row.uuid,
             row.designation,
+            row.urgent,
             row.is_starred,
             row.last_updated,
             row.status or "new",

@@ -14,6 +14,7 @@ import click
 import pyotp
 import segno
 
+from seethesigns.alerts.cli import alerts
 from seethesigns.audit.cli import audit, audit_key_or_exit
 from seethesigns.audit.retention import audit_retention_days, prune
 from seethesigns.backup_cli import backup, restore_command
@@ -249,6 +250,7 @@ def serve(
 
 
 main.add_command(onion)
+main.add_command(alerts)
 main.add_command(front)
 main.add_command(backup)
 main.add_command(restore_command)

@@ -26,6 +26,9 @@ EXIT_URL_MAX = 512
 REPLY_WITHIN_HOURS_MAX = 336
 # A page left open longer than this is more likely to be seen by someone else.
 WAIT_MINUTES_MAX = 30
+# A day: reports not marked urgent are still told about at least daily.
+ALERT_BATCH_MINUTES_MAX = 1440
+DEFAULT_ALERT_BATCH_MINUTES = 15
 
 
 class InstanceSettingsError(Exception):
@@ -269,3 +272,23 @@ def remove_logo(db: Session) -> None:
     row = instance_config(db)
     row.logo_png = None
     db.commit()
+
+
+def alert_batch_minutes(db: Session) -> int:
+    """Minutes over which alerts for reports not marked urgent are gathered (issue 13)."""
+    found = db.scalar(
+        select(InstanceConfig.alert_batch_minutes).order_by(InstanceConfig.id).limit(1)
+    )
+    return DEFAULT_ALERT_BATCH_MINUTES if found is None else int(found)
+
+
+def update_alert_batch_minutes(db: Session, minutes: int) -> InstanceConfig:
+    """Check and store the batch interval."""
+    if not 1 <= minutes <= ALERT_BATCH_MINUTES_MAX:
+        raise InstanceSettingsError(
+            f"the alert interval must be 1 to {ALERT_BATCH_MINUTES_MAX} minutes"
+        )
+    row = instance_config(db)
+    row.alert_batch_minutes = minutes
+    db.commit()
+    return row

@@ -111,6 +111,32 @@ class TorControl:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """[alerts]: the mail relay the alert sender (`seethesigns alerts run`) hands alerts to.
+
+    Mail always goes over STARTTLS with the relay's certificate checked (against ca_file when
+    set, else the system's trust store). socks_proxy ("127.0.0.1:9050", tor's SOCKS port)
+    makes the connection through tor, the relay's name resolved by tor. The timings say when
+    alerts go out (docs/operators.md); the batch interval for reports not marked urgent is an
+    instance setting admins change in the staff interface.
+    """
+
+    host: str
+    from_address: str
+    port: int = 587
+    username: str | None = None
+    password_file: Path | None = None
+    ca_file: Path | None = None
+    socks_proxy: tuple[str, int] | None = None
+    helo_name: str = "localhost"
+    timeout_seconds: float = 30.0
+    poll_seconds: float = 2.0
+    urgent_repeat_minutes: float = 5.0
+    reminder_hours: float = 4.0
+    retry_max_seconds: float = 900.0
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything an instance needs, as read from its TOML file."""
 
@@ -131,6 +157,8 @@ class Settings:
     key_check_interval_seconds: float = 30.0
     # [backup] public_key_file: the key `seethesigns backup` encrypts to without --backup-key.
     backup_public_key_file: Path | None = None
+    # [alerts]; None when the section is absent, and then no alert is sent.
+    alerts: AlertSettings | None = None
     # [audit] key: the HMAC key of the audit log's hash chain. None only in a configuration
     # written before issue 13, until `seethesigns migrate` adds one; the staff app needs it.
     audit_key: bytes | None = None
@@ -321,6 +349,62 @@ def _load_backup_key_file(doc: dict[str, Any], data_dir: Path) -> Path | None:
     return (data_dir / name).resolve() if name else None
 
 
+def _address(section: str, key: str, value: str) -> str:
+    """A plain mail address: one @, no spaces or header syntax."""
+    local, at, domain = value.partition("@")
+    if not (local and at and domain) or any(c in value for c in ' \t\r\n<>,;"()'):
+        raise SettingsError(f"settings: [{section}] {key} must be a plain mail address")
+    return value
+
+
+def _load_alerts(doc: dict[str, Any], data_dir: Path) -> AlertSettings | None:
+    """[alerts], or None when absent; paths are relative to data_dir like the others."""
+    if "alerts" not in doc:
+        return None
+    table = doc["alerts"]
+    if not isinstance(table, dict):
+        raise SettingsError("settings: [alerts] must be a table")
+    defaults = AlertSettings(host="", from_address="")
+    if not _get_optional(table, "alerts", "starttls", bool, True):
+        raise SettingsError("settings: [alerts] starttls must be true: alerts go over TLS only")
+
+    def path(key: str) -> Path | None:
+        name = _get_optional(table, "alerts", key, str, None)
+        if name is not None and not name.strip():
+            raise SettingsError(f"settings: [alerts] {key} must not be empty")
+        return (data_dir / name).resolve() if name else None
+
+    def positive(key: str) -> Any:
+        value = _get_optional(table, "alerts", key, float, getattr(defaults, key))
+        return _positive("alerts", key, value)
+
+    proxy = _get_optional(table, "alerts", "socks_proxy", str, None)
+    socks: tuple[str, int] | None = None
+    if proxy is not None:
+        host, _, port = proxy.rpartition(":")
+        if not host or not port.isdigit():
+            raise SettingsError("settings: [alerts] socks_proxy must be HOST:PORT")
+        socks = (host, _port("alerts", "socks_proxy", int(port)))
+    host = _get(table, "alerts", "host", str).strip()
+    if not host:
+        raise SettingsError("settings: [alerts] host must not be empty")
+    return AlertSettings(
+        host=host,
+        from_address=_address("alerts", "from", _get(table, "alerts", "from", str)),
+        port=_port("alerts", "port", _get_optional(table, "alerts", "port", int, defaults.port)),
+        username=_get_optional(table, "alerts", "username", str, None),
+        password_file=path("password_file"),
+        ca_file=path("ca_file"),
+        socks_proxy=socks,
+        helo_name=_get_optional(table, "alerts", "helo_name", str, defaults.helo_name),
+        timeout_seconds=positive("timeout_seconds"),
+        poll_seconds=positive("poll_seconds"),
+        urgent_repeat_minutes=positive("urgent_repeat_minutes"),
+        reminder_hours=positive("reminder_hours"),
+        retry_max_seconds=positive("retry_max_seconds"),
+    )
+
+
 def _load_audit_key(doc: dict[str, Any]) -> bytes | None:
     """[audit] key, a 32-byte secret; the section is absent only from older configurations."""
     table = doc.get("audit")
@@ -386,6 +470,7 @@ def parse_settings(doc: dict[str, Any], base_dir: Path) -> Settings:
             gnupg, "gnupg", "key_check_interval_seconds", float, 30.0
         ),
         backup_public_key_file=_load_backup_key_file(doc, data_dir),
+        alerts=_load_alerts(doc, data_dir),
         audit_key=_load_audit_key(doc),
     )
 

@@ -10,6 +10,7 @@ from typing import IO
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from seethesigns.alerts.outbox import note_report
 from seethesigns.encryption import GpgService
 from seethesigns.models import Source, Submission
 from seethesigns.models.base import utcnow
@@ -26,7 +27,7 @@ class Document:
     filename: str
 
 
-def _stored(store: Store, source: Source, name: str, arrived: datetime) -> Submission:
+def _stored(store: Store, source: Source, name: str, arrived: datetime, urgent: bool) -> Submission:
     path = store.path(source.filesystem_id, name)
     return Submission(
         source_id=source.id,
@@ -34,6 +35,7 @@ def _stored(store: Store, source: Source, name: str, arrived: datetime) -> Submi
         size=path.stat().st_size,
         checksum=checksum(path),
         created_at=arrived,
+        urgent=urgent,
     )
 
 
@@ -44,12 +46,17 @@ def submit(
     source: Source,
     message: str | None,
     documents: list[Document],
+    *,
+    urgent: bool = False,
+    alert: bool = False,
 ) -> list[Submission]:
     """Encrypt and store a message and documents; keep all of them or none.
 
     Each file is fsynced and renamed into place before its row is written, and the rows
-    are committed together. If anything fails, the files already written are destroyed,
-    so a failed submission leaves nothing behind.
+    are committed together, with the child's urgent mark and, when alert (the instance has
+    [alerts]), the alert outbox's row. If
+    anything fails, the files already written are destroyed, so a failed submission leaves
+    nothing behind.
     """
     written: list[Path] = []
     rows: list[Submission] = []
@@ -62,7 +69,7 @@ def submit(
             with store.arriving(source.filesystem_id, name) as partial:
                 gpg.encrypt_to_submission_key(message.encode("utf-8"), partial)
             written.append(store.path(source.filesystem_id, name))
-            rows.append(_stored(store, source, name, arrived))
+            rows.append(_stored(store, source, name, arrived, urgent))
         for document in documents:
             name = document_name(reserve_number(db, source), source.designation)
             with store.arriving(source.filesystem_id, name) as partial:
@@ -70,8 +77,12 @@ def submit(
                     GzipReader(document.stream, document.filename), partial
                 )
             written.append(store.path(source.filesystem_id, name))
-            rows.append(_stored(store, source, name, arrived))
+            rows.append(_stored(store, source, name, arrived, urgent))
         db.add_all(rows)
+        if urgent:
+            source.urgent = True
+        if alert:
+            note_report(db, urgent=urgent)
         db.commit()
     except BaseException:
         db.rollback()
@@ -95,4 +106,17 @@ def delete_submission(db: Session, store: Store, source: Source, item: Submissio
     store.destroy(store.path(source.filesystem_id, item.filename))
     # A statement, not db.delete(): the row may be gone already (the same deletion at once).
     db.execute(delete(Submission).where(Submission.id == item.id))
+    refresh_urgent(db, source)
     db.commit()
+
+
+def refresh_urgent(db: Session, source: Source) -> None:
+    """Keep the source's urgent mark true exactly while one of its submissions has it."""
+    source.urgent = (
+        db.scalar(
+            select(Submission.id)
+            .where(Submission.source_id == source.id, Submission.urgent.is_(True))
+            .limit(1)
+        )
+        is not None
+    )

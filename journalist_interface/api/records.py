@@ -62,7 +62,8 @@ class ItemRecord:
 
 
 def source_records(db: Session, source_uuid: str | None = None) -> list[SourceRecord]:
-    """Sources that have sent something (all, or the one with source_uuid), in one query.
+    """Sources that have sent something (all, or the one with source_uuid), urgent first, in one
+    query.
 
     A source who has only made a codename is left out of the list, as SecureDrop leaves out
     its "pending" sources; asked for by uuid, it is shown.
@@ -89,7 +90,9 @@ def source_records(db: Session, source_uuid: str | None = None) -> list[SourceRe
             func.coalesce(counts.c.docs, 0),
         )
         .outerjoin(counts, counts.c.source_id == Source.id)
-        .order_by(Source.id)
+        # Urgent first, as in the staff list (issue 13); clients that sort for themselves
+        # lose nothing, and the order within each part stays the old one.
+        .order_by(Source.urgent.desc(), Source.id)
     )
     if source_uuid is None:
         query = query.where(Source.interaction_count > 0)
@@ -259,6 +262,7 @@ def delete_conversation(db: Session, store: Store, source: Source) -> None:
         for name in names:
             store.destroy(store.path(source.filesystem_id, name))
         db.execute(delete(table).where(table.source_id == source.id))
+    source.urgent = False  # nothing left that the child marked urgent
     db.commit()
 
 

@@ -12,6 +12,7 @@ from journalist_interface.inbox import find_source, items_of, mark_seen
 from journalist_interface.list_query import ListQuery
 from journalist_interface.source_list import source_page
 from journalist_interface.staff_session import login_required
+from seethesigns.alerts.outbox import urgent_unacknowledged
 from seethesigns.audit.actions import REPLY_SEND, SOURCE_DELETE
 from seethesigns.cases import (
     MAX_LABEL_CHARS,
@@ -59,11 +60,12 @@ def conversation_page(source: Source, status: int = 200, **context: Any) -> tupl
 @bp.get("/")
 @login_required
 def index() -> str:
-    """A page of sources, starred first, then by latest activity, as searched and filtered."""
+    """A page of sources, urgent then starred first, then by latest activity, as filtered."""
     query = ListQuery.from_args(request.args)
     return render_template(
         "index.html",
         page=source_page(db(), g.staff, query),
+        urgent_waiting=urgent_unacknowledged(db()),
         query=query,
         statuses=STATUS_NAMES,
         notice=request.args.get("notice"),

@@ -35,6 +35,9 @@ ACCOUNT_TWO_FACTOR_CONFIRM = "account.two_factor_confirm"
 # A new account's first login: its own passphrase, then its own 2FA (then it is active).
 FIRST_LOGIN_PASSPHRASE = "first_login.passphrase"  # noqa: S105 - the name of an action
 FIRST_LOGIN_ACTIVATED = "first_login.activated"
+ACCOUNT_ALERTS = "account.alerts"
+# Stopping the repeating alert of urgent reports, for everyone.
+ALERT_ACKNOWLEDGE = "alert.acknowledge"
 # Admins: staff accounts.
 STAFF_ADD = "staff.add"
 STAFF_ADMIN = "staff.admin"
@@ -50,6 +53,7 @@ SETTINGS_URGENT_HELP = "settings.urgent_help"
 SETTINGS_DISGUISE = "settings.disguise"
 SETTINGS_REPLIES = "settings.replies"
 SETTINGS_AUDIT_RETENTION = "settings.audit_retention"
+SETTINGS_ALERTS = "settings.alerts"
 # The log itself.
 AUDIT_VIEW = "audit.view"
 AUDIT_EXPORT = "audit.export"

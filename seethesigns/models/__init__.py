@@ -1,5 +1,6 @@
 """Database tables, one module per table. Models hold data only."""
 
+from seethesigns.models.alert import AlertDelivery, AlertEvent, AlertRound
 from seethesigns.models.api_token import ApiToken
 from seethesigns.models.audit_entry import AuditEntry
 from seethesigns.models.base import Base
@@ -16,6 +17,9 @@ from seethesigns.models.web_session import WebSession
 __all__ = [
     "CASE_STATUSES",
     "STAFF_STATUSES",
+    "AlertDelivery",
+    "AlertEvent",
+    "AlertRound",
     "ApiToken",
     "AuditEntry",
     "Base",

@@ -44,3 +44,5 @@ class InstanceConfig(Base):
         String(512),
         default="https://www.bbcweb3hytmzhn5d532owbu6oqadra5z3ar726vq5kgwwn6aucdccrad.onion/news",
     )
+    # Alerts for reports not marked urgent are gathered over this many minutes (issue 13).
+    alert_batch_minutes: Mapped[int] = mapped_column(default=15)

@@ -19,11 +19,11 @@ class Source(Base):
     """
 
     __tablename__ = "sources"
-    # The staff source list: starred first, then latest activity, paged by keyset on these
-    # columns. Designation rides along so a search scans this small index, never the wide rows
-    # that hold the keys.
+    # The staff source list: urgent first, then starred, then latest activity, paged by keyset
+    # on these columns. Designation rides along so a search scans this small index, never the
+    # wide rows that hold the keys.
     __table_args__ = (
-        Index("ix_sources_list_order", "is_starred", "last_updated", "id", "designation"),
+        Index("ix_sources_list_order", "urgent", "is_starred", "last_updated", "id", "designation"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,5 +36,8 @@ class Source(Base):
     interaction_count: Mapped[int] = mapped_column(default=0)
     # Shared by the whole team, as SecureDrop's is_starred.
     is_starred: Mapped[bool] = mapped_column(default=False)
+    # True while any of the source's submissions is marked urgent by the child: a copy of
+    # Submission.urgent kept here so the list sorts on one index (issue 13).
+    urgent: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_updated: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -43,3 +43,7 @@ class Staff(Base):
     def is_active(self) -> bool:
         """True once the owner has finished their first login; only then may they work."""
         return self.status == STAFF_ACTIVE
+
+    # Content-free email alerts (issue 13): chosen by the staff member on their account page.
+    alert_address: Mapped[str | None] = mapped_column(String(254))
+    alerts_enabled: Mapped[bool] = mapped_column(default=False)

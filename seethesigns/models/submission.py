@@ -20,7 +20,8 @@ class Submission(Base):
     size: Mapped[int]
     checksum: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # The one thing about a report stored in the clear: the child asked for it to be seen first.
+    # The one mark about a report the server keeps in the clear, chosen by the child: "look
+    # at this first" (issue 13; docs/threat-model.md). Nothing else of what they wrote is.
     urgent: Mapped[bool] = mapped_column(default=False)
 
     @property

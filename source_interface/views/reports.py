@@ -137,7 +137,16 @@ def submit() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
         body, status = _page(503, error="busy", answers=report.form_answers())
         return body, status, RETRY_AFTER
     try:
-        store_submission(db(), found.store, found.gpg, g.source.source, message or None, documents)
+        store_submission(
+            db(),
+            found.store,
+            found.gpg,
+            g.source.source,
+            message or None,
+            documents,
+            urgent=request.form.get("urgent") == "1",
+            alert=found.settings.alerts is not None,
+        )
     except (StorageFull, OutOfSpace):
         return _page(507, error="full", answers=report.form_answers())
     # Who it was about decides what the confirmation says ("You are not in trouble" is for

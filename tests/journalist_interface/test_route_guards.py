@@ -78,6 +78,7 @@ MIN_ADMIN = frozenset(
         "admin_settings.index",
         "admin_settings.logo",
         "admin_settings.delete_logo",
+        "alerts.timing",
         "admin_audit.index",
         "admin_audit.export",
         "admin_audit.retention",
@@ -95,6 +96,7 @@ MIN_POWERFUL = frozenset(
         "account.new_passphrase",
         "account.new_two_factor",
         "account.confirm_two_factor",
+        "alerts.choose",
     }
 )
 MIN_WEB = MIN_ADMIN | {
@@ -117,6 +119,8 @@ MIN_WEB = MIN_ADMIN | {
     "account.new_passphrase",
     "account.new_two_factor",
     "account.confirm_two_factor",
+    "alerts.acknowledge",
+    "alerts.choose",
 }
 # Pages that only show something: no state-changing method to check.
 NO_STATE_CHANGE = frozenset(
@@ -159,6 +163,8 @@ MIN_ACTING = frozenset(
         "admin_settings.disguise_settings",
         "admin_settings.reply_settings",
         "admin_audit.retention",
+        "alerts.choose",
+        "alerts.timing",
         "auth.logout",
     }
 )
@@ -293,6 +299,8 @@ def acting_form(route: Route, on_file: OnFile, me: NewStaff) -> dict[str, Any]:
             "retention_days": "1",
         },
         "admin_settings.logo": {"logo": (io.BytesIO(png((4, 4))), "logo.png")},
+        "alerts.choose": {"alerts_enabled": "1", "alert_address": "mallory@example.org"},
+        "alerts.timing": {"batch_minutes": "1"},
         "admin_settings.urgent_help_services": {
             "emergency_number": "112",
             "helpline_name": "Taken over",

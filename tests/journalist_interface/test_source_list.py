@@ -223,5 +223,5 @@ def test_list_page_shows_starred_section_and_pages_through_links(
 def test_list_page_says_when_nothing_matches(logged_in: FlaskClient) -> None:
     assert "No sources yet." in page_of(logged_in, "/")
     assert "No sources match." in page_of(logged_in, "/?q=nobody")
-    assert "No sources match." in page_of(logged_in, "/?after=1-20240501120003000120-42")
+    assert "No sources match." in page_of(logged_in, "/?after=11-20240501120003000120-42")
     assert page_of(logged_in, "/?after=garbage&status=%00")  # ignored, not an error

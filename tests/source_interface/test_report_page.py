@@ -20,6 +20,8 @@ NO_NAME = "don't write your name, address or school"
 OWN_NAME_NOT_NEEDED = "We don't need your own name."
 CHILD_FIELDS = ('name="child_name"', 'name="child_age"', 'name="child_school"')
 CHOICE_LABELS = ("Yes", "No", "I'm not sure", "Me", "Someone else", "Both")
+# The urgent box's own label is an answer too (issue 13).
+CHOICE_LABELS += ("Yes, please look at this first",)
 
 
 def form_of(page: str) -> str:
@@ -43,6 +45,7 @@ def test_one_free_text_question_and_optional_said_once(source_client: FlaskClien
         "When does it happen?",
         "Is anyone in danger right now?",
         "Is this about you or someone else?",
+        "Do you need us to look at this first?",
         "Add files (up to 2 GB)",
     ]
     assert form_of(page).count("<textarea") == 1

@@ -1,4 +1,4 @@
-"""staff accounts are pending until their first login; figures count urgent reports
+"""staff accounts are pending until their first login
 
 Revision ID: 0009
 Revises: 0008
@@ -21,11 +21,7 @@ def upgrade() -> None:
     # rebuild: rebuilding `staff` with foreign keys on would cascade to its dependent rows.
     op.add_column('staff', sa.Column('status', sa.String(length=16), nullable=False, server_default='pending'))
     op.execute("UPDATE staff SET status = 'active'")
-    # The child's urgent mark (issue 13), which the figures count. The alerts branch adds the
-    # same column; whichever migration runs second must skip it.
-    op.add_column('submissions', sa.Column('urgent', sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
-    op.drop_column('submissions', 'urgent')
     op.drop_column('staff', 'status')
