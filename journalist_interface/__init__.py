@@ -13,6 +13,7 @@ from journalist_interface.views import (
     bulk,
     cases,
     items,
+    reading_help,
     reauth,
     sources,
 )
@@ -31,6 +32,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     app.register_blueprint(reauth.bp)
     app.register_blueprint(sources.bp)
     app.register_blueprint(items.bp)
+    app.register_blueprint(reading_help.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(bulk.bp)
     app.register_blueprint(account.bp)

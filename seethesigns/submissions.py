@@ -9,6 +9,7 @@ from typing import IO
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from seethesigns.cases import reopen_if_closed
 from seethesigns.encryption import GpgService
 from seethesigns.models import Source, Submission
 from seethesigns.sources import reserve_number
@@ -69,6 +70,7 @@ def submit(
         for path in written:
             store.destroy(path)
         raise
+    reopen_if_closed(db, source)  # issue 13: a Closed case must not hide a new message
     return rows
 
 

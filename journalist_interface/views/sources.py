@@ -21,6 +21,7 @@ from seethesigns.cases import (
 from seethesigns.encryption import OutOfSpace
 from seethesigns.models import Source
 from seethesigns.replies import MAX_REPLY_CHARS, ReplyError, send_reply
+from seethesigns.safeguarding_record import recorded_items
 from seethesigns.sources import delete_source
 from seethesigns.storage import StorageFull
 from seethesigns.web.request_body import SMALL_BODY_BYTES, URLENCODED, BodyLimit, takes_body
@@ -46,6 +47,7 @@ def conversation_page(source: Source, status: int = 200, **context: Any) -> tupl
         source=source,
         items=items_of(db(), source, g.staff),
         case=case_of(db(), source),
+        recorded=recorded_items(db(), source) if source.deleted_at else [],
         staff=staff_choices(db()),
         statuses=STATUS_NAMES,
         limits={"reply": MAX_REPLY_CHARS, "note": MAX_NOTE_CHARS, "label": MAX_LABEL_CHARS},

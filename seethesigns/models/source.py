@@ -38,3 +38,6 @@ class Source(Base):
     is_starred: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_updated: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Set when the young person deleted their account: the row stays as a content-free stub
+    # for staff (issue 13), with its keys and codename-derived id gone.
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)

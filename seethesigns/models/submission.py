@@ -20,6 +20,9 @@ class Submission(Base):
     size: Mapped[int]
     checksum: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When a staff member first downloaded it. Not "seen" (opened on the workstation, issue
+    # 13): it decides whether the item of a deleted account may be destroyed yet.
+    downloaded_at: Mapped[datetime | None] = mapped_column(default=None)
 
     @property
     def is_message(self) -> bool:
