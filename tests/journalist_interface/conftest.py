@@ -169,6 +169,17 @@ def download_links(page: str) -> list[str]:
     return re.findall(r'href="(/sources/[0-9a-f-]+/items/[0-9a-f-]+/download)"', page)
 
 
+def seen_forms(page: str) -> list[str]:
+    """The "Mark as seen" / "Mark as unseen" form actions on a source's page, in page order."""
+    return re.findall(r'action="(/sources/[0-9a-f-]+/items/[0-9a-f-]+/(?:un)?seen)"', page)
+
+
+def mark_item(client: FlaskClient, source_uuid: str, index: int) -> TestResponse:
+    """Press the seen/unseen button of the index-th item on a source's page."""
+    page = page_of(client, f"/sources/{source_uuid}")
+    return client.post(seen_forms(page)[index], data={"csrf_token": csrf_token(page)})
+
+
 # Admins and the pages that show secrets once.
 
 
