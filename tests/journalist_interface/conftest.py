@@ -243,3 +243,51 @@ def secrets_on(page: str) -> tuple[str | None, str | None]:
         passphrase.group(1) if passphrase else None,
         secret.group(1).replace(" ", "") if secret else None,
     )
+
+
+# Issue 13: the safeguarding record of an account the young person deleted.
+
+FOLLOW_UP = "he came back tonight"
+
+
+def send_follow_up(source_client: FlaskClient, text: str = FOLLOW_UP) -> None:
+    """The young person sends one more message from their reports page."""
+    page = page_of(source_client, "/lookup")
+    response = source_client.post("/submit", data={"csrf_token": csrf_token(page), "msg": text})
+    assert response.status_code == 302
+
+
+def delete_account(source_client: FlaskClient) -> TestResponse:
+    """The young person deletes their account, ticking the box."""
+    page = page_of(source_client, "/delete-account")
+    return source_client.post(
+        "/delete-account", data={"csrf_token": csrf_token(page), "confirm": "yes"}
+    )
+
+
+def download_everything(client: FlaskClient, reported: Reported) -> None:
+    """Download each item on the source's page, one by one, to the end."""
+    for link in download_links(page_of(client, f"/sources/{reported.uuid}")):
+        with client.get(link) as response:
+            assert response.status_code == 200
+            response.get_data()
+
+
+@pytest.fixture
+def stub(
+    logged_in: FlaskClient,
+    source_client: FlaskClient,
+    reported: Reported,
+    alice: NewStaff,
+) -> Reported:
+    """The walk-through's case: In review, assigned, labelled, with a note; the first two items
+    downloaded, then an undownloaded follow-up; then the young person deletes their account."""
+    download_everything(logged_in, reported)
+    send_follow_up(source_client)
+    page = f"/sources/{reported.uuid}"
+    form = {"status": "in_review", "assignee": alice.staff.uuid, "note": "seen at the station"}
+    assert submit(logged_in, page, f"{page}/case", **form).status_code == 302
+    assert submit(logged_in, page, f"{page}/labels", label="County Lines").status_code == 302
+    deleted = delete_account(source_client).get_data(as_text=True)
+    assert "Everything is deleted" in deleted
+    return reported

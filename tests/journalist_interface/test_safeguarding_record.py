@@ -6,45 +6,24 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.test import TestResponse
 
 from seethesigns.models import Case, RecordedItem, Source, Submission
 from seethesigns.settings import Settings
-from seethesigns.staff_accounts import NewStaff
 from tests.conftest import OfflineKey, csrf_token
-from tests.journalist_interface.conftest import Reported, download_links, page_of
+from tests.journalist_interface.conftest import (
+    FOLLOW_UP,
+    Reported,
+    delete_account,
+    download_links,
+    page_of,
+    send_follow_up,
+)
 from tests.journalist_interface.test_cases import post_case
 from tests.journalist_interface.test_sources import unread_on_index
 from tests.seethesigns.test_db import holding
-
-FOLLOW_UP = "he came back tonight"
-
-
-def send_follow_up(source_client: FlaskClient, text: str = FOLLOW_UP) -> None:
-    """The young person sends one more message from their reports page."""
-    page = page_of(source_client, "/lookup")
-    response = source_client.post("/submit", data={"csrf_token": csrf_token(page), "msg": text})
-    assert response.status_code == 302
-
-
-def delete_account(source_client: FlaskClient) -> TestResponse:
-    """The young person deletes their account, ticking the box."""
-    page = page_of(source_client, "/delete-account")
-    return source_client.post(
-        "/delete-account", data={"csrf_token": csrf_token(page), "confirm": "yes"}
-    )
-
-
-def download_everything(client: FlaskClient, reported: Reported) -> None:
-    """Download each item on the source's page, one by one, to the end."""
-    for link in download_links(page_of(client, f"/sources/{reported.uuid}")):
-        with client.get(link) as response:
-            assert response.status_code == 200
-            response.get_data()
 
 
 def selected(page: str, name: str) -> str:
@@ -53,25 +32,6 @@ def selected(page: str, name: str) -> str:
     assert block is not None, name
     found = re.search(r"<option [^>]*selected>([^<]+)</option>", block.group(1))
     return found.group(1) if found else ""
-
-
-@pytest.fixture
-def stub(
-    logged_in: FlaskClient,
-    source_client: FlaskClient,
-    reported: Reported,
-    alice: NewStaff,
-) -> Reported:
-    """The walk-through's case: In review, assigned, labelled, with a note; the first two items
-    downloaded, then an undownloaded follow-up; then the young person deletes their account."""
-    download_everything(logged_in, reported)
-    send_follow_up(source_client)
-    form = {"status": "in_review", "assignee": alice.staff.uuid, "note": "seen at the station"}
-    assert post_case(logged_in, reported, "/case", **form).status_code == 302
-    assert post_case(logged_in, reported, "/labels", label="County Lines").status_code == 302
-    page = delete_account(source_client).get_data(as_text=True)
-    assert "Everything is deleted" in page
-    return reported
 
 
 def test_a_deleted_account_leaves_a_stub_with_the_case_and_dates(
