@@ -69,16 +69,15 @@ def test_0011_takes_the_first_seen_mark_as_the_first_download() -> None:
     url = f"sqlite:///{path}"
     command.upgrade(alembic_config(url), "0007")  # an instance where a download meant seen
     with sqlite3.connect(path) as old:
-        for n in (1, 2):
-            old.execute(
-                "INSERT INTO submissions (uuid, source_id, filename, size, checksum, created_at)"
-                f" VALUES ('u{n}', 1, '{n}-a_b-msg.gpg', 10, 'sha256:x', '2026-12-01 10:00:00')"
-            )
-        for staff, when in ((1, "2026-12-01 12:00:00.000000"), (2, "2026-12-01 11:00:00.000000")):
-            old.execute(
-                "INSERT INTO seen_submissions (submission_id, staff_id, seen_at)"
-                f" VALUES (1, {staff}, '{when}')"
-            )
+        old.executemany(
+            "INSERT INTO submissions (uuid, source_id, filename, size, checksum, created_at)"
+            " VALUES (?, 1, ?, 10, 'sha256:x', '2026-12-01 10:00:00')",
+            [("u1", "1-a_b-msg.gpg"), ("u2", "2-a_b-msg.gpg")],
+        )
+        old.executemany(
+            "INSERT INTO seen_submissions (submission_id, staff_id, seen_at) VALUES (1, ?, ?)",
+            [(1, "2026-12-01 12:00:00.000000"), (2, "2026-12-01 11:00:00.000000")],
+        )
     old.close()
     upgrade_database(url)
     engine = make_engine(url)
