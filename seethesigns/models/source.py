@@ -20,10 +20,18 @@ class Source(Base):
 
     __tablename__ = "sources"
     # The staff source list: starred first, then latest activity, paged by keyset on these
-    # columns. Designation rides along so a search scans this small index, never the wide rows
-    # that hold the keys.
+    # columns. Designation and interaction_count ride along so a search, and leaving out the
+    # codenames that never sent anything (issue 13), read this small index, never the wide rows
+    # that hold the keys: a seek into those per source made a rare filter 4 times slower.
     __table_args__ = (
-        Index("ix_sources_list_order", "is_starred", "last_updated", "id", "designation"),
+        Index(
+            "ix_sources_list_order",
+            "is_starred",
+            "last_updated",
+            "id",
+            "designation",
+            "interaction_count",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -37,9 +37,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
     )
     op.create_index(op.f('ix_recorded_items_source_id'), 'recorded_items', ['source_id'], unique=False)
+    # The list leaves out codenames that never sent anything: interaction_count joins the list
+    # index so that check never reads the wide rows holding the keys.
+    op.drop_index('ix_sources_list_order', table_name='sources')
+    op.create_index(
+        'ix_sources_list_order',
+        'sources',
+        ['is_starred', 'last_updated', 'id', 'designation', 'interaction_count'],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index('ix_sources_list_order', table_name='sources')
+    op.create_index(
+        'ix_sources_list_order',
+        'sources',
+        ['is_starred', 'last_updated', 'id', 'designation'],
+        unique=False,
+    )
     op.drop_index(op.f('ix_recorded_items_source_id'), table_name='recorded_items')
     op.drop_table('recorded_items')
     op.drop_column('submissions', 'downloaded_at')
