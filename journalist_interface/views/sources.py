@@ -20,7 +20,7 @@ from seethesigns.cases import (
 )
 from seethesigns.encryption import OutOfSpace
 from seethesigns.models import Source
-from seethesigns.replies import MAX_REPLY_CHARS, ReplyError, send_reply
+from seethesigns.replies import MAX_REPLY_CHARS, AccountDeleted, ReplyError, send_reply
 from seethesigns.safeguarding_record import recorded_items
 from seethesigns.sources import delete_source
 from seethesigns.storage import StorageFull
@@ -86,6 +86,8 @@ def reply(source_uuid: str) -> Response | tuple[str, int]:
     text = request.form.get("message", "")
     try:
         sent = send_reply(db(), services().store, services().gpg, found, g.staff, text)
+    except AccountDeleted as exc:  # issue 13: a stub has no key to reply to
+        return conversation_page(found, 410, error=str(exc))
     except ReplyError as exc:
         return conversation_page(found, 400, error=str(exc), message=text)
     except (StorageFull, OutOfSpace):

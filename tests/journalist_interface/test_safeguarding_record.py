@@ -57,6 +57,11 @@ def test_a_deleted_account_leaves_a_stub_with_the_case_and_dates(
     assert all(when.startswith(today) for _, when, _ in rows)
     # Nobody can reply to an account that is gone.
     assert f'action="/sources/{stub.uuid}/reply"' not in page
+    refused = logged_in.post(
+        f"/sources/{stub.uuid}/reply", data={"csrf_token": csrf_token(page), "message": "hi"}
+    )
+    assert refused.status_code == 410
+    assert "Nobody can reply" in refused.get_data(as_text=True)
     with open_db() as db:
         source = db.scalars(select(Source)).one()
         assert (source.designation, source.deleted_at is not None) == (stub.designation, True)
