@@ -11,7 +11,6 @@ lost unread.
 from __future__ import annotations
 
 import base64
-import os
 import secrets
 from datetime import datetime
 
@@ -50,10 +49,9 @@ def delete_account(db: Session, store: Store, source: Source, now: datetime | No
     for item in gone:
         store.destroy(store.path(source.filesystem_id, item.filename))
     new_id = _stub_id()
-    old_folder, new_folder = store.source_dir(source.filesystem_id), store.source_dir(new_id)
-    if kept and old_folder.is_dir():
-        os.rename(old_folder, new_folder)  # the kept items, under a name nothing derives
-    store.destroy_source(source.filesystem_id)  # anything left (a partial upload)
+    if kept:
+        store.move_source(source.filesystem_id, new_id)  # under a name nothing derives
+    store.destroy_source(source.filesystem_id)  # whatever is left, when nothing is kept
     db.add_all(
         RecordedItem(
             source_id=source.id,
