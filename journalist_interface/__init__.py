@@ -18,6 +18,7 @@ from journalist_interface.views import (
     cases,
     first_login,
     items,
+    reading_help,
     reauth,
     sources,
 )
@@ -38,6 +39,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     app.register_blueprint(first_login.bp)
     app.register_blueprint(sources.bp)
     app.register_blueprint(items.bp)
+    app.register_blueprint(reading_help.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(bulk.bp)
     app.register_blueprint(account.bp)

@@ -11,11 +11,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
-from journalist_interface.inbox import mark_many_seen
 from journalist_interface.source_list import unseen_reply, unseen_submission
 from seethesigns.export import ExportEntry, zip_stream
 from seethesigns.models import Reply, Source, Staff, Submission
 from seethesigns.models.base import utcnow
+from seethesigns.safeguarding_record import record_exported
 from seethesigns.storage import Store
 
 BATCH = 500
@@ -79,7 +79,9 @@ def entries(db: Session, store: Store, selection: Selection) -> Iterator[ExportE
 def zip_response(
     factory: sessionmaker[Session], store: Store, staff_id: int, selection: Selection, name: str
 ) -> Response:
-    """The selected files as one streamed zip, each marked seen by this person once sent.
+    """The selected files as one streamed zip; each counts as downloaded once sent.
+
+    Downloading is not seen (issue 13): staff mark items seen once read on the workstation.
 
     The stream outlives the request, so it runs on a database session of its own.
     """
@@ -89,7 +91,7 @@ def zip_response(
             staff = db.get(Staff, staff_id)
             if staff is None:
                 return
-            yield from zip_stream(entries(db, store, selection), _marker(db, staff))
+            yield from zip_stream(entries(db, store, selection), _marker(db, store))
 
     stamp = utcnow().strftime("%Y%m%d-%H%M%S")
     return Response(
@@ -99,13 +101,8 @@ def zip_response(
     )
 
 
-def _marker(db: Session, staff: Staff) -> Callable[[list[ExportEntry]], None]:
+def _marker(db: Session, store: Store) -> Callable[[list[ExportEntry]], None]:
     def exported(done: list[ExportEntry]) -> None:
-        mark_many_seen(
-            db,
-            staff,
-            [entry.id for entry in done if entry.kind == "submission"],
-            [entry.id for entry in done if entry.kind == "reply"],
-        )
+        record_exported(db, store, [entry.id for entry in done if entry.kind == "submission"])
 
     return exported

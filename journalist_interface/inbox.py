@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,11 @@ class Item:
     def number(self) -> int:
         """The item's place in the conversation."""
         return item_number(self.row)
+
+    @property
+    def kind_name(self) -> str:
+        """The kind as staff read it: "Message", "File" or "Reply"."""
+        return {"message": "Message", "document": "File", "reply": "Reply"}[self.kind]
 
     @property
     def kind(self) -> str:
@@ -101,6 +106,21 @@ def mark_seen(db: Session, staff: Staff, item: Submission | Reply) -> None:
         if isinstance(item, Submission)
         else SeenReply(reply_id=item.id, staff_id=staff.id),
     )
+
+
+def mark_unseen(db: Session, staff: Staff, items: list[Submission | Reply]) -> None:
+    """Take this staff member's seen mark off these items; others' marks stay."""
+    submissions = [item.id for item in items if isinstance(item, Submission)]
+    replies = [item.id for item in items if isinstance(item, Reply)]
+    db.execute(
+        delete(SeenSubmission).where(
+            SeenSubmission.staff_id == staff.id, SeenSubmission.submission_id.in_(submissions)
+        )
+    )
+    db.execute(
+        delete(SeenReply).where(SeenReply.staff_id == staff.id, SeenReply.reply_id.in_(replies))
+    )
+    db.commit()
 
 
 def mark_many_seen(db: Session, staff: Staff, submissions: list[int], replies: list[int]) -> None:

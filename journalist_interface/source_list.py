@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from journalist_interface.list_query import Cursor, ListQuery
-from seethesigns.cases import STATUS_NAMES, labels_of
+from seethesigns.cases import NEW_STATUSES, STATUS_NAMES, labels_of
 from seethesigns.models import (
     Case,
     CaseLabel,
@@ -61,6 +61,7 @@ class SourceRow:
     assignee: str | None
     unread: int = 0
     labels: list[str] = field(default_factory=list)
+    deleted_at: datetime | None = None
 
     @property
     def status_name(self) -> str:
@@ -125,10 +126,25 @@ def _case_is(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     return exists().where(FILTERED.source_id == Source.id, condition)
 
 
+def _search(text: str) -> ColumnElement[bool]:
+    """True for a source whose designation, a label or the case note holds the text.
+
+    The labels and notes that match are found once, by scanning those two small tables, and
+    each source of the list is then looked up among them: the list index is walked as for any
+    filter, never a subquery run per source.
+    """
+    matching = union_all(
+        select(CaseLabel.source_id).where(CaseLabel.label.contains(text, autoescape=True)),
+        select(FILTERED.source_id).where(FILTERED.note.contains(text, autoescape=True)),
+    )
+    return or_(Source.designation.contains(text, autoescape=True), Source.id.in_(matching))
+
+
 def _conditions(query: ListQuery, staff: Staff) -> list[ColumnElement[bool]]:
-    found: list[ColumnElement[bool]] = []
+    # Codenames that never sent anything are not listed (issue 13); a day on they are purged.
+    found: list[ColumnElement[bool]] = [Source.interaction_count > 0]
     if query.search:
-        found.append(Source.designation.contains(query.search, autoescape=True))
+        found.append(_search(query.search))
     if query.starred:
         found.append(Source.is_starred.is_(True))
     if query.unread:
@@ -136,7 +152,7 @@ def _conditions(query: ListQuery, staff: Staff) -> list[ColumnElement[bool]]:
     if query.mine:
         found.append(_case_is(FILTERED.assignee_id == staff.id))
     if query.status == "new":  # a source nobody has touched has no case row, and is new
-        found.append(~_case_is(FILTERED.status != "new"))
+        found.append(~_case_is(FILTERED.status.not_in(NEW_STATUSES)))
     elif query.status:
         found.append(_case_is(FILTERED.status == query.status))
     if query.label:
@@ -156,6 +172,7 @@ def _page_rows(db: Session, query: ListQuery, staff: Staff) -> tuple[list[Any], 
             Source.urgent,
             Source.is_starred,
             Source.last_updated,
+            Source.deleted_at,
             Case.status,
             func.coalesce(Staff.display_name, Staff.username).label("assignee"),
         )
@@ -214,6 +231,7 @@ def source_page(db: Session, staff: Staff, query: ListQuery) -> SourcePage:
             row.assignee,
             unread.get(row.id, 0),
             labels.get(row.id, []),
+            row.deleted_at,
         )
         for row in rows
     ]

@@ -19,7 +19,15 @@ from seethesigns.db import forget_deleted
 from seethesigns.models import CASE_STATUSES, Case, CaseLabel, Source, Staff
 from seethesigns.models.base import utcnow
 
-STATUS_NAMES = {"new": "New", "in_review": "In review", "referred": "Referred", "closed": "Closed"}
+STATUS_NAMES = {
+    "new": "New",
+    "new_activity": "New activity",
+    "in_review": "In review",
+    "referred": "Referred",
+    "closed": "Closed",
+}
+# What the "New" filter finds: untouched cases, and Closed ones the young person wrote to again.
+NEW_STATUSES = ("new", "new_activity")
 MAX_NOTE_CHARS = 1000
 MAX_LABEL_CHARS = 64
 MAX_LABELS = 20
@@ -94,6 +102,16 @@ def update_case(db: Session, source: Source, *, status: str, assignee: str, note
     db.commit()
     if replaced:
         forget_deleted(db)  # the old note is still in the WAL until then
+
+
+def reopen_if_closed(db: Session, source: Source) -> None:
+    """A new message on a Closed case makes it "New activity", so the "New" filter finds it."""
+    db.execute(
+        update(Case)
+        .where(Case.source_id == source.id, Case.status == "closed")
+        .values(status="new_activity", updated_at=utcnow())
+    )
+    db.commit()
 
 
 def normalize_label(text: str) -> str:

@@ -42,7 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from seethesigns.models import CASE_STATUSES, Case, Reply, SeenSubmission, Source, Submission
+from seethesigns.models import CASE_STATUSES, Case, Reply, Source, Submission
 
 REPORTS = "reports"
 DOWNLOAD = "download"
@@ -122,9 +122,10 @@ def _reports(db: Session) -> Any:
             Submission.source_id.label("source_id"),
             Submission.created_at.label("arrived"),
             func.max(cast(Submission.urgent, Integer)).label("urgent"),
-            func.min(SeenSubmission.seen_at).label("downloaded"),
+            # The first download of any of the report's items (issue 13: not "seen", which
+            # now means opened on the workstation).
+            func.min(Submission.downloaded_at).label("downloaded"),
         )
-        .outerjoin(SeenSubmission, SeenSubmission.submission_id == Submission.id)
         .group_by(Submission.source_id, Submission.created_at)
         .cte("grouped")
     )

@@ -24,6 +24,15 @@ class ReplyError(Exception):
     """A reply could not be sent."""
 
 
+class AccountDeleted(ReplyError):
+    """The young person deleted their account: no key is left to reply to (issue 13)."""
+
+
+def _can_reach(source: Source) -> None:
+    if source.deleted_at is not None:
+        raise AccountDeleted("the young person deleted their account, so replies cannot reach them")
+
+
 class NotEncryptedForSource(ReplyError):
     """A client-encrypted reply is not ciphertext that the source's key can open."""
 
@@ -44,6 +53,7 @@ def send_reply(
     db: Session, store: Store, gpg: GpgService, source: Source, author: Staff, text: str
 ) -> Reply:
     """Encrypt a reply to the source's key and the submission key, and store it."""
+    _can_reach(source)
     if not text.strip():
         raise ReplyError("the reply is empty")
     if len(text) > MAX_REPLY_CHARS:
@@ -70,6 +80,7 @@ def store_prepared_reply(
     hide every reply from them. The dearmored bytes are stored, so armor headers (which a
     client could fill with anything) never reach the disk.
     """
+    _can_reach(source)
     if len(armored) > MAX_PREPARED_REPLY_CHARS:
         raise ReplyError(f"an encrypted reply can be at most {MAX_PREPARED_REPLY_CHARS} characters")
     try:

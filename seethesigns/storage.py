@@ -122,6 +122,14 @@ class Store:
             os.fsync(handle.fileno())
         path.unlink(missing_ok=True)
 
+    def move_source(self, filesystem_id: str, new_id: str) -> None:
+        """Give a source's folder a new name, durably (a folder already gone is fine)."""
+        try:
+            os.rename(self.source_dir(filesystem_id), self.source_dir(new_id))
+        except FileNotFoundError:
+            return
+        _fsync_dir(self.root)
+
     def destroy_source(self, filesystem_id: str) -> None:
         """Destroy every file of a source, then its folder (gone already is fine)."""
         folder = self.source_dir(filesystem_id)

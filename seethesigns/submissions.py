@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from seethesigns.alerts.outbox import note_report
+from seethesigns.cases import reopen_if_closed
 from seethesigns.encryption import GpgService
 from seethesigns.models import Source, Submission
 from seethesigns.models.base import utcnow
@@ -89,6 +90,7 @@ def submit(
         for path in written:
             store.destroy(path)
         raise
+    reopen_if_closed(db, source)  # issue 13: a Closed case must not hide a new message
     return rows
 
 

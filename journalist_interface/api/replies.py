@@ -15,6 +15,7 @@ from journalist_interface.api.sources import source_or_404
 from seethesigns.audit.actions import ITEM_DELETE, REPLY_SEND
 from seethesigns.models import Reply, Source
 from seethesigns.replies import (
+    AccountDeleted,
     NotEncryptedForSource,
     ReplyError,
     ReplyUuidTaken,
@@ -68,6 +69,8 @@ def source_replies(source_uuid: str) -> tuple[Response, int]:
         reply = store_prepared_reply(
             db(), store, gpg, source, current_staff(), data["reply"], chosen
         )
+    except AccountDeleted:
+        abort(410, "The source deleted their account; replies cannot reach them.")
     except NotEncryptedForSource:
         abort(400, "You must encrypt replies client side")
     except ReplyUuidTaken:
@@ -99,6 +102,6 @@ def single_reply(source_uuid: str, reply_uuid: str) -> tuple[Response, int]:
 
 @bp.get("/sources/<source_uuid>/replies/<reply_uuid>/download")
 def download_reply(source_uuid: str, reply_uuid: str) -> Response:
-    """The encrypted reply as stored; downloading marks it seen by this staff member."""
+    """The encrypted reply as stored; POST /seen marks it seen."""
     source = source_or_404(source_uuid)
     return send_stored(source, _reply_or_404(source, reply_uuid))

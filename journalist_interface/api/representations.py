@@ -37,7 +37,13 @@ def source_json(record: SourceRecord, base: str) -> dict[str, Any]:
         "is_flagged": False,
         "is_starred": record.is_starred,
         "journalist_designation": record.designation,
-        "key": {"type": "PGP", "public": record.public_key, "fingerprint": record.fingerprint},
+        # A deleted account (issue 13) has no key: null, as SecureDrop sends for a source
+        # without one, and as its client skips.
+        "key": {
+            "type": "PGP",
+            "public": record.public_key or None,
+            "fingerprint": record.fingerprint or None,
+        },
         "last_updated": api_time(record.last_updated),
         "number_of_documents": record.documents,
         "number_of_messages": record.messages,

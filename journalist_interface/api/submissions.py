@@ -54,6 +54,6 @@ def single_submission(source_uuid: str, submission_uuid: str) -> tuple[Response,
 
 @bp.get("/sources/<source_uuid>/submissions/<submission_uuid>/download")
 def download_submission(source_uuid: str, submission_uuid: str) -> Response:
-    """The encrypted file as stored; downloading marks it seen by this staff member."""
+    """The encrypted file as stored; POST /seen marks it seen."""
     source = source_or_404(source_uuid)
     return send_stored(source, _submission_or_404(source, submission_uuid))

@@ -9,12 +9,19 @@ from werkzeug.wrappers import Response
 
 from journalist_interface.audit_trail import of_item, of_source, record
 from journalist_interface.export import Selection, of_items, of_sources, unread_by, zip_response
-from journalist_interface.inbox import delete_items, items_by_uuid, sources_by_uuid
+from journalist_interface.inbox import (
+    delete_items,
+    items_by_uuid,
+    mark_many_seen,
+    mark_unseen,
+    sources_by_uuid,
+)
 from journalist_interface.list_query import ListQuery
 from journalist_interface.staff_session import login_required
 from journalist_interface.views.sources import source_or_404
 from seethesigns.audit.actions import EXPORT_ZIP, ITEM_DELETE, SOURCE_DELETE, STAR, UNSTAR
 from seethesigns.cases import set_starred
+from seethesigns.models import Reply, Submission
 from seethesigns.sources import delete_source
 from seethesigns.storage import designation_slug
 from seethesigns.web.setup import db, services
@@ -75,10 +82,20 @@ def unread() -> Response:
     return _zip(unread_by(g.staff), "unread")
 
 
+def _mark(items: list[Submission | Reply], seen: bool) -> None:
+    """Mark items seen (read on the workstation) or unseen, for this staff member only."""
+    if not seen:
+        mark_unseen(db(), g.staff, items)
+        return
+    submissions = [item.id for item in items if isinstance(item, Submission)]
+    replies = [item.id for item in items if isinstance(item, Reply)]
+    mark_many_seen(db(), g.staff, submissions, replies)
+
+
 @bp.post("/sources/<source_uuid>/items/bulk")
 @login_required
 def items(source_uuid: str) -> Response | str:
-    """Download all items, or download or (once confirmed) delete the ticked ones."""
+    """Download all items; or download, mark seen or unseen, or delete the ticked ones."""
     source = source_or_404(source_uuid)
     action = request.form.get("action", "")
     if action == "download_all":
@@ -90,6 +107,10 @@ def items(source_uuid: str) -> Response | str:
     if action == "download":
         selection = of_items(source, [item.uuid for item in chosen])
         return _zip(selection, designation_slug(source.designation))
+    if action in ("seen", "unseen"):
+        _mark(chosen, action == "seen")
+        done = url_for("sources.source", source_uuid=source.uuid, notice=f"marked_{action}")
+        return redirect(done)
     if action != "delete":
         abort(400)
     if request.form.get("confirm") != "yes":

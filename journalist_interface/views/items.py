@@ -1,16 +1,17 @@
-"""Downloading and deleting one submission or reply."""
+"""Downloading, marking seen or unseen, and deleting one submission or reply."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, send_file, url_for
+from flask import Blueprint, abort, g, redirect, url_for
 from werkzeug.wrappers import Response
 
 from journalist_interface.audit_trail import of_item, record
-from journalist_interface.inbox import find_item, mark_seen
+from journalist_interface.inbox import find_item, mark_seen, mark_unseen
+from journalist_interface.sending import send_item
 from journalist_interface.staff_session import login_required
 from journalist_interface.views.sources import source_or_404
-from seethesigns.audit.actions import ITEM_DELETE, ITEM_DOWNLOAD
-from seethesigns.models import Submission
+from seethesigns.audit.actions import ITEM_DELETE, ITEM_DOWNLOAD, SEEN_MARK, UNSEEN_MARK
+from seethesigns.models import Reply, Source, Submission
 from seethesigns.replies import delete_reply
 from seethesigns.submissions import delete_submission
 from seethesigns.web.setup import db, services
@@ -18,20 +19,41 @@ from seethesigns.web.setup import db, services
 bp = Blueprint("items", __name__, url_prefix="/sources/<source_uuid>/items")
 
 
+def _item_or_404(source: Source, item_uuid: str) -> Submission | Reply:
+    return find_item(db(), source, item_uuid) or abort(404)
+
+
 @bp.get("/<item_uuid>/download")
 @login_required
 def download(source_uuid: str, item_uuid: str) -> Response:
-    """Send the encrypted file exactly as stored, and count it as seen by this person."""
+    """Send the encrypted file exactly as stored; reading it on the workstation is "seen"."""
     source = source_or_404(source_uuid)
-    item = find_item(db(), source, item_uuid) or abort(404)
-    path = services().store.path(source.filesystem_id, item.filename)
-    if not path.is_file():
-        abort(404)
-    mark_seen(db(), g.staff, item)
+    item = _item_or_404(source, item_uuid)
+    response = send_item(source, item)
     record(ITEM_DOWNLOAD, of_item(item), source=source.designation)
-    return send_file(
-        path, mimetype="application/pgp-encrypted", as_attachment=True, download_name=item.filename
-    )
+    return response
+
+
+@bp.post("/<item_uuid>/seen")
+@login_required
+def seen(source_uuid: str, item_uuid: str) -> Response:
+    """Mark one item as seen by this staff member: they have read it on the workstation."""
+    source = source_or_404(source_uuid)
+    item = _item_or_404(source, item_uuid)
+    mark_seen(db(), g.staff, item)
+    record(SEEN_MARK, of_item(item), source=source.designation)
+    return redirect(url_for("sources.source", source_uuid=source.uuid, notice="marked_seen"))
+
+
+@bp.post("/<item_uuid>/unseen")
+@login_required
+def unseen(source_uuid: str, item_uuid: str) -> Response:
+    """Mark one item as not yet seen by this staff member."""
+    source = source_or_404(source_uuid)
+    item = _item_or_404(source, item_uuid)
+    mark_unseen(db(), g.staff, [item])
+    record(UNSEEN_MARK, of_item(item), source=source.designation)
+    return redirect(url_for("sources.source", source_uuid=source.uuid, notice="marked_unseen"))
 
 
 @bp.post("/<item_uuid>/delete")
@@ -39,7 +61,7 @@ def download(source_uuid: str, item_uuid: str) -> Response:
 def delete(source_uuid: str, item_uuid: str) -> Response:
     """Overwrite and remove one item's file, then its row."""
     source = source_or_404(source_uuid)
-    item = find_item(db(), source, item_uuid) or abort(404)
+    item = _item_or_404(source, item_uuid)
     if isinstance(item, Submission):
         delete_submission(db(), services().store, source, item)
     else:

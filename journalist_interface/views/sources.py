@@ -23,7 +23,8 @@ from seethesigns.cases import (
 )
 from seethesigns.encryption import OutOfSpace
 from seethesigns.models import Source
-from seethesigns.replies import MAX_REPLY_CHARS, ReplyError, send_reply
+from seethesigns.replies import MAX_REPLY_CHARS, AccountDeleted, ReplyError, send_reply
+from seethesigns.safeguarding_record import recorded_items
 from seethesigns.sources import delete_source
 from seethesigns.storage import StorageFull
 from seethesigns.web.request_body import SMALL_BODY_BYTES, URLENCODED, BodyLimit, takes_body
@@ -49,6 +50,7 @@ def conversation_page(source: Source, status: int = 200, **context: Any) -> tupl
         source=source,
         items=items_of(db(), source, g.staff),
         case=case_of(db(), source),
+        recorded=recorded_items(db(), source) if source.deleted_at else [],
         staff=staff_choices(db()),
         statuses=STATUS_NAMES,
         limits={"reply": MAX_REPLY_CHARS, "note": MAX_NOTE_CHARS, "label": MAX_LABEL_CHARS},
@@ -88,6 +90,8 @@ def reply(source_uuid: str) -> Response | tuple[str, int]:
     text = request.form.get("message", "")
     try:
         sent = send_reply(db(), services().store, services().gpg, found, g.staff, text)
+    except AccountDeleted as exc:  # issue 13: a stub has no key to reply to
+        return conversation_page(found, 410, error=str(exc))
     except ReplyError as exc:
         return conversation_page(found, 400, error=str(exc), message=text)
     except (StorageFull, OutOfSpace):

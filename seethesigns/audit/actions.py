@@ -14,6 +14,7 @@ TOKEN_REVOKE = "token.revoke"  # noqa: S105 - the name of an action, not a secre
 ITEM_DOWNLOAD = "item.download"
 EXPORT_ZIP = "export.zip"
 SEEN_MARK = "item.seen"
+UNSEEN_MARK = "item.unseen"
 REPLY_SEND = "reply.send"
 # Case handling.
 CASE_STATUS = "case.status"

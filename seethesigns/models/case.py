@@ -7,7 +7,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from seethesigns.models.base import Base, utcnow
 
-CASE_STATUSES = ("new", "in_review", "referred", "closed")
+# "new_activity": a Closed case the young person wrote to again (issue 13).
+CASE_STATUSES = ("new", "new_activity", "in_review", "referred", "closed")
 
 
 class Case(Base):

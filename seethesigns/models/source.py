@@ -20,10 +20,20 @@ class Source(Base):
 
     __tablename__ = "sources"
     # The staff source list: urgent first, then starred, then latest activity, paged by keyset
-    # on these columns. Designation rides along so a search scans this small index, never the
-    # wide rows that hold the keys.
+    # on these columns. Designation and interaction_count ride along so a search, and leaving
+    # out the codenames that never sent anything (issue 13), read this small index, never the
+    # wide rows that hold the keys: a seek into those per source made a rare filter 4 times
+    # slower.
     __table_args__ = (
-        Index("ix_sources_list_order", "urgent", "is_starred", "last_updated", "id", "designation"),
+        Index(
+            "ix_sources_list_order",
+            "urgent",
+            "is_starred",
+            "last_updated",
+            "id",
+            "designation",
+            "interaction_count",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,3 +51,6 @@ class Source(Base):
     urgent: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_updated: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Set when the young person deleted their account: the row stays as a content-free stub
+    # for staff (issue 13), with its keys and codename-derived id gone.
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -23,6 +23,9 @@ class Submission(Base):
     # The one mark about a report the server keeps in the clear, chosen by the child: "look
     # at this first" (issue 13; docs/threat-model.md). Nothing else of what they wrote is.
     urgent: Mapped[bool] = mapped_column(default=False)
+    # When a staff member first downloaded it. Not "seen" (opened on the workstation, issue
+    # 13): it decides whether the item of a deleted account may be destroyed yet.
+    downloaded_at: Mapped[datetime | None] = mapped_column(default=None)
 
     @property
     def is_message(self) -> bool:

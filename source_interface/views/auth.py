@@ -7,7 +7,8 @@ from werkzeug.wrappers import Response
 
 from seethesigns.codename_reading import WordNotOnList, WrongWordCount
 from seethesigns.codenames import DerivationBusy
-from seethesigns.sources import delete_source, find_source
+from seethesigns.safeguarding_record import delete_account as keep_stub
+from seethesigns.sources import find_source
 from seethesigns.web.setup import db, services
 from source_interface.busy import busy_page
 from source_interface.session_state import current_source, log_in, log_out
@@ -50,7 +51,7 @@ def logout() -> Response:
 
 @bp.route("/delete-account", methods=["GET", "POST"])
 def delete_account() -> Response | str | tuple[str, int]:
-    """Delete every file and row of this source, after they confirm."""
+    """Delete the account after they confirm; staff keep a content-free stub (issue 13)."""
     found = current_source()
     if found is None:
         return redirect(url_for("auth.login"))
@@ -58,6 +59,6 @@ def delete_account() -> Response | str | tuple[str, int]:
         return render_template("delete_account.html")
     if request.form.get("confirm") != "yes":
         return render_template("delete_account.html", unconfirmed=True), 400
-    delete_source(db(), services().store, found.source)
+    keep_stub(db(), services().store, found.source)
     log_out()
     return render_template("deleted.html")

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from seethesigns.db import make_engine, make_session_factory
 from seethesigns.models import Source, Staff
 from tests.browser.conftest import type_back_words
-from tests.conftest import OfflineKey, make_instance, short_tmpdir
+from tests.conftest import OfflineKey, activate, make_instance, short_tmpdir
 from tests.integration.conftest import SEETHESIGNS, start_server, stop_server
 from tests.seethesigns.alerts.conftest import alerts_section
 from tests.seethesigns.alerts.relay import PASSWORD, Inbox, Relay, self_signed
@@ -59,6 +59,7 @@ def test_an_urgent_report_alerts_staff_who_see_it_first_and_stop_the_alert(
         account = db.scalars(select(Staff)).one()
         account.alerts_enabled, account.alert_address = True, "casey@example.org"
         db.commit()
+        activate(db, account)  # as if casey's first login were done
     source = start_server("source", config, logs)
     journalist = start_server("journalist", config, logs)
     sender_log = (logs / "alerts.log").open("wb")

@@ -217,6 +217,12 @@ def test_a_client_works_through_every_endpoint(live: LiveInstance, offline_key: 
         plaintexts.append(offline_key.decrypt(download.content))
     assert plaintexts[0] == MESSAGE.encode()
     assert gzip.decompress(plaintexts[1]) == DOCUMENT
+    # Downloaded is not read (issue 13): the client says what it opened with POST /seen.
+    unseen = client.call("GET", f"{path}/submissions").json()["submissions"]
+    assert [(s["is_read"], s["seen_by"]) for s in unseen] == [(False, [])] * 2
+    files = [s["uuid"] for s in submissions if not s["is_message"]]
+    messages = [s["uuid"] for s in submissions if s["is_message"]]
+    assert client.call("POST", "/seen", json={"files": files, "messages": messages}).ok
     seen = client.call("GET", f"{path}/submissions").json()["submissions"]
     assert [(s["is_read"], s["seen_by"]) for s in seen] == [(True, [me["uuid"]])] * 2
 

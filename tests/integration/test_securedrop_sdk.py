@@ -18,7 +18,7 @@ import pytest
 from sdclientapi import API, AuthError, ReplyError, Source, WrongUUIDError
 
 from tests.conftest import OfflineKey
-from tests.integration.conftest import LiveInstance, fresh_staff
+from tests.integration.conftest import LiveInstance, csrf, fresh_staff
 from tests.integration.test_api import DOCUMENT, MESSAGE, report
 from tests.journalist_interface.api.conftest import client_encrypt
 
@@ -108,11 +108,12 @@ def test_the_sdk_works_through_a_conversation(
     assert etag == "sha256:" + hashlib.sha256(ciphertext).hexdigest()
     assert offline_key.decrypt(ciphertext) == text.encode()
 
-    # Seen, marked by another staff member's client (a download already counts for this one).
+    # Seen: a download is not (issue 13); the client marks what it opened, for its user alone.
+    assert all(item.seen_by == [] for item in sdk.get_submissions(source))
     other = sdk_for(live)
     assert other.seen([document.uuid], [message.uuid], [reply.uuid])
     for item in sdk.get_submissions(source):
-        assert other.token_journalist_uuid in item.seen_by
+        assert item.seen_by == [other.token_journalist_uuid]
     assert other.token_journalist_uuid in sdk.get_reply_from_source(source, reply.uuid).seen_by
     assert sdk.logout()
 
@@ -152,6 +153,28 @@ def test_the_sdk_deletes_and_understands_errors(
     stranger = API(live.journalist.url + "/", "nobody", "x" * 30, "000000")
     with pytest.raises(AuthError):
         stranger.authenticate()
+
+
+def test_the_sdk_reads_a_deleted_account_and_cannot_reply_to_it(
+    live: LiveInstance, sdk: API, offline_key: OfflineKey, tmp_path: Path
+) -> None:
+    """Issue 13: the stub is listed without a key, its undownloaded items download once."""
+    reporter = report(live)
+    page = reporter.http.get(live.source.url + "/delete-account").text
+    deleted = reporter.http.post(
+        live.source.url + "/delete-account", data={"csrf_token": csrf(page), "confirm": "yes"}
+    )
+    assert deleted.status_code == 200
+    stub = next(s for s in sdk.get_sources() if s.key["public"] is None)
+    assert (stub.number_of_messages, stub.number_of_documents) == (1, 1)
+    assert stub.key == {"type": "PGP", "public": None, "fingerprint": None}
+    message, document = sdk.get_submissions(stub)
+    _, path = sdk.download_submission(message, str(tmp_path))
+    assert offline_key.decrypt(Path(path).read_bytes()) == MESSAGE.encode()
+    assert [s.uuid for s in sdk.get_submissions(stub)] == [document.uuid]
+    with pytest.raises(ReplyError):
+        sdk.reply_source(stub, client_encrypt("hello?", offline_key.public_key))
+    assert sdk.get_source(stub).journalist_designation == stub.journalist_designation
 
 
 def test_downloads_send_etag_spelled_as_securedrop_does(live: LiveInstance, sdk: API) -> None:

@@ -180,6 +180,17 @@ def download_links(page: str) -> list[str]:
     return re.findall(r'href="(/sources/[0-9a-f-]+/items/[0-9a-f-]+/download)"', page)
 
 
+def seen_forms(page: str) -> list[str]:
+    """The "Mark as seen" / "Mark as unseen" form actions on a source's page, in page order."""
+    return re.findall(r'action="(/sources/[0-9a-f-]+/items/[0-9a-f-]+/(?:un)?seen)"', page)
+
+
+def mark_item(client: FlaskClient, source_uuid: str, index: int) -> TestResponse:
+    """Press the seen/unseen button of the index-th item on a source's page."""
+    page = page_of(client, f"/sources/{source_uuid}")
+    return client.post(seen_forms(page)[index], data={"csrf_token": csrf_token(page)})
+
+
 # Admins and the pages that show secrets once.
 
 
@@ -267,3 +278,51 @@ def complete_first_login(client: FlaskClient, account: NewStaff) -> NewStaff:
     )
     assert done.headers["Location"] == "/", done.status_code
     return NewStaff(account.staff, passphrase, secret)
+
+
+# Issue 13: the safeguarding record of an account the young person deleted.
+
+FOLLOW_UP = "he came back tonight"
+
+
+def send_follow_up(source_client: FlaskClient, text: str = FOLLOW_UP) -> None:
+    """The young person sends one more message from their reports page."""
+    page = page_of(source_client, "/lookup")
+    response = source_client.post("/submit", data={"csrf_token": csrf_token(page), "msg": text})
+    assert response.status_code == 302
+
+
+def delete_account(source_client: FlaskClient) -> TestResponse:
+    """The young person deletes their account, ticking the box."""
+    page = page_of(source_client, "/delete-account")
+    return source_client.post(
+        "/delete-account", data={"csrf_token": csrf_token(page), "confirm": "yes"}
+    )
+
+
+def download_everything(client: FlaskClient, reported: Reported) -> None:
+    """Download each item on the source's page, one by one, to the end."""
+    for link in download_links(page_of(client, f"/sources/{reported.uuid}")):
+        with client.get(link) as response:
+            assert response.status_code == 200
+            response.get_data()
+
+
+@pytest.fixture
+def stub(
+    logged_in: FlaskClient,
+    source_client: FlaskClient,
+    reported: Reported,
+    alice: NewStaff,
+) -> Reported:
+    """The walk-through's case: In review, assigned, labelled, with a note; the first two items
+    downloaded, then an undownloaded follow-up; then the young person deletes their account."""
+    download_everything(logged_in, reported)
+    send_follow_up(source_client)
+    page = f"/sources/{reported.uuid}"
+    form = {"status": "in_review", "assignee": alice.staff.uuid, "note": "seen at the station"}
+    assert submit(logged_in, page, f"{page}/case", **form).status_code == 302
+    assert submit(logged_in, page, f"{page}/labels", label="County Lines").status_code == 302
+    deleted = delete_account(source_client).get_data(as_text=True)
+    assert "Everything is deleted" in deleted
+    return reported

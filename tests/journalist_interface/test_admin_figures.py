@@ -64,6 +64,7 @@ def test_a_download_is_counted_and_the_statuses_follow_the_cases(
     assert statuses == [
         ["status", "cases"],
         ["new", "0"],
+        ["new_activity", "0"],
         ["in_review", "0"],
         ["referred", "1"],
         ["closed", "0"],

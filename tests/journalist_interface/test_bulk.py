@@ -23,6 +23,7 @@ from tests.journalist_interface.conftest import (
     add_staff,
     download_links,
     log_in,
+    mark_item,
     page_of,
 )
 from tests.journalist_interface.test_sources import send_reply, unread_on_index
@@ -70,6 +71,7 @@ def test_ticked_sources_download_as_one_streamed_zip_by_designation(
     other: Reported,
     settings: Settings,
     offline_key: OfflineKey,
+    open_db: sessionmaker[Session],
 ) -> None:
     response = post(
         logged_in, "/bulk/sources", {"action": "download", "source": [reported.uuid, other.uuid]}
@@ -81,10 +83,13 @@ def test_ticked_sources_download_as_one_streamed_zip_by_designation(
     slug = reported.designation.replace(" ", "_")
     message = members[f"{slug}/1-{slug}-msg.gpg"]
     assert offline_key.decrypt(message) == MESSAGE.encode()
-    assert unread_on_index(logged_in, reported) == unread_on_index(logged_in, other) == 0
+    # Downloaded is not read (issue 13): nothing is seen, but each first download is noted.
+    assert (unread_on_index(logged_in, reported), unread_on_index(logged_in, other)) == (2, 1)
+    with open_db() as db:
+        assert None not in db.scalars(select(Submission.downloaded_at)).all()
 
 
-def test_download_marks_seen_for_the_downloader_only(
+def test_ticked_items_marked_seen_count_for_that_person_only(
     journalist_app: Flask,
     logged_in: FlaskClient,
     reported: Reported,
@@ -94,16 +99,22 @@ def test_download_marks_seen_for_the_downloader_only(
     bob = journalist_app.test_client()
     assert log_in(bob, add_staff(open_db, settings, "bob")).status_code == 302
     unzip(post(logged_in, f"/sources/{reported.uuid}/items/bulk", {"action": "download_all"}))
+    assert unread_on_index(logged_in, reported) == 2
+    with open_db() as db:
+        items = db.scalars(select(Submission.uuid).order_by(Submission.id)).all()
+    path = f"/sources/{reported.uuid}/items/bulk"
+    response = post(logged_in, path, {"action": "seen", "item": list(items)})
+    assert response.status_code == 302 and "notice=marked_seen" in response.location
     assert unread_on_index(logged_in, reported) == 0
     assert unread_on_index(bob, reported) == 2
+    assert post(logged_in, path, {"action": "unseen", "item": [items[0]]}).status_code == 302
+    assert unread_on_index(logged_in, reported) == 1
 
 
 def test_download_everything_unread_leaves_out_what_was_seen(
     logged_in: FlaskClient, reported: Reported, other: Reported, settings: Settings
 ) -> None:
-    first_link = download_links(page_of(logged_in, f"/sources/{reported.uuid}"))[0]
-    with logged_in.get(first_link) as response:
-        assert response.status_code == 200
+    assert mark_item(logged_in, reported.uuid, 0).status_code == 302  # read the message
     assert send_reply(logged_in, reported, "Her own reply is not unread.").status_code == 302
     everything = stored(settings, reported) | stored(settings, other)
     expected = {
@@ -115,7 +126,8 @@ def test_download_everything_unread_leaves_out_what_was_seen(
     members = unzip(post(logged_in, "/bulk/unread", {}))
     assert members == expected
     assert sorted(name.rsplit("-", 1)[1] for name in members) == ["doc.gz.gpg", "msg.gpg"]
-    assert unzip(post(logged_in, "/bulk/unread", {})) == {}  # all seen now
+    # Downloading is not reading (issue 13): the same is still unread by her.
+    assert unzip(post(logged_in, "/bulk/unread", {})) == expected
 
 
 def test_star_and_unstar_ticked_sources_keep_the_search(
@@ -217,7 +229,7 @@ def test_ticked_items_download_alone_and_other_sources_items_are_ignored(
     assert members == {
         f"{slug}/{ours[1].filename}": stored(settings, reported)[f"{slug}/{ours[1].filename}"]
     }
-    assert unread_on_index(logged_in, reported) == 1
+    assert unread_on_index(logged_in, reported) == 2
     assert unread_on_index(logged_in, other) == 1
 
 

@@ -20,9 +20,19 @@ START = datetime(2024, 5, 1, 12, 0)
 
 
 def add_source(
-    db: Session, n: int, *, items: list[str], starred: bool = False, designation: str = ""
+    db: Session,
+    n: int,
+    *,
+    items: list[str],
+    starred: bool = False,
+    designation: str = "",
+    silent: bool = False,
 ) -> Source:
-    """A source with stored items named like "1-msg", "2-reply" (no files on disk)."""
+    """A source with stored items named like "1-msg", "2-reply" (no files on disk).
+
+    Without items it has sent something whose items were deleted since, unless it is silent:
+    a codename that never sent anything (issue 13: not listed).
+    """
     source = Source(
         # Letters only, as a real (base32) filesystem id: "AAAAAAAAAAAAAAAABCDE" for 1234.
         filesystem_id="A" * 16 + "".join("ABCDEFGHIJ"[int(digit)] for digit in f"{n:04d}"),
@@ -32,6 +42,7 @@ def add_source(
         pgp_secret_key="-",
         is_starred=starred,
         last_updated=START + timedelta(minutes=n),
+        interaction_count=0 if silent else max(len(items), 1),
     )
     db.add(source)
     db.flush()

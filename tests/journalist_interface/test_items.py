@@ -18,12 +18,14 @@ from tests.journalist_interface.conftest import (
     MESSAGE,
     Reported,
     download_links,
+    mark_item,
     page_of,
+    seen_forms,
 )
 from tests.source_interface.test_journey import new_source
 
 
-def test_download_sends_the_stored_ciphertext_and_marks_it_seen(
+def test_download_sends_the_stored_ciphertext_and_does_not_mark_it_seen(
     logged_in: FlaskClient,
     reported: Reported,
     settings: Settings,
@@ -42,13 +44,37 @@ def test_download_sends_the_stored_ciphertext_and_marks_it_seen(
     assert offline_key.decrypt(body) == MESSAGE.encode()
     with logged_in.get(document_link) as response:
         assert gzip.decompress(offline_key.decrypt(response.get_data())) == DOCUMENT
+    # Downloaded is not read (issue 13): only the first download is noted.
     with open_db() as db:
         alice = db.scalars(select(Staff)).one()
         seen = db.scalars(
             select(SeenSubmission.submission_id).where(SeenSubmission.staff_id == alice.id)
         ).all()
-        assert len(seen) == 2
-    assert page_of(logged_in, f"/sources/{reported.uuid}").count(">seen<") == 2
+        assert seen == []
+        assert None not in db.scalars(select(Submission.downloaded_at)).all()
+    assert page_of(logged_in, f"/sources/{reported.uuid}").count(">unread<") == 2
+
+
+def test_mark_as_seen_and_unseen_by_hand_for_this_person_only(
+    logged_in: FlaskClient, as_bob: FlaskClient, reported: Reported
+) -> None:
+    response = mark_item(logged_in, reported.uuid, 1)
+    assert response.status_code == 302 and "notice=marked_seen" in response.location
+    page = page_of(logged_in, f"/sources/{reported.uuid}")
+    assert page.count(">unread<") == 1 and page.count(">seen<") == 1
+    assert "Mark as unseen" in page and "Marked as seen by you." not in page
+    assert page_of(as_bob, f"/sources/{reported.uuid}").count(">unread<") == 2
+    assert mark_item(logged_in, reported.uuid, 1).status_code == 302  # now "Mark as unseen"
+    assert page_of(logged_in, f"/sources/{reported.uuid}").count(">unread<") == 2
+
+
+def test_marking_seen_needs_the_csrf_token_and_a_login(
+    logged_in: FlaskClient, journalist_app: Flask, reported: Reported
+) -> None:
+    action = seen_forms(page_of(logged_in, f"/sources/{reported.uuid}"))[0]
+    assert logged_in.post(action).status_code == 400
+    assert journalist_app.test_client().post(action).status_code in (302, 400)
+    assert page_of(logged_in, f"/sources/{reported.uuid}").count(">unread<") == 2
 
 
 def test_download_of_a_reply(

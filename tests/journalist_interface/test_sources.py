@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -20,6 +21,7 @@ from tests.journalist_interface.conftest import (
     add_staff,
     download_links,
     log_in,
+    mark_item,
     page_of,
 )
 
@@ -45,16 +47,15 @@ def send_reply(client: FlaskClient, reported: Reported, text: str) -> TestRespon
     )
 
 
-def test_list_shows_designation_and_unread_count_that_falls_on_download(
+def test_list_shows_designation_and_unread_count_that_falls_when_marked_seen(
     logged_in: FlaskClient, reported: Reported
 ) -> None:
     assert unread_on_index(logged_in, reported) == 2
     links = download_links(page_of(logged_in, f"/sources/{reported.uuid}"))
     with logged_in.get(links[0]) as response:
         assert response.status_code == 200
-    assert unread_on_index(logged_in, reported) == 1
-    with logged_in.get(links[0]) as response:  # seeing it twice counts once
-        assert response.status_code == 200
+    assert unread_on_index(logged_in, reported) == 2  # downloaded is not read (issue 13)
+    assert mark_item(logged_in, reported.uuid, 0).status_code == 302
     assert unread_on_index(logged_in, reported) == 1
 
 
@@ -67,10 +68,8 @@ def test_unread_counts_are_per_staff_member(
 ) -> None:
     bob = journalist_app.test_client()
     assert log_in(bob, add_staff(open_db, settings, "bob")).status_code == 302
-    links = download_links(page_of(logged_in, f"/sources/{reported.uuid}"))
-    for link in links:
-        with logged_in.get(link):
-            pass
+    for index in (0, 1):
+        assert mark_item(logged_in, reported.uuid, index).status_code == 302
     assert send_reply(logged_in, reported, "We hear you.").status_code == 302
     assert unread_on_index(logged_in, reported) == 0  # her own reply is not news to alice
     assert unread_on_index(bob, reported) == 3  # two submissions and alice's reply
@@ -92,6 +91,13 @@ def test_source_page_lists_items_in_order_with_actions(
     assert len(re.findall(rf'action="/sources/{reported.uuid}/items/[0-9a-f-]+/delete"', page)) == 3
     assert "Reply from alice" in page
     assert page.count(">unread<") == 2 and page.count(">seen<") == 1
+    # Guided reading (issue 13): each item's date and kind, and the way to read it.
+    kinds = re.findall(r'<td class="kind">(Message|File|Reply)', page)
+    assert kinds == ["Message", "File", "Reply"]
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    assert len(re.findall(rf"<td>{today} \d\d:\d\d</td>", page)) == 3
+    assert 'href="/help/reading"' in page
+    assert page.count("Mark as seen</button>") == 2 and page.count("Mark as unseen</button>") == 1
     assert f'action="/sources/{reported.uuid}/reply"' in page
     assert 'name="confirm" type="checkbox" value="yes" required' in page
 
@@ -134,6 +140,7 @@ def test_a_reply_the_source_deleted_is_kept_for_staff(
     assert "You deleted a reply." in page_of(source_client, "/lookup")
     page = page_of(logged_in, f"/sources/{reported.uuid}")
     assert "the source deleted it from their page" in page
+    assert page.count('class="meta deleted-by-source"') == 1
     with logged_in.get(download_links(page)[-1]) as response:  # the reply, item 3
         assert response.status_code == 200
         assert offline_key.decrypt(response.get_data()) == b"Still here for staff."

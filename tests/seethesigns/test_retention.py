@@ -137,6 +137,7 @@ def test_purge_command_deletes_only_when_retention_is_on(
         "Retention is off: no reports were deleted.\n"
         "Deleted 0 sources that sent nothing in a day.\n"
         "Removed 1 leftover partial files.\n"
+        "Removed 0 audit log entries older than 730 days.\n"
     )
     assert db.scalar(select(func.count()).select_from(Submission)) == 4
     instance_config(db).retention_days = 30
@@ -147,6 +148,7 @@ def test_purge_command_deletes_only_when_retention_is_on(
         "Deleted 1 sources, 1 submissions and 1 replies older than 30 days.\n"
         "Deleted 0 sources that sent nothing in a day.\n"
         "Removed 0 leftover partial files.\n"
+        "Removed 0 audit log entries older than 730 days.\n"
     )
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(Submission)) == 2

@@ -187,3 +187,16 @@ def test_checksum_format(tmp_path: Path) -> None:
     path = tmp_path / "f"
     path.write_bytes(b"abc" * 1_000_000)
     assert checksum(path) == "sha256:" + hashlib.sha256(b"abc" * 1_000_000).hexdigest()
+
+
+def test_a_source_folder_moves_to_a_new_name_and_a_missing_one_is_fine(store: Store) -> None:
+    name = message_name(1, "gentle otter")
+    with store.arriving(FS_ID, name) as partial:
+        partial.write_bytes(b"kept")
+    store.move_source(FS_ID, "KEPTKEPTKEPTKEPT")
+    assert store.path("KEPTKEPTKEPTKEPT", name).read_bytes() == b"kept"
+    assert not store.source_dir(FS_ID).exists()
+    store.move_source(FS_ID, "OTHEROTHEROTHERO")  # gone already
+    assert not store.source_dir("OTHEROTHEROTHERO").exists()
+    with pytest.raises(StorageError):
+        store.move_source("KEPTKEPTKEPTKEPT", "../elsewhere")

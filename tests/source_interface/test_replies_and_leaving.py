@@ -136,7 +136,7 @@ def test_one_deleted_reply_is_named_in_the_singular(
     assert source_client.get("/delete-all-replies").status_code == 302
 
 
-def test_delete_account_needs_confirmation_then_removes_everything(
+def test_delete_account_needs_confirmation_then_leaves_staff_a_stub(
     source_client: FlaskClient, settings: Settings
 ) -> None:
     codename = new_source(source_client)
@@ -151,12 +151,15 @@ def test_delete_account_needs_confirmation_then_removes_everything(
         "/delete-account", data={"csrf_token": csrf_token(confirm), "confirm": "yes"}
     )
     assert "Everything is deleted" in done.get_data(as_text=True)
+    # Issue 13: staff keep a content-free stub, and the report nobody has downloaded yet; the
+    # reply (which staff wrote) goes with the account.
     assert (count(settings, Source), count(settings, Submission), count(settings, Reply)) == (
-        0,
-        0,
+        1,
+        1,
         0,
     )
-    assert not any(settings.store_dir.iterdir())
+    (kept,) = [path for path in settings.store_dir.rglob("*") if path.is_file()]
+    assert kept.name.endswith("-msg.gpg")
     login = source_client.get("/login").get_data(as_text=True)
     again = source_client.post(
         "/login", data={"csrf_token": csrf_token(login), "codename": codename}

@@ -23,15 +23,18 @@ def upgrade() -> None:
     op.add_column('staff', sa.Column('alert_address', sa.String(length=254), nullable=True))
     op.add_column('staff', sa.Column('alerts_enabled', sa.Boolean(), nullable=False, server_default=sa.false()))
     op.add_column('instance_config', sa.Column('alert_batch_minutes', sa.Integer(), nullable=False, server_default=ALERT_BATCH_MINUTES))
-    # Urgent sources come first in the list: the list index now starts with the flag.
-    with op.batch_alter_table('sources', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('urgent', sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch_op.drop_index('ix_sources_list_order')
-        batch_op.create_index(
-            'ix_sources_list_order',
-            ['urgent', 'is_starred', 'last_updated', 'id', 'designation'],
-            unique=False,
-        )
+    # Urgent sources come first in the list: the list index now starts with the flag. Plain
+    # ADD COLUMN and index statements, never a batch rebuild: rebuilding `sources` with
+    # foreign keys on cascades the drop of the old table to every submission, reply and seen
+    # mark (0006 learnt this; a test walks every migration up and down with rows in place).
+    op.add_column('sources', sa.Column('urgent', sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.drop_index('ix_sources_list_order', table_name='sources')
+    op.create_index(
+        'ix_sources_list_order',
+        'sources',
+        ['urgent', 'is_starred', 'last_updated', 'id', 'designation'],
+        unique=False,
+    )
     op.create_table(
         'alert_events',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -75,16 +78,13 @@ def downgrade() -> None:
     op.drop_table('alert_deliveries')
     op.drop_table('alert_rounds')
     op.drop_table('alert_events')
-    with op.batch_alter_table('sources', schema=None) as batch_op:
-        batch_op.drop_index('ix_sources_list_order')
-        batch_op.create_index(
-            'ix_sources_list_order', ['is_starred', 'last_updated', 'id', 'designation'], unique=False
-        )
-        batch_op.drop_column('urgent')
-    with op.batch_alter_table('instance_config', schema=None) as batch_op:
-        batch_op.drop_column('alert_batch_minutes')
-    with op.batch_alter_table('staff', schema=None) as batch_op:
-        batch_op.drop_column('alerts_enabled')
-        batch_op.drop_column('alert_address')
-    with op.batch_alter_table('submissions', schema=None) as batch_op:
-        batch_op.drop_column('urgent')
+    # Plain DROP COLUMN (SQLite 3.35 and later), for the same reason as above.
+    op.drop_index('ix_sources_list_order', table_name='sources')
+    op.create_index(
+        'ix_sources_list_order', 'sources', ['is_starred', 'last_updated', 'id', 'designation'], unique=False
+    )
+    op.drop_column('sources', 'urgent')
+    op.drop_column('instance_config', 'alert_batch_minutes')
+    op.drop_column('staff', 'alerts_enabled')
+    op.drop_column('staff', 'alert_address')
+    op.drop_column('submissions', 'urgent')

@@ -12,7 +12,7 @@ from seethesigns.models import Source
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import NewStaff, StaffAccounts
 from seethesigns.web.setup import db
-from tests.conftest import csrf_token
+from tests.conftest import activate, csrf_token
 from tests.source_interface.test_journey import new_source
 
 
@@ -46,6 +46,7 @@ def staff_with_alerts(
     with open_db() as db:
         account = StaffAccounts(settings.argon2, settings.login).create(db, username, False)
         staff = db.merge(account.staff)
+        activate(db, staff)  # as if its first login were done
         staff.alerts_enabled = address is not None
         staff.alert_address = address
         db.commit()
