@@ -19,7 +19,15 @@ from journalist_interface.inbox import (
 from journalist_interface.list_query import ListQuery
 from journalist_interface.staff_session import login_required
 from journalist_interface.views.sources import source_or_404
-from seethesigns.audit.actions import EXPORT_ZIP, ITEM_DELETE, SOURCE_DELETE, STAR, UNSTAR
+from seethesigns.audit.actions import (
+    EXPORT_ZIP,
+    ITEM_DELETE,
+    SEEN_MARK,
+    SOURCE_DELETE,
+    STAR,
+    UNSEEN_MARK,
+    UNSTAR,
+)
 from seethesigns.cases import set_starred
 from seethesigns.models import Reply, Submission
 from seethesigns.sources import delete_source
@@ -109,6 +117,12 @@ def items(source_uuid: str) -> Response | str:
         return _zip(selection, designation_slug(source.designation))
     if action in ("seen", "unseen"):
         _mark(chosen, action == "seen")
+        for item in chosen:
+            record(
+                SEEN_MARK if action == "seen" else UNSEEN_MARK,
+                of_item(item),
+                source=source.designation,
+            )
         done = url_for("sources.source", source_uuid=source.uuid, notice=f"marked_{action}")
         return redirect(done)
     if action != "delete":
