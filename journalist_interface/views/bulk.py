@@ -29,7 +29,7 @@ from seethesigns.audit.actions import (
     UNSTAR,
 )
 from seethesigns.cases import set_starred
-from seethesigns.models import Reply, Submission
+from seethesigns.models import Reply, Source, Submission
 from seethesigns.sources import delete_source
 from seethesigns.storage import designation_slug
 from seethesigns.web.setup import db, services
@@ -50,9 +50,11 @@ def _list(notice: str) -> Response:
     return redirect(url_for("sources.index", **arguments))
 
 
-def _zip(selection: Selection, name: str) -> Response:
-    # The uuids ticked (the zip holds those of them that exist); "unread" ticks none.
-    record(EXPORT_ZIP, None, name=name, sources=_ticked("source"), items=_ticked("item"))
+def _zip(selection: Selection, name: str, whose: Source | None = None) -> Response:
+    # The uuids ticked (the zip holds those of them that exist); "unread" ticks none. A zip
+    # from a source's page names that source, or the log would not say whose reports went out.
+    target = of_source(whose) if whose is not None else None
+    record(EXPORT_ZIP, target, name=name, sources=_ticked("source"), items=_ticked("item"))
     found = services()
     return zip_response(found.db, found.store, g.staff.id, selection, name)
 
@@ -107,14 +109,14 @@ def items(source_uuid: str) -> Response | str:
     source = source_or_404(source_uuid)
     action = request.form.get("action", "")
     if action == "download_all":
-        return _zip(of_sources([source.id]), designation_slug(source.designation))
+        return _zip(of_sources([source.id]), designation_slug(source.designation), source)
     chosen = items_by_uuid(db(), source, _ticked("item"))
     back = url_for("sources.source", source_uuid=source.uuid, notice="nothing_selected")
     if not chosen:
         return redirect(back)
     if action == "download":
         selection = of_items(source, [item.uuid for item in chosen])
-        return _zip(selection, designation_slug(source.designation))
+        return _zip(selection, designation_slug(source.designation), source)
     if action in ("seen", "unseen"):
         _mark(chosen, action == "seen")
         for item in chosen:

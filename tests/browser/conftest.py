@@ -1,15 +1,20 @@
-"""A real browser: Debian's Chromium driven by Playwright, and a folder for screenshots."""
+"""A real browser: Debian's Chromium driven by Playwright, a folder for screenshots, and
+a whole site that sends alerts: both interfaces, the alert sender and a real SMTP relay."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import signal
 import subprocess
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import select
@@ -26,11 +31,16 @@ from source_interface import create_app
 from source_interface.session_state import WAITING_SINCE
 from tests.conftest import OfflineKey, make_instance, remove_submission_key, short_tmpdir
 from tests.integration.conftest import (
+    SEETHESIGNS,
     Server,
+    activate_named,
+    free_port,
     live,  # noqa: F401 - re-exported fixture
     start_server,
     stop_server,
 )
+from tests.seethesigns.alerts.conftest import alerts_section
+from tests.seethesigns.alerts.relay import PASSWORD, Inbox, Relay, self_signed
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -160,3 +170,96 @@ def small_source(offline_key: OfflineKey, template_database: Path) -> Iterator[S
     )
     shutil.rmtree(settings.data_dir, ignore_errors=True)
     shutil.rmtree(log_dir, ignore_errors=True)
+
+
+def log_in(page: Page, url: str, username: str, passphrase: str, totp_secret: str) -> None:
+    """Fill in the staff login form with the current code from the authenticator."""
+    page.goto(url + "/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Passphrase").fill(passphrase)
+    page.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(totp_secret).now())
+    page.get_by_role("button", name="Log in").click()
+
+
+@dataclass
+class AlertingSite:
+    """Both interfaces under gunicorn, `seethesigns alerts run`, and the relay it sends to.
+
+    casey, an active staff member (not an admin), receives the alerts at casey@example.org.
+    """
+
+    settings: Settings
+    config: Path
+    source: Server
+    journalist: Server
+    relay: Relay
+    staff: dict[str, str]
+
+    def add_staff(self, username: str, *, admin: bool = False) -> dict[str, str]:
+        """Another account, made with `seethesigns add-staff`, active as after a first login."""
+        return add_staff(self.settings, username, admin=admin)
+
+
+def add_staff(settings: Settings, username: str, *, admin: bool = False) -> dict[str, str]:
+    """An account made by the operator's command; active, as if its first login were done."""
+    command = [str(SEETHESIGNS), "add-staff", username, "--json"]
+    command += ["--admin"] if admin else []
+    made = subprocess.run(
+        [*command, "--config", str(settings.data_dir / "seethesigns.toml")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    activate_named(settings, username)
+    found: dict[str, str] = json.loads(made.stdout)
+    return found
+
+
+def _stop_sender(sender: subprocess.Popen[bytes], log: Path) -> None:
+    """SIGTERM, as systemd stops it; it must finish what it is sending and exit 0."""
+    sender.send_signal(signal.SIGTERM)
+    assert sender.wait(timeout=15) == 0, log.read_text()
+
+
+@pytest.fixture
+def alerting_site(offline_key: OfflineKey, template_database: Path) -> Iterator[AlertingSite]:
+    """A fresh site whose urgent alerts repeat every 3 s, polled as deployed (every 2 s)."""
+    with ExitStack() as cleanup:
+        files = short_tmpdir("stsrelay")
+        cleanup.callback(shutil.rmtree, files, ignore_errors=True)
+        cert, key = self_signed(files)
+        (files / "password").write_text(PASSWORD)
+        relay = Relay(free_port(), cert, key, Inbox())
+        relay.start()
+        cleanup.callback(relay.stop)
+        extra = alerts_section(relay, files, urgent_repeat_minutes="0.05")
+        settings = make_instance(
+            offline_key, template_database, extra=extra.replace("poll_seconds = 0.05\n", "")
+        )
+        cleanup.callback(shutil.rmtree, settings.data_dir, ignore_errors=True)
+        cleanup.callback(
+            subprocess.run,
+            ["gpgconf", "--homedir", str(settings.gnupg_homedir), "--kill", "all"],
+            check=False,
+        )
+        config = settings.data_dir / "seethesigns.toml"
+        logs = short_tmpdir("stslog")
+        cleanup.callback(shutil.rmtree, logs, ignore_errors=True)
+        staff = add_staff(settings, "casey")
+        with make_session_factory(make_engine(settings.database_url))() as db:
+            account = db.scalars(select(Staff).where(Staff.username == "casey")).one()
+            account.alerts_enabled, account.alert_address = True, "casey@example.org"
+            db.commit()
+        source = start_server("source", config, logs)
+        cleanup.callback(stop_server, source)
+        journalist = start_server("journalist", config, logs)
+        cleanup.callback(stop_server, journalist)
+        sender_log = logs / "alerts.log"
+        with sender_log.open("wb") as handle:
+            sender = subprocess.Popen(
+                [str(SEETHESIGNS), "alerts", "run", "--config", str(config)],
+                stdout=handle,
+                stderr=handle,
+            )
+        cleanup.callback(_stop_sender, sender, sender_log)
+        yield AlertingSite(settings, config, source, journalist, relay, staff)

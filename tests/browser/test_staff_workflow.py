@@ -24,6 +24,7 @@ from seethesigns.db import make_engine, make_session_factory
 from seethesigns.models import Case, Source
 from seethesigns.storage import designation_slug
 from tests.browser.checks import axe_violations, load_axe
+from tests.browser.conftest import log_in
 from tests.conftest import OfflineKey
 from tests.integration.conftest import LiveInstance, csrf, new_source
 
@@ -60,15 +61,6 @@ def assert_accessible(page: Page) -> None:
     """No WCAG 2.2 AA violations that axe-core finds on the page as it is."""
     load_axe(page)
     assert axe_violations(page) == []
-
-
-def log_in(page: Page, url: str, username: str, passphrase: str, totp_secret: str) -> None:
-    """Fill in the login form with the current code from the authenticator."""
-    page.goto(url + "/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Passphrase").fill(passphrase)
-    page.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(totp_secret).now())
-    page.get_by_role("button", name="Log in").click()
 
 
 def test_the_staff_workflow_from_login_to_a_new_colleague(

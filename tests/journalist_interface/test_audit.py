@@ -354,6 +354,28 @@ def test_bulk_zip_star_and_delete_are_recorded_per_source(
     )
 
 
+def test_a_zip_from_a_source_page_names_that_source(
+    logged_in: FlaskClient, reported: Reported, open_db: sessionmaker[Session]
+) -> None:
+    """Download all, or the ticked items, on a source's page: the entry's object is the source.
+
+    Without it the log said only that some zip was taken, not whose reports went out.
+    """
+    path = f"/sources/{reported.uuid}/items/bulk"
+    with open_db() as db:
+        (item,) = db.scalars(select(Submission.uuid).limit(1))
+    for form in ({"action": "download_all"}, {"action": "download", "item": [item]}):
+        zipped = bulk_post(logged_in, path, form)
+        assert zipped.status_code == 200
+        zipped.get_data()
+    entries = log_of(open_db)[-2:]
+    assert [(e.action, e.object_type, e.object_id) for e in entries] == [
+        ("export.zip", "source", reported.uuid),
+        ("export.zip", "source", reported.uuid),
+    ]
+    assert json.loads(entries[1].detail)["items"] == [item]
+
+
 def test_own_account_changes_are_recorded(
     logged_in: FlaskClient, alice: NewStaff, open_db: sessionmaker[Session]
 ) -> None:
