@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -77,6 +77,8 @@ class Operator:
     workdir: Path
     submission_key: OfflineKey
     backup_key: OfflineKey
+    # Run before every playbook: the lab makes sure its apt proxy answers.
+    before_play: Callable[[], None] | None = None
 
     def inventory(self, *targets: Target, extra: dict[str, Any] | None = None) -> Path:
         """An inventory folder for these targets, with the operator's variables."""
@@ -104,6 +106,8 @@ class Operator:
         self, inventory: Path, playbook: str = "site.yml", *, label: str, **extra_vars: Any
     ) -> PlaybookRun:
         """Run one playbook from ansible/ and keep its output and recap."""
+        if self.before_play is not None:
+            self.before_play()
         args = [str(ANSIBLE_PLAYBOOK), "-i", str(inventory / "inventory.ini"), playbook]
         if extra_vars:
             args += ["--extra-vars", json.dumps(extra_vars)]
@@ -232,6 +236,7 @@ def operator(lab: Lab) -> Iterator[Operator]:
         home,
         make_offline_key(keys / "submission", "Test Submission Key"),
         make_offline_key(keys / "backup", "Test Backup Key"),
+        before_play=lab.ensure_proxy,
     )
     for name in ("submission", "backup"):
         subprocess.run(["gpgconf", "--homedir", str(keys / name), "--kill", "all"], check=False)

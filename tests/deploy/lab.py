@@ -19,6 +19,7 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -135,6 +136,8 @@ def teardown_network() -> None:
     if pidfile.exists():
         with contextlib.suppress(ValueError, ProcessLookupError):
             os.kill(int(pidfile.read_text().strip()), signal.SIGTERM)
+        # Gone with its process: a later run must not signal whatever reuses that number.
+        pidfile.unlink(missing_ok=True)
     # Targets an earlier run left booted (their nspawn joined one of our namespaces).
     for proc in Path("/proc").glob("[0-9]*"):
         try:
@@ -179,6 +182,7 @@ class Lab:
         run(["ip", "addr", "add", f"{BRIDGE_ADDRESS}/24", "dev", BRIDGE])
         run(["ip", "link", "set", BRIDGE, "up"])
         self._start_proxy()
+        self.ensure_proxy()
         if not self.ssh_key.exists():
             run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.ssh_key)])
 
@@ -196,12 +200,37 @@ class Lab:
         self.proxy = subprocess.Popen(
             ["tinyproxy", "-d", "-c", str(conf)],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=(self.workdir / "tinyproxy.err").open("ab"),
         )
         (RUN_DIR / "tinyproxy.pid").write_text(str(self.proxy.pid))
 
+    def ensure_proxy(self) -> None:
+        """Have the apt proxy answering before a playbook needs it, restarting it if it stopped.
+
+        A CI run once found nothing listening on the proxy's port ("connection refused" for
+        every package), and a dead proxy fails every deployment at its first package.
+        """
+        with self._booting:
+            for _ in range(3):
+                if self.proxy is None or self.proxy.poll() is not None:
+                    self._start_proxy()
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    with contextlib.suppress(OSError):
+                        socket.create_connection((BRIDGE_ADDRESS, PROXY_PORT), timeout=2).close()
+                        return
+                    if self.proxy is not None and self.proxy.poll() is not None:
+                        break
+                    time.sleep(0.2)
+                if self.proxy is not None and self.proxy.poll() is None:
+                    self.proxy.terminate()
+                    self.proxy.wait(timeout=10)
+            errors = (self.workdir / "tinyproxy.err").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"the lab's apt proxy does not answer: {errors}")
+
     def boot(self, name: str) -> Target:
         """Boot one fresh Debian 12 target and wait until ssh answers."""
+        self.ensure_proxy()
         with self._booting:
             target = Target(self, name, len(self.targets) + 1)
             self.targets.append(target)
