@@ -177,7 +177,9 @@ def test_source_keypair_and_reply_round_trip(
     assert "PRIVATE KEY BLOCK" in keys.secret_key
     assert len(keys.fingerprint) == 40
     first, second = settings.tmp_dir / "r1.gpg", settings.tmp_dir / "r2.gpg"
-    gpg.encrypt_reply("Thank you for telling us. 💬", keys.public_key, first, [gpg.submission_fingerprint])
+    gpg.encrypt_reply(
+        "Thank you for telling us. 💬", keys.public_key, first, [gpg.submission_fingerprint]
+    )
     gpg.encrypt_reply("We can help.", keys.public_key, second, [gpg.submission_fingerprint])
     assert b"Thank you" not in first.read_bytes()
     texts = gpg.decrypt_replies(
