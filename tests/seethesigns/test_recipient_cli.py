@@ -134,9 +134,7 @@ def test_migrate_from_0011_keeps_an_instance_with_a_configured_key_working(
         assert offline_key.decrypt(data) == text
 
 
-def test_init_makes_the_key_the_first_recipient(
-    tmp_path: Path, offline_key: OfflineKey
-) -> None:
+def test_init_makes_the_key_the_first_recipient(tmp_path: Path, offline_key: OfflineKey) -> None:
     key_file = tmp_path / "submission.asc"
     key_file.write_text(offline_key.public_key)
     data_dir = tmp_path / "d"
