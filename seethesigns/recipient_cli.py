@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from seethesigns.audit.actions import RECIPIENT_ADD, RECIPIENT_RETIRE, SYSTEM_USERNAME
+from seethesigns.audit.chain import Actor, Target, append
 from seethesigns.cli_options import CONFIG_OPTION, settings_or_exit
 from seethesigns.db import make_engine, make_session_factory
 from seethesigns.encryption import EncryptionError, GpgService
@@ -24,6 +26,22 @@ from seethesigns.settings import Settings
 def gpg_of(settings: Settings) -> GpgService:
     """The server's GnuPG service, as the apps build it."""
     return GpgService(settings.gnupg_homedir, settings.submission_key_fingerprint, settings.tmp_dir)
+
+
+def _audit(settings: Settings, action: str, fingerprint: str, name: str) -> None:
+    """Put a change made on the server's command line in the audit log too."""
+    if settings.audit_key is None:  # a configuration from before the log: migrate adds one
+        return
+    factory = make_session_factory(make_engine(settings.database_url))
+    target = Target("recipient", fingerprint)
+    append(
+        factory,
+        settings.audit_key,
+        Actor(None, SYSTEM_USERNAME),
+        action,
+        target,
+        {"name": name, "via": "command line"},
+    )
 
 
 @click.group()
@@ -46,6 +64,7 @@ def add(name: str, key_file: Path, config_path: Path | None) -> None:
             added = add_recipient(db, gpg_of(settings), name, armored)
         except (EncryptionError, RecipientError) as exc:
             raise click.ClickException(f"{key_file}: {exc}") from None
+        _audit(settings, RECIPIENT_ADD, added.fingerprint, added.name)
         click.echo(f"Added recipient {added.name!r}.")
         click.echo(f"Fingerprint: {grouped(added.fingerprint)}")
     click.echo("Check this fingerprint against the one shown on the device holding the key.")
@@ -92,4 +111,5 @@ def retire(fingerprint: str, config_path: Path | None) -> None:
             retired = retire_recipient(db, gpg_of(settings), fingerprint)
         except RecipientError as exc:
             raise click.ClickException(str(exc)) from None
+        _audit(settings, RECIPIENT_RETIRE, retired.fingerprint, retired.name)
         click.echo(f"Retired {retired.name!r} ({grouped(retired.fingerprint)}).")

@@ -58,6 +58,14 @@ def test_add_list_and_retire(
     assert result.exit_code == 0, result.output
     assert "Retired 'Submission key'" in result.output
     assert [row["active"] for row in listed(config)] == [False, True]
+    with sqlite3.connect(config.parent / "seethesigns.db") as connection:
+        entries = connection.execute(
+            "SELECT staff_username, action, object_id FROM audit_entries ORDER BY id"
+        ).fetchall()
+    assert entries == [
+        ("system", "recipient.add", spare_keys.second.fingerprint),
+        ("system", "recipient.retire", offline_key.fingerprint),
+    ]
     text = run("recipient", "list", "--config", str(config)).output
     assert f"{grouped(offline_key.fingerprint)}  retired" in text
     assert f"{grouped(spare_keys.second.fingerprint)}  active" in text
