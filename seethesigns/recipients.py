@@ -59,6 +59,15 @@ def active_fingerprints(db: Session, gpg: GpgService) -> list[str]:
     return []
 
 
+def checked_fingerprints(db: Session, gpg: GpgService) -> list[str]:
+    """The active fingerprints for the key check, in one query; writes the first one down."""
+    rows = db.execute(select(Recipient.fingerprint, Recipient.retired_at)).all()
+    if rows:
+        return [fingerprint for fingerprint, retired_at in rows if retired_at is None]
+    ensure_configured(db, gpg)  # an instance from before recipients
+    return [gpg.submission_fingerprint] if gpg.submission_fingerprint else []
+
+
 def _row(gpg: GpgService, name: str, fingerprint: str, armored: str) -> Recipient:
     key_ids = " ".join(sorted(gpg.encryption_key_ids(armored)))
     return Recipient(name=name, fingerprint=fingerprint, public_key=armored, key_ids=key_ids)

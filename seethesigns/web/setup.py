@@ -25,7 +25,7 @@ from werkzeug.exceptions import HTTPException
 from seethesigns.codenames import CodenameDeriver
 from seethesigns.db import make_engine, make_session_factory
 from seethesigns.encryption import GpgService, SubmissionKeyUnavailable
-from seethesigns.recipients import active_fingerprints, ensure_configured
+from seethesigns.recipients import checked_fingerprints
 from seethesigns.settings import InterfaceSettings, Settings
 from seethesigns.storage import Store
 from seethesigns.uploads import EncryptedSpool
@@ -130,8 +130,7 @@ def _check_submission_key() -> Any:
     if now - found.key_checked_at >= found.settings.key_check_interval_seconds:
         try:
             with found.db() as session:
-                ensure_configured(session, found.gpg)  # an instance from before issue 14
-                found.gpg.check_submission_key(active_fingerprints(session, found.gpg))
+                found.gpg.check_submission_key(checked_fingerprints(session, found.gpg))
             found.key_problem = None
         except SubmissionKeyUnavailable as exc:
             found.key_problem = str(exc)
