@@ -10,6 +10,7 @@ from journalist_interface.views import (
     account,
     admin_audit,
     admin_figures,
+    admin_recipients,
     admin_settings,
     admin_staff,
     alerts,
@@ -45,6 +46,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     app.register_blueprint(account.bp)
     app.register_blueprint(admin_staff.bp)
     app.register_blueprint(admin_settings.bp)
+    app.register_blueprint(admin_recipients.bp)
     app.register_blueprint(alerts.bp)
     app.register_blueprint(admin_audit.bp)
     app.register_blueprint(admin_figures.bp)

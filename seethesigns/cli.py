@@ -32,7 +32,10 @@ from seethesigns.instance_settings import instance_config
 from seethesigns.models.base import utcnow
 from seethesigns.onion import onion_target
 from seethesigns.onion_cli import onion, serve_onion_hooks
+from seethesigns.recipient_cli import gpg_of, recipient
+from seethesigns.recipients import ensure_configured, grouped
 from seethesigns.retention import purge_expired, purge_silent_sources, sweep_partials
+from seethesigns.settings import Settings
 from seethesigns.staff_accounts import StaffAccounts, StaffError
 from seethesigns.storage import Store
 
@@ -96,13 +99,16 @@ def init(
         write_private(config_path, render_config(data_dir, fingerprint, control=control))
         settings = settings_or_exit(config_path)
         upgrade_database(settings.database_url)
+        _first_recipient(settings)
     click.echo(f"Configuration: {config_path}")
-    click.echo(f"Submission key fingerprint: {_grouped(fingerprint)}")
+    click.echo(f"Submission key fingerprint: {grouped(fingerprint)}")
     click.echo("Check this fingerprint against the one shown on the offline workstation.")
 
 
-def _grouped(fingerprint: str) -> str:
-    return " ".join(fingerprint[i : i + 4] for i in range(0, len(fingerprint), 4))
+def _first_recipient(settings: Settings) -> None:
+    """The configured submission key becomes the first recipient (issue 14)."""
+    with make_session_factory(make_engine(settings.database_url))() as db:
+        ensure_configured(db, gpg_of(settings))
 
 
 @main.command()
@@ -112,6 +118,7 @@ def migrate(config_path: Path | None) -> None:
     settings = settings_or_exit(config_path)
     with private_files():
         upgrade_database(settings.database_url)
+        _first_recipient(settings)
     click.echo("Database schema is up to date.")
     if settings.audit_key is None and config_path is not None:
         # A configuration from before the audit log (issue 13): give it the chain's key.
@@ -186,7 +193,7 @@ def add_staff(username: str, admin: bool, as_json: bool, config_path: Path | Non
     )
     click.echo(f"Created {'admin' if admin else 'staff member'} {created.staff.username!r}.")
     click.echo(f"Passphrase:  {created.passphrase}")
-    click.echo(f"TOTP secret: {_grouped(created.totp_secret)}")
+    click.echo(f"TOTP secret: {grouped(created.totp_secret)}")
     click.echo("Scan this with an authenticator app, then keep the passphrase safe:")
     segno.make(uri, error="m").terminal(out=sys.stdout, compact=True)
     click.echo(FIRST_LOGIN_NOTE)
@@ -255,3 +262,4 @@ main.add_command(front)
 main.add_command(backup)
 main.add_command(restore_command)
 main.add_command(audit)
+main.add_command(recipient)

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,30 +178,41 @@ class GpgService:
         _check(self._gpg.import_keys(armored), "importing the submission key")
         return fingerprint
 
-    def check_submission_key(self) -> None:
-        """Raise SubmissionKeyUnavailable unless the submission key can encrypt right now."""
+    def check_submission_key(self, recipients: Sequence[str]) -> None:
+        """Raise SubmissionKeyUnavailable unless every recipient key can encrypt right now."""
         if not self._homedir.is_dir():
             raise SubmissionKeyUnavailable("the server keyring is missing")
-        keys = self._gpg.list_keys(keys=self._fingerprint)
-        if len(keys) != 1:
-            raise SubmissionKeyUnavailable("the submission key is not in the server keyring")
-        problem = _key_problem(keys[0])
-        if problem:
-            raise SubmissionKeyUnavailable(problem)
+        if not recipients:
+            raise SubmissionKeyUnavailable("there is no active recipient key")
+        for fingerprint in recipients:
+            keys = self._gpg.list_keys(keys=fingerprint)
+            if len(keys) != 1:
+                raise SubmissionKeyUnavailable(f"key {fingerprint} is not in the server keyring")
+            problem = _key_problem(keys[0])
+            if problem:
+                raise SubmissionKeyUnavailable(f"key {fingerprint}: {problem}")
 
-    def submission_public_key(self) -> str:
-        """The armored public submission key."""
-        armored = self._gpg.export_keys(self._fingerprint)
+    def submission_public_key(self, fingerprint: str | None = None) -> str:
+        """The armored public key of fingerprint (the configured submission key by default)."""
+        armored = self._gpg.export_keys(fingerprint or self._fingerprint)
         if "PUBLIC KEY BLOCK" not in armored:
             raise SubmissionKeyUnavailable("the submission key could not be exported")
         return str(armored)
 
-    def encrypt_to_submission_key(self, plaintext: Readable | bytes, output: Path) -> None:
-        """Encrypt a stream or bytes to the submission key, writing ciphertext to output."""
+    def encrypt_to_submission_key(
+        self, plaintext: Readable | bytes, output: Path, recipients: Sequence[str]
+    ) -> None:
+        """Encrypt a stream or bytes to every recipient key at once, writing to output.
+
+        One OpenPGP message with a session key per recipient: the content is encrypted (and
+        streamed) once, whatever the number of keys.
+        """
+        if not recipients:
+            raise SubmissionKeyUnavailable("there is no active recipient key")
         if isinstance(plaintext, bytes):
             result = self._gpg.encrypt(
                 plaintext,
-                [self._fingerprint],
+                list(recipients),
                 always_trust=True,
                 armor=False,
                 output=str(output),
@@ -209,13 +220,13 @@ class GpgService:
         else:
             result = self._gpg.encrypt_file(
                 plaintext,
-                [self._fingerprint],
+                list(recipients),
                 always_trust=True,
                 armor=False,
                 output=str(output),
                 extra_args=NO_COMPRESSION,
             )
-        _check(result, "encrypting to the submission key")
+        _check(result, "encrypting to the submission keys")
 
     def generate_source_keypair(self, passphrase: str) -> SourceKeyPair:
         """Make an ed25519/cv25519 keypair protected by passphrase; keep it only as armor."""
@@ -242,16 +253,24 @@ class GpgService:
                 raise EncryptionError("exporting a new source key failed")
             return SourceKeyPair(fingerprint, str(public), str(secret))
 
-    def encrypt_reply(self, text: str, source_public_key: str, output: Path) -> None:
-        """Encrypt a staff reply to the source's key and the submission key."""
+    def encrypt_reply(
+        self, text: str, source_public_key: str, output: Path, recipients: Sequence[str]
+    ) -> None:
+        """Encrypt a staff reply to the source's key and every recipient key."""
+        if not recipients:
+            raise SubmissionKeyUnavailable("there is no active recipient key")
         with scratch_keyring(self._scratch_dir) as gpg:
             imported = gpg.import_keys(source_public_key)
             if imported.count != 1 or not imported.fingerprints:
                 raise EncryptionError("the source's public key could not be imported")
-            _check(gpg.import_keys(self.submission_public_key()), "importing the submission key")
+            for fingerprint in recipients:
+                _check(
+                    gpg.import_keys(self.submission_public_key(fingerprint)),
+                    "importing a recipient key",
+                )
             result = gpg.encrypt(
                 text.encode("utf-8"),
-                [imported.fingerprints[0], self._fingerprint],
+                [imported.fingerprints[0], *recipients],
                 always_trust=True,
                 armor=False,
                 output=str(output),

@@ -148,3 +148,41 @@ def parse_encrypted_message(text: str) -> EncryptedMessage:
     if not packets[-1][1]:
         raise NotAnEncryptedMessage("the encrypted data packet is empty")
     return EncryptedMessage(data, frozenset(key_ids))
+
+
+def leading_recipient_key_ids(head: bytes) -> frozenset[str]:
+    """The key ids in the session-key packets at the start of a binary OpenPGP message.
+
+    Reads packet headers only, from the first bytes of a stored file: the session-key
+    packets come first and are small, so a few KB hold them all. Parsing stops at the first
+    other packet (the encrypted data) or where head is cut off.
+    """
+    key_ids: set[str] = set()
+    at = 0
+    while at < len(head):
+        ctb = head[at]
+        if not ctb & 0x80:
+            break
+        if ctb & 0x40:
+            tag = ctb & 0x3F
+            try:
+                size, header, _partial = _length(head, at + 1, allow_partial=False)
+            except NotAnEncryptedMessage:
+                break
+        else:
+            tag, kind = (ctb >> 2) & 0x0F, ctb & 0x03
+            if kind == 3:
+                break
+            header = 1 << kind
+            if at + 1 + header > len(head):
+                break
+            size = int.from_bytes(head[at + 1 : at + 1 + header], "big")
+        if tag != TAG_PKESK:
+            break
+        start = at + 1 + header
+        body = head[start : start + size]
+        if len(body) < size or len(body) < 9 or body[0] != 3:
+            break
+        key_ids.add(body[1:9].hex().upper())
+        at = start + size
+    return frozenset(key_ids)

@@ -1,4 +1,4 @@
-"""Replies from staff: encrypted to the source and the submission key; read by the source."""
+"""Replies from staff: encrypted to the source and the recipient keys; read by the source."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from seethesigns.encryption import GpgService
 from seethesigns.models import Reply, Source, Staff
 from seethesigns.pgp_packets import NotAnEncryptedMessage, parse_encrypted_message
+from seethesigns.recipients import active_fingerprints
 from seethesigns.sources import reserve_number
 from seethesigns.storage import Store, checksum, reply_name
 
@@ -52,7 +53,7 @@ class DecryptedReply:
 def send_reply(
     db: Session, store: Store, gpg: GpgService, source: Source, author: Staff, text: str
 ) -> Reply:
-    """Encrypt a reply to the source's key and the submission key, and store it."""
+    """Encrypt a reply to the source's key and every active recipient key, and store it."""
     _can_reach(source)
     if not text.strip():
         raise ReplyError("the reply is empty")
@@ -60,7 +61,7 @@ def send_reply(
         raise ReplyError(f"a reply can be at most {MAX_REPLY_CHARS} characters")
     name = reply_name(reserve_number(db, source), source.designation)
     with store.arriving(source.filesystem_id, name) as partial:
-        gpg.encrypt_reply(text, source.pgp_public_key, partial)
+        gpg.encrypt_reply(text, source.pgp_public_key, partial, active_fingerprints(db, gpg))
     return _record(db, store, source, author, name)
 
 

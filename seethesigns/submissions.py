@@ -15,6 +15,7 @@ from seethesigns.cases import reopen_if_closed
 from seethesigns.encryption import GpgService
 from seethesigns.models import Source, Submission
 from seethesigns.models.base import utcnow
+from seethesigns.recipients import active_fingerprints
 from seethesigns.sources import reserve_number
 from seethesigns.storage import Store, checksum, document_name, message_name
 from seethesigns.uploads import GzipReader
@@ -64,18 +65,19 @@ def submit(
     # One time for everything sent together: the figures count one report per source and
     # arrival time (seethesigns/figures.py).
     arrived = utcnow()
+    recipients = active_fingerprints(db, gpg)  # issue 14: every active key, in one message
     try:
         if message:
             name = message_name(reserve_number(db, source), source.designation)
             with store.arriving(source.filesystem_id, name) as partial:
-                gpg.encrypt_to_submission_key(message.encode("utf-8"), partial)
+                gpg.encrypt_to_submission_key(message.encode("utf-8"), partial, recipients)
             written.append(store.path(source.filesystem_id, name))
             rows.append(_stored(store, source, name, arrived, urgent))
         for document in documents:
             name = document_name(reserve_number(db, source), source.designation)
             with store.arriving(source.filesystem_id, name) as partial:
                 gpg.encrypt_to_submission_key(
-                    GzipReader(document.stream, document.filename), partial
+                    GzipReader(document.stream, document.filename), partial, recipients
                 )
             written.append(store.path(source.filesystem_id, name))
             rows.append(_stored(store, source, name, arrived, urgent))

@@ -55,6 +55,11 @@ class OfflineKey:
         assert result.ok, result.status
         return bytes(result.data)
 
+    def opens(self, ciphertext: bytes) -> bool:
+        """Whether this key alone decrypts ciphertext (its own home holds no other key)."""
+        result = gnupg.GPG(gnupghome=str(self.homedir)).decrypt(ciphertext)
+        return bool(result.ok) and result.returncode == 0
+
 
 def short_tmpdir(prefix: str) -> Path:
     """A directory with a short path: gpg-agent's socket paths must fit in 107 bytes."""
@@ -87,6 +92,27 @@ def offline_key() -> Iterator[OfflineKey]:
     home = short_tmpdir("stsk")
     yield make_offline_key(home / "offline")
     subprocess.run(["gpgconf", "--homedir", str(home / "offline"), "--kill", "all"], check=False)
+    shutil.rmtree(home, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class SpareKeys:
+    """Two more offline keypairs, each in its own GnuPG home: recipients added later."""
+
+    second: OfflineKey
+    on_call: OfflineKey
+
+
+@pytest.fixture(scope="session")
+def spare_keys() -> Iterator[SpareKeys]:
+    """A second workstation's key and an on-call device's key, made once per session."""
+    home = short_tmpdir("stsp")
+    yield SpareKeys(
+        make_offline_key(home / "second", "Second Workstation"),
+        make_offline_key(home / "oncall", "On-call Device"),
+    )
+    for name in ("second", "oncall"):
+        subprocess.run(["gpgconf", "--homedir", str(home / name), "--kill", "all"], check=False)
     shutil.rmtree(home, ignore_errors=True)
 
 

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from werkzeug.wrappers import Response
 
 from journalist_interface.audit_trail import of_item, of_source, record
-from journalist_interface.inbox import find_source, items_of, mark_seen
+from journalist_interface.inbox import Item, find_source, items_of, mark_seen
 from journalist_interface.list_query import ListQuery
 from journalist_interface.source_list import source_page
 from journalist_interface.staff_session import login_required
@@ -23,6 +23,7 @@ from seethesigns.cases import (
 )
 from seethesigns.encryption import OutOfSpace
 from seethesigns.models import Source
+from seethesigns.recipients import encrypted_to, key_names
 from seethesigns.replies import MAX_REPLY_CHARS, AccountDeleted, ReplyError, send_reply
 from seethesigns.safeguarding_record import recorded_items
 from seethesigns.sources import delete_source
@@ -45,10 +46,12 @@ def source_or_404(source_uuid: str) -> Source:
 
 def conversation_page(source: Source, status: int = 200, **context: Any) -> tuple[str, int]:
     """A source's page: the conversation, the case, and the forms, with any outcome shown."""
+    items = items_of(db(), source, g.staff)
     return render_template(
         "source.html",
         source=source,
-        items=items_of(db(), source, g.staff),
+        items=items,
+        keys=_keys_of(source, items),
         case=case_of(db(), source),
         recorded=recorded_items(db(), source) if source.deleted_at else [],
         staff=staff_choices(db()),
@@ -57,6 +60,15 @@ def conversation_page(source: Source, status: int = 200, **context: Any) -> tupl
         notice=request.args.get("notice"),
         **context,
     ), status
+
+
+def _keys_of(source: Source, items: list[Item]) -> dict[str, list[str]]:
+    """Who each stored item is encrypted to, read from its session-key packets (issue 14)."""
+    names, store = key_names(db()), services().store
+    return {
+        item.row.uuid: encrypted_to(store.path(source.filesystem_id, item.row.filename), names)
+        for item in items
+    }
 
 
 @bp.get("/")

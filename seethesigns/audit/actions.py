@@ -55,6 +55,9 @@ SETTINGS_DISGUISE = "settings.disguise"
 SETTINGS_REPLIES = "settings.replies"
 SETTINGS_AUDIT_RETENTION = "settings.audit_retention"
 SETTINGS_ALERTS = "settings.alerts"
+# Admins: the keys new items are encrypted to (issue 14).
+RECIPIENT_ADD = "recipient.add"
+RECIPIENT_RETIRE = "recipient.retire"
 # The log itself.
 AUDIT_VIEW = "audit.view"
 AUDIT_EXPORT = "audit.export"
@@ -66,7 +69,9 @@ FIGURES_EXPORT = "figures.export"
 ACTIONS = frozenset(
     value for name, value in dict(globals()).items() if name.isupper() and isinstance(value, str)
 )
-OBJECT_TYPES = frozenset({"source", "submission", "reply", "staff", "settings", "audit", "token"})
+OBJECT_TYPES = frozenset(
+    {"source", "submission", "reply", "staff", "settings", "audit", "token", "recipient"}
+)
 # Written for a login with a username that is not an account: what was typed is not kept,
 # since it may be a passphrase typed into the wrong field, or a real name.
 UNKNOWN_USERNAME = "unknown"

@@ -7,6 +7,7 @@ from seethesigns.models.base import Base
 from seethesigns.models.case import CASE_STATUSES, Case, CaseLabel
 from seethesigns.models.instance_config import InstanceConfig
 from seethesigns.models.login_failure import LoginFailure
+from seethesigns.models.recipient import Recipient
 from seethesigns.models.recorded_item import RecordedItem
 from seethesigns.models.reply import Reply
 from seethesigns.models.seen import SeenReply, SeenSubmission
@@ -28,6 +29,7 @@ __all__ = [
     "CaseLabel",
     "InstanceConfig",
     "LoginFailure",
+    "Recipient",
     "RecordedItem",
     "Reply",
     "SeenReply",

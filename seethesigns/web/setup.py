@@ -25,6 +25,7 @@ from werkzeug.exceptions import HTTPException
 from seethesigns.codenames import CodenameDeriver
 from seethesigns.db import make_engine, make_session_factory
 from seethesigns.encryption import GpgService, SubmissionKeyUnavailable
+from seethesigns.recipients import checked_fingerprints
 from seethesigns.settings import InterfaceSettings, Settings
 from seethesigns.storage import Store
 from seethesigns.uploads import EncryptedSpool
@@ -121,14 +122,15 @@ def _security_headers(response: Any) -> Any:
 
 
 def _check_submission_key() -> Any:
-    """Refuse to serve while the submission key is missing or unusable."""
+    """Refuse to serve while an active recipient key is missing or unusable."""
     if request.endpoint == "static":
         return None
     found = services()
     now = time.monotonic()
     if now - found.key_checked_at >= found.settings.key_check_interval_seconds:
         try:
-            found.gpg.check_submission_key()
+            with found.db() as session:
+                found.gpg.check_submission_key(checked_fingerprints(session, found.gpg))
             found.key_problem = None
         except SubmissionKeyUnavailable as exc:
             found.key_problem = str(exc)

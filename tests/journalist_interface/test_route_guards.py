@@ -33,13 +33,14 @@ from seethesigns.cases import add_label, set_starred, update_case
 from seethesigns.codenames import generate_codename
 from seethesigns.instance_settings import set_logo
 from seethesigns.models import Base, Staff
+from seethesigns.recipients import add_recipient
 from seethesigns.replies import send_reply
 from seethesigns.settings import Settings
 from seethesigns.sources import create_source
 from seethesigns.staff_accounts import NewStaff
 from seethesigns.submissions import Document, submit
 from seethesigns.web.setup import EXTENSION, Services
-from tests.conftest import OfflineKey, csrf_token
+from tests.conftest import OfflineKey, SpareKeys, csrf_token
 from tests.journalist_interface.api.conftest import API, auth, client_encrypt, token_of
 from tests.journalist_interface.conftest import (
     MESSAGE,
@@ -82,6 +83,9 @@ MIN_ADMIN = frozenset(
         "admin_audit.index",
         "admin_audit.export",
         "admin_audit.retention",
+        "admin_recipients.index",
+        "admin_recipients.add",
+        "admin_recipients.retire",
     }
 )
 # Powerful actions: an open session is not enough (SecureDrop audit SEC-01-010).
@@ -95,6 +99,8 @@ MIN_POWERFUL = frozenset(
         "admin_staff.delete",
         "account.new_passphrase",
         "account.new_two_factor",
+        "admin_recipients.add",
+        "admin_recipients.retire",
         "account.confirm_two_factor",
         "alerts.choose",
     }
@@ -133,6 +139,7 @@ NO_STATE_CHANGE = frozenset(
         "admin_staff.manage",
         "admin_audit.index",
         "admin_audit.export",
+        "admin_recipients.index",
     }
 )
 # Forms shown below to change the database or the store when an admin sends them with a token.
@@ -165,6 +172,8 @@ MIN_ACTING = frozenset(
         "admin_settings.disguise_settings",
         "admin_settings.reply_settings",
         "admin_audit.retention",
+        "admin_recipients.add",
+        "admin_recipients.retire",
         "alerts.choose",
         "alerts.timing",
         "auth.logout",
@@ -207,6 +216,8 @@ class OnFile:
     staff: str  # carol: not the person making the requests
     label: str
     encrypted_reply: str
+    recipient: str  # a second recipient's fingerprint: retiring it would work
+    new_key: str  # a public key that is not a recipient yet
 
     def placeholders(self) -> dict[str, str]:
         """Values for every placeholder the staff interface's rules use."""
@@ -216,6 +227,7 @@ class OnFile:
             "submission_uuid": self.message,
             "reply_uuid": self.reply,
             "staff_uuid": self.staff,
+            "fingerprint": self.recipient,
             "filename": "style.css",
         }
 
@@ -318,6 +330,7 @@ def acting_form(route: Route, on_file: OnFile, me: NewStaff) -> dict[str, Any]:
         },
         "admin_settings.reply_settings": {"reply_within_hours": "48", "wait_minutes": "5"},
         "admin_audit.retention": {"audit_retention_days": "31"},
+        "admin_recipients.add": {"name": "Mallory", "public_key": on_file.new_key},
     }
     return forms.get(route.endpoint, {})
 
@@ -370,8 +383,10 @@ def on_file(
     root: NewStaff,
     carol: NewStaff,
     offline_key: OfflineKey,
+    spare_keys: SpareKeys,
 ) -> OnFile:
-    """A source with a message, a document, a reply, a case, a label and a star; and a logo.
+    """A source with a message, a document, a reply, a case, a label and a star; a logo; and
+    a second recipient key.
 
     Made with the domain code rather than the source interface, so these tests do not depend
     on the source pages.
@@ -389,6 +404,7 @@ def on_file(
         set_starred(db, [source.uuid], True)
         set_logo(db, png())
         encrypted = client_encrypt("a reply", source.pgp_public_key, offline_key.public_key)
+        second = add_recipient(db, found.gpg, "Second", spare_keys.second.public_key)
         return OnFile(
             source.uuid,
             message.uuid,
@@ -397,6 +413,8 @@ def on_file(
             carol.staff.uuid,
             label,
             encrypted,
+            second.fingerprint,
+            spare_keys.on_call.public_key,
         )
 
 

@@ -118,10 +118,10 @@ def test_garbage_is_refused(scratch: Path, armored: str) -> None:
 def test_check_submission_key_passes_then_fails_once_the_key_is_gone(
     settings: Settings, gpg: GpgService
 ) -> None:
-    gpg.check_submission_key()
+    gpg.check_submission_key([settings.submission_key_fingerprint])
     gpg_cli(settings.gnupg_homedir, "--delete-keys", settings.submission_key_fingerprint)
     with pytest.raises(SubmissionKeyUnavailable, match="not in the server keyring"):
-        gpg.check_submission_key()
+        gpg.check_submission_key([settings.submission_key_fingerprint])
     with pytest.raises(SubmissionKeyUnavailable):
         gpg.submission_public_key()
 
@@ -135,7 +135,7 @@ def test_check_submission_key_when_the_keyring_is_missing(
     # Moved rather than removed: the stopping agent may still be deleting its sockets.
     settings.gnupg_homedir.rename(settings.data_dir / "gone")
     with pytest.raises(SubmissionKeyUnavailable, match="keyring is missing"):
-        gpg.check_submission_key()
+        gpg.check_submission_key([settings.submission_key_fingerprint])
 
 
 def test_check_submission_key_refuses_a_key_that_has_expired(
@@ -150,14 +150,14 @@ def test_check_submission_key_refuses_a_key_that_has_expired(
     )
     service = GpgService(settings.gnupg_homedir, expired, settings.tmp_dir)
     with pytest.raises(SubmissionKeyUnavailable, match="expired"):
-        service.check_submission_key()
+        service.check_submission_key([expired])
 
 
 def test_encrypt_to_submission_key(
     gpg: GpgService, offline_key: OfflineKey, settings: Settings
 ) -> None:
     output = settings.tmp_dir / "out.gpg"
-    gpg.encrypt_to_submission_key(b"a message", output)
+    gpg.encrypt_to_submission_key(b"a message", output, [gpg.submission_fingerprint])
     assert b"a message" not in output.read_bytes()
     assert offline_key.decrypt(output.read_bytes()) == b"a message"
     streamed = settings.tmp_dir / "streamed.gpg"
@@ -165,7 +165,7 @@ def test_encrypt_to_submission_key(
     with (settings.tmp_dir / "plain").open("wb+") as handle:
         handle.write(data)
         handle.seek(0)
-        gpg.encrypt_to_submission_key(handle, streamed)
+        gpg.encrypt_to_submission_key(handle, streamed, [gpg.submission_fingerprint])
     assert offline_key.decrypt(streamed.read_bytes()) == data
 
 
@@ -177,8 +177,10 @@ def test_source_keypair_and_reply_round_trip(
     assert "PRIVATE KEY BLOCK" in keys.secret_key
     assert len(keys.fingerprint) == 40
     first, second = settings.tmp_dir / "r1.gpg", settings.tmp_dir / "r2.gpg"
-    gpg.encrypt_reply("Thank you for telling us. 💬", keys.public_key, first)
-    gpg.encrypt_reply("We can help.", keys.public_key, second)
+    gpg.encrypt_reply(
+        "Thank you for telling us. 💬", keys.public_key, first, [gpg.submission_fingerprint]
+    )
+    gpg.encrypt_reply("We can help.", keys.public_key, second, [gpg.submission_fingerprint])
     assert b"Thank you" not in first.read_bytes()
     texts = gpg.decrypt_replies(
         [first.read_bytes(), second.read_bytes()], keys.secret_key, "the derived key secret"
@@ -192,7 +194,7 @@ def test_source_keypair_and_reply_round_trip(
 def test_wrong_passphrase_is_decryption_failed(gpg: GpgService, settings: Settings) -> None:
     keys = gpg.generate_source_keypair("right")
     reply = settings.tmp_dir / "r.gpg"
-    gpg.encrypt_reply("hello", keys.public_key, reply)
+    gpg.encrypt_reply("hello", keys.public_key, reply, [gpg.submission_fingerprint])
     for wrong in ("wrong", ""):
         with pytest.raises(DecryptionFailed):
             gpg.decrypt_replies([reply.read_bytes()], keys.secret_key, wrong)
@@ -202,7 +204,7 @@ def test_reply_to_another_source_does_not_decrypt(gpg: GpgService, settings: Set
     mine = gpg.generate_source_keypair("mine")
     theirs = gpg.generate_source_keypair("theirs")
     reply = settings.tmp_dir / "r.gpg"
-    gpg.encrypt_reply("for them only", theirs.public_key, reply)
+    gpg.encrypt_reply("for them only", theirs.public_key, reply, [gpg.submission_fingerprint])
     with pytest.raises(DecryptionFailed):
         gpg.decrypt_replies([reply.read_bytes()], mine.secret_key, "mine")
 
@@ -212,7 +214,7 @@ def test_scratch_keyrings_are_removed_and_their_agents_stopped(
 ) -> None:
     keys = gpg.generate_source_keypair("secret")
     reply = settings.tmp_dir / "reply.gpg"
-    gpg.encrypt_reply("hello", keys.public_key, reply)
+    gpg.encrypt_reply("hello", keys.public_key, reply, [gpg.submission_fingerprint])
     assert gpg.decrypt_replies([reply.read_bytes()], keys.secret_key, "secret") == ["hello"]
     gpg.import_submission_key(offline_key.public_key)
     reply.unlink()
@@ -243,8 +245,8 @@ def test_one_bad_reply_does_not_hide_the_others(gpg: GpgService, settings: Setti
     mine = gpg.generate_source_keypair("mine")
     theirs = gpg.generate_source_keypair("theirs")
     good, bad = settings.tmp_dir / "good.gpg", settings.tmp_dir / "bad.gpg"
-    gpg.encrypt_reply("for me", mine.public_key, good)
-    gpg.encrypt_reply("for them only", theirs.public_key, bad)
+    gpg.encrypt_reply("for me", mine.public_key, good, [gpg.submission_fingerprint])
+    gpg.encrypt_reply("for them only", theirs.public_key, bad, [gpg.submission_fingerprint])
     texts = gpg.decrypt_replies(
         [bad.read_bytes(), good.read_bytes(), b"not openpgp at all"], mine.secret_key, "mine"
     )

@@ -137,7 +137,7 @@ class ServerSide:
 
     def _encrypt(self, plaintext: bytes | io.BytesIO | GzipReader) -> bytes:
         output = self._folder / "item.gpg"
-        self._gpg.encrypt_to_submission_key(plaintext, output)
+        self._gpg.encrypt_to_submission_key(plaintext, output, [self._gpg.submission_fingerprint])
         data = output.read_bytes()
         output.unlink()
         return data

@@ -93,7 +93,7 @@ def test_restored_elsewhere_the_instance_is_the_same_and_works(
         gpg = GpgService(
             settings.gnupg_homedir, settings.submission_key_fingerprint, settings.tmp_dir
         )
-        gpg.check_submission_key()
+        gpg.check_submission_key([settings.submission_key_fingerprint])
         replies = read_replies(db, Store(settings.store_dir), gpg, found.source, found.key_secret)
         assert [reply.text for reply in replies] == [REPLY]
         assert NOTE in str(table_rows(settings.data_dir / "seethesigns.db")["cases"])
