@@ -197,11 +197,11 @@ class Lab:
             f'FilterURLs Off\nPidFile "{RUN_DIR}/tinyproxy.pid"\nLogLevel Critical\n'
             f"Allow {PREFIX}.0/24\n"
         )
-        self.proxy = subprocess.Popen(
-            ["tinyproxy", "-d", "-c", str(conf)],
-            stdout=subprocess.DEVNULL,
-            stderr=(self.workdir / "tinyproxy.err").open("ab"),
-        )
+        # The child keeps its own copy of the descriptor; this one closes at once.
+        with (self.workdir / "tinyproxy.err").open("ab") as errors:
+            self.proxy = subprocess.Popen(
+                ["tinyproxy", "-d", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=errors
+            )
         (RUN_DIR / "tinyproxy.pid").write_text(str(self.proxy.pid))
 
     def ensure_proxy(self) -> None:
