@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
-from bench.instance import activate_staff, make_instance, stop_agents
+from bench.instance import activate_staff, make_instance, print_ratio_table, stop_agents
 from bench.source_list import REPEATS, Client, add_sources, median_ms, queries, serving
 from journalist_interface import create_app
 from seethesigns.db import make_engine, make_session_factory
@@ -124,14 +124,7 @@ def measure(config: Path, sizes: list[int]) -> dict[tuple[str, int], Any]:
 def report(results: dict[tuple[str, int], Any], large: int) -> None:
     """Print the figures, and the ratio of each at the large size to the small."""
     print(f"sources: {SMALL:,} -> {large:,}; median of {REPEATS} over HTTP")
-    print(f"{'request':<22}{'ms':>9}{'ms':>9}{'ratio':>7}{'queries':>9}{'queries':>9}")
-    print(f"{'':<22}{SMALL:>9,}{large:>9,}{'':>7}{SMALL:>9,}{large:>9,}")
-    for name, _ in MEASURED:
-        (small_ms, small_q), (large_ms, large_q) = results[name, SMALL], results[name, large]
-        print(
-            f"{name:<22}{small_ms:>9.1f}{large_ms:>9.1f}{large_ms / small_ms:>7.2f}"
-            f"{small_q:>9}{large_q:>9}"
-        )
+    print_ratio_table([name for name, _ in MEASURED], results, SMALL, large, width=22)
 
 
 def main() -> None:

@@ -92,3 +92,17 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def print_ratio_table(
+    names: list[str], results: dict[tuple[str, int], Any], small: int, large: int, width: int
+) -> None:
+    """One row per request: its time and query count at the small and large size, and the ratio."""
+    print(f"{'request':<{width}}{'ms':>9}{'ms':>9}{'ratio':>7}{'queries':>9}{'queries':>9}")
+    print(f"{'':<{width}}{small:>9,}{large:>9,}{'':>7}{small:>9,}{large:>9,}")
+    for name in names:
+        (small_ms, small_q), (large_ms, large_q) = results[name, small], results[name, large]
+        print(
+            f"{name:<{width}}{small_ms:>9.1f}{large_ms:>9.1f}{large_ms / small_ms:>7.2f}"
+            f"{small_q:>9}{large_q:>9}"
+        )

@@ -34,7 +34,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, event, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.instance import SEETHESIGNS, activate_staff, free_port, make_instance, stop_agents
+from bench.instance import (
+    SEETHESIGNS,
+    activate_staff,
+    free_port,
+    make_instance,
+    print_ratio_table,
+    stop_agents,
+)
 from journalist_interface import create_app
 from journalist_interface.list_query import Cursor
 from journalist_interface.source_list import LIST_KEY, PAGE_SIZE
@@ -321,15 +328,7 @@ def report(results: dict[tuple[str, int], Any], large: int, per_source: int) -> 
         f"sources: {SMALL:,} -> {large:,}; submissions: {SMALL * per_source:,} -> "
         f"{large * per_source:,}; {PAGE_SIZE} sources a page; median of {REPEATS} over HTTP"
     )
-    head = f"{'request':<26}{'ms':>9}{'ms':>9}{'ratio':>7}{'queries':>9}{'queries':>9}"
-    print(head)
-    print(f"{'':<26}{SMALL:>9,}{large:>9,}{'':>7}{SMALL:>9,}{large:>9,}")
-    for name, _ in MEASURED:
-        (small_ms, small_q), (large_ms, large_q) = results[name, SMALL], results[name, large]
-        print(
-            f"{name:<26}{small_ms:>9.1f}{large_ms:>9.1f}{large_ms / small_ms:>7.2f}"
-            f"{small_q:>9}{large_q:>9}"
-        )
+    print_ratio_table([name for name, _ in MEASURED], results, SMALL, large, width=26)
 
 
 def main() -> None:
