@@ -146,7 +146,9 @@ Source interface: http://127.0.0.1:$source_port/  Staff interface: http://127.0.
 A TOTP code from the secret:  $bin/python -c 'import pyotp, sys; print(pyotp.TOTP("".join(sys.argv[1:])).now())' SECRET
 Other commands:               export SEETHESIGNS_CONFIG=$PWD/$config; $bin/seethesigns --help
 Server logs:                  tail -f $logs/source.log $logs/journalist.log
-Decrypt a submission:         gpg --homedir $offline_gnupg --decrypt FILE.gpg
+Read downloaded reports:      $bin/seethesigns-workstation open FILE.zip --homedir $offline_gnupg --out DIR
+                              (the workstation steps: http://127.0.0.1:$staff_port/help/reading)
+Decrypt one file:             gpg --homedir $offline_gnupg --decrypt FILE.gpg
 EOF
 
 # Return as soon as either server stops, so a crash does not leave half the system running.
