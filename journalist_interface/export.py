@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Response
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -17,6 +17,7 @@ from seethesigns.models import Reply, Source, Staff, Submission
 from seethesigns.models.base import utcnow
 from seethesigns.safeguarding_record import record_exported
 from seethesigns.storage import Store
+from seethesigns.teams.reach import Reach
 
 BATCH = 500
 
@@ -27,6 +28,13 @@ class Selection:
 
     submissions: ColumnElement[bool]
     replies: ColumnElement[bool]
+
+    def within(self, reach: Reach) -> Selection:
+        """Only what this staff member may see (issue 14): their teams' and shared copies."""
+        return Selection(
+            and_(self.submissions, reach.visible_submissions()),
+            and_(self.replies, reach.visible_replies()),
+        )
 
 
 def of_sources(source_ids: list[int]) -> Selection:

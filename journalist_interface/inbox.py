@@ -12,6 +12,7 @@ from seethesigns.models import Reply, SeenReply, SeenSubmission, Source, Staff, 
 from seethesigns.replies import delete_reply
 from seethesigns.storage import Store
 from seethesigns.submissions import delete_submission
+from seethesigns.teams.reach import Reach
 
 DELETED_AUTHOR = "a deleted account"
 
@@ -52,8 +53,12 @@ def find_source(db: Session, source_uuid: str) -> Source | None:
     return db.scalar(select(Source).where(Source.uuid == source_uuid))
 
 
-def items_of(db: Session, source: Source, staff: Staff) -> list[Item]:
-    """A source's submissions and replies in conversation order, marked seen or not."""
+def items_of(db: Session, source: Source, staff: Staff, reach: Reach | None = None) -> list[Item]:
+    """A source's submissions and replies this staff member may see, in order, seen or not.
+
+    A team the case was only shared with sees the shared copies made for it, and no reply.
+    """
+    reach = reach or Reach.of(db, staff)
     submissions = db.execute(
         select(Submission, SeenSubmission.staff_id)
         .outerjoin(
@@ -70,20 +75,29 @@ def items_of(db: Session, source: Source, staff: Staff) -> list[Item]:
         .outerjoin(Staff, Staff.id == Reply.staff_id)
         .where(Reply.source_id == source.id)
     )
-    found = [Item(row, seen is not None) for row, seen in submissions]
-    found += [
-        Item(row, seen is not None, author or DELETED_AUTHOR) for row, seen, author in replies
+    found = [
+        Item(row, seen is not None)
+        for row, seen in submissions
+        if reach.sees_submission(source, row)
     ]
+    if reach.sees_reply(source):
+        found += [
+            Item(row, seen is not None, author or DELETED_AUTHOR) for row, seen, author in replies
+        ]
     return sorted(found, key=lambda item: item.number)
 
 
-def find_item(db: Session, source: Source, item_uuid: str) -> Submission | Reply | None:
-    """The submission or reply of this source with this uuid, or None."""
+def find_item(
+    db: Session, source: Source, item_uuid: str, reach: Reach
+) -> Submission | Reply | None:
+    """The submission or reply of this source with this uuid that they may see, or None."""
     submission = db.scalar(
         select(Submission).where(Submission.uuid == item_uuid, Submission.source_id == source.id)
     )
     if submission is not None:
-        return submission
+        return submission if reach.sees_submission(source, submission) else None
+    if not reach.sees_reply(source):
+        return None
     return db.scalar(select(Reply).where(Reply.uuid == item_uuid, Reply.source_id == source.id))
 
 
@@ -153,21 +167,35 @@ def mark_many_seen(db: Session, staff: Staff, submissions: list[int], replies: l
             _record(db, seen)
 
 
-def sources_by_uuid(db: Session, source_uuids: list[str]) -> list[Source]:
-    """The sources with these uuids that exist, by designation."""
+def sources_by_uuid(db: Session, source_uuids: list[str], reach: Reach) -> list[Source]:
+    """The sources with these uuids that exist for this staff member, by designation."""
     if not source_uuids:
         return []
     return list(
-        db.scalars(select(Source).where(Source.uuid.in_(source_uuids)).order_by(Source.designation))
+        db.scalars(
+            select(Source)
+            .where(Source.uuid.in_(source_uuids), reach.visible_sources())
+            .order_by(Source.designation)
+        )
     )
 
 
-def items_by_uuid(db: Session, source: Source, item_uuids: list[str]) -> list[Submission | Reply]:
-    """This source's items with these uuids, in conversation order."""
-    found: list[Submission | Reply] = []
-    for model in (Submission, Reply):
+def items_by_uuid(
+    db: Session, source: Source, item_uuids: list[str], reach: Reach
+) -> list[Submission | Reply]:
+    """This source's items with these uuids that they may see, in conversation order."""
+    found: list[Submission | Reply] = [
+        row
+        for row in db.scalars(
+            select(Submission).where(
+                Submission.source_id == source.id, Submission.uuid.in_(item_uuids)
+            )
+        )
+        if reach.sees_submission(source, row)
+    ]
+    if reach.sees_reply(source):
         found += db.scalars(
-            select(model).where(model.source_id == source.id, model.uuid.in_(item_uuids))
+            select(Reply).where(Reply.source_id == source.id, Reply.uuid.in_(item_uuids))
         )
     return sorted(found, key=item_number)
 

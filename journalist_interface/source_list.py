@@ -38,6 +38,7 @@ from seethesigns.models import (
     Staff,
     Submission,
 )
+from seethesigns.teams.reach import Reach
 
 PAGE_SIZE = 50
 # The case row a filter looks at: apart from the one joined in to show each row's case.
@@ -108,11 +109,17 @@ def unseen_reply(staff_id: int) -> ColumnElement[bool]:
     )
 
 
-def _has_unread(staff_id: int) -> ColumnElement[bool]:
-    """True for a source with anything this staff member has not seen (an EXISTS per row)."""
+def _has_unread(staff_id: int, reach: Reach) -> ColumnElement[bool]:
+    """True for a source with anything this staff member may see and has not (an EXISTS)."""
     return or_(
-        exists().where(Submission.source_id == Source.id, unseen_submission(staff_id)),
-        exists().where(Reply.source_id == Source.id, unseen_reply(staff_id)),
+        exists().where(
+            Submission.source_id == Source.id,
+            unseen_submission(staff_id),
+            reach.visible_submissions(),
+        ),
+        exists().where(
+            Reply.source_id == Source.id, unseen_reply(staff_id), reach.visible_replies()
+        ),
     )
 
 
@@ -140,7 +147,7 @@ def _search(text: str) -> ColumnElement[bool]:
     return or_(Source.designation.contains(text, autoescape=True), Source.id.in_(matching))
 
 
-def _conditions(query: ListQuery, staff: Staff) -> list[ColumnElement[bool]]:
+def _conditions(query: ListQuery, staff: Staff, reach: Reach) -> list[ColumnElement[bool]]:
     # Codenames that never sent anything are not listed (issue 13); a day on they are purged.
     found: list[ColumnElement[bool]] = [Source.interaction_count > 0]
     if query.search:
@@ -148,7 +155,7 @@ def _conditions(query: ListQuery, staff: Staff) -> list[ColumnElement[bool]]:
     if query.starred:
         found.append(Source.is_starred.is_(True))
     if query.unread:
-        found.append(_has_unread(staff.id))
+        found.append(_has_unread(staff.id, reach))
     if query.mine:
         found.append(_case_is(FILTERED.assignee_id == staff.id))
     if query.status == "new":  # a source nobody has touched has no case row, and is new
@@ -162,7 +169,30 @@ def _conditions(query: ListQuery, staff: Staff) -> list[ColumnElement[bool]]:
     return found
 
 
-def _page_rows(db: Session, query: ListQuery, staff: Staff) -> tuple[list[Any], bool]:
+def _scopes(reach: Reach) -> list[ColumnElement[bool]]:
+    """The parts of the list this staff member sees, each read in order on an index of its own.
+
+    An admin's list is one walk of the list index. A team member's is one walk per team, on
+    the team index (team_id first), and one over the few cases shared with their teams; the
+    pages are merged. So a small team's page costs a seek, not a walk past every other
+    team's cases (issue 14).
+    """
+    if reach.everything:
+        return [Source.id.is_not(None)]
+    scopes: list[ColumnElement[bool]] = [Source.team_id == team_id for team_id in reach.team_ids]
+    if reach.team_ids:
+        shared = select(Submission.source_id).where(
+            Submission.shared_with_team_id.in_(reach.team_ids)
+        )
+        scopes.append(and_(Source.id.in_(shared), Source.team_id.not_in(reach.team_ids)))
+    return scopes
+
+
+def _sort_key(row: Any) -> tuple[bool, bool, datetime, int]:
+    return (row.urgent, row.is_starred, row.last_updated, row.id)
+
+
+def _page_rows(db: Session, query: ListQuery, staff: Staff, reach: Reach) -> tuple[list[Any], bool]:
     """Up to PAGE_SIZE rows from the cursor on, and whether more lie beyond them."""
     statement = (
         select(
@@ -178,29 +208,39 @@ def _page_rows(db: Session, query: ListQuery, staff: Staff) -> tuple[list[Any], 
         )
         .outerjoin(Case, Case.source_id == Source.id)
         .outerjoin(Staff, Staff.id == Case.assignee_id)
-        .where(*_conditions(query, staff))
+        .where(*_conditions(query, staff, reach))
         .limit(PAGE_SIZE + 1)
     )
+    backwards = query.before is not None
     if query.before is not None:  # towards the top: read the order backwards, then turn it round
         statement = statement.where(query.before.values() < LIST_KEY)
-        rows = list(db.execute(statement.order_by(*(key.asc() for key in LIST_KEY.clauses))))
+        statement = statement.order_by(*(key.asc() for key in LIST_KEY.clauses))
+    else:
+        if query.after is not None:
+            statement = statement.where(query.after.values() > LIST_KEY)
+        statement = statement.order_by(*(key.desc() for key in LIST_KEY.clauses))
+    found: dict[int, Any] = {}
+    for scope in _scopes(reach):
+        for row in db.execute(statement.where(scope)):
+            found[row.id] = row
+    rows = sorted(found.values(), key=_sort_key, reverse=not backwards)
+    if backwards:
         return rows[:PAGE_SIZE][::-1], len(rows) > PAGE_SIZE
-    if query.after is not None:
-        statement = statement.where(query.after.values() > LIST_KEY)
-    rows = list(db.execute(statement.order_by(*(key.desc() for key in LIST_KEY.clauses))))
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
-def unread_counts(db: Session, staff: Staff, source_ids: list[int]) -> dict[int, int]:
-    """How many items of each of these sources this staff member has not seen, in one query."""
+def unread_counts(db: Session, staff: Staff, reach: Reach, source_ids: list[int]) -> dict[int, int]:
+    """How many items of each of these sources this staff member may see and has not seen."""
     if not source_ids:
         return {}
     unread = union_all(
         select(Submission.source_id.label("source_id")).where(
-            Submission.source_id.in_(source_ids), unseen_submission(staff.id)
+            Submission.source_id.in_(source_ids),
+            unseen_submission(staff.id),
+            reach.visible_submissions(),
         ),
         select(Reply.source_id.label("source_id")).where(
-            Reply.source_id.in_(source_ids), unseen_reply(staff.id)
+            Reply.source_id.in_(source_ids), unseen_reply(staff.id), reach.visible_replies()
         ),
     ).subquery()
     rows = db.execute(
@@ -213,11 +253,18 @@ def _cursor(row: Any) -> Cursor:
     return Cursor(row.urgent, row.is_starred, row.last_updated, row.id)
 
 
-def source_page(db: Session, staff: Staff, query: ListQuery) -> SourcePage:
-    """One page of the list, with unread counts and labels: three queries, whatever the size."""
-    rows, more = _page_rows(db, query, staff)
+def source_page(
+    db: Session, staff: Staff, query: ListQuery, reach: Reach | None = None
+) -> SourcePage:
+    """One page of the list, with unread counts and labels: a few queries, whatever the size.
+
+    Three for an admin; a team member's list reads one more per team and one for what was
+    shared with them.
+    """
+    reach = reach or Reach.of(db, staff)
+    rows, more = _page_rows(db, query, staff, reach)
     ids = [row.id for row in rows]
-    unread = unread_counts(db, staff, ids)
+    unread = unread_counts(db, staff, reach, ids)
     labels = labels_of(db, ids)
     listed = [
         SourceRow(

@@ -14,9 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from seethesigns.encryption import EncryptionError, GpgService
-from seethesigns.models import Recipient
+from seethesigns.models import Recipient, Source, Team
 from seethesigns.models.base import utcnow
 from seethesigns.pgp_packets import leading_recipient_key_ids
+from seethesigns.teams.membership import front_door_id
 
 CONFIGURED_NAME = "Submission key"
 MAX_NAME_CHARS = 100
@@ -43,20 +44,38 @@ def all_recipients(db: Session) -> list[Recipient]:
     return list(db.scalars(select(Recipient).order_by(Recipient.id)))
 
 
-def _active(db: Session) -> list[Recipient]:
-    return list(
-        db.scalars(select(Recipient).where(Recipient.retired_at.is_(None)).order_by(Recipient.id))
-    )
+def _active(db: Session, team_id: int | None = None) -> list[Recipient]:
+    statement = select(Recipient).where(Recipient.retired_at.is_(None))
+    if team_id is not None:
+        statement = statement.where(Recipient.team_id == team_id)
+    return list(db.scalars(statement.order_by(Recipient.id)))
 
 
-def active_fingerprints(db: Session, gpg: GpgService) -> list[str]:
-    """The fingerprints new items are encrypted to; the configured key before any row exists."""
-    active = _active(db)
+def active_fingerprints(db: Session, gpg: GpgService, team_id: int | None) -> list[str]:
+    """The fingerprints a new item of a case owned by this team is encrypted to (issue 14).
+
+    None stands for the front door (a source row from before teams). Before any recipient
+    row exists, the configured key.
+    """
+    active = _active(db, team_id if team_id is not None else front_door_id(db))
     if active:
         return [recipient.fingerprint for recipient in active]
     if db.scalar(select(Recipient.id).limit(1)) is None and gpg.submission_fingerprint:
         return [gpg.submission_fingerprint]
     return []
+
+
+def team_recipients(db: Session, team_id: int) -> dict[str, frozenset[str]]:
+    """A team's active fingerprints, each with its encryption key ids: what a share must name."""
+    return {
+        recipient.fingerprint: frozenset(recipient.key_ids.split())
+        for recipient in _active(db, team_id)
+    }
+
+
+def team_public_keys(db: Session, team_id: int) -> str:
+    """A team's active public keys in one armored text, to carry to the workstation."""
+    return "\n".join(recipient.public_key.strip() for recipient in _active(db, team_id)) + "\n"
 
 
 def checked_fingerprints(db: Session, gpg: GpgService) -> list[str]:
@@ -68,9 +87,11 @@ def checked_fingerprints(db: Session, gpg: GpgService) -> list[str]:
     return [gpg.submission_fingerprint] if gpg.submission_fingerprint else []
 
 
-def _row(gpg: GpgService, name: str, fingerprint: str, armored: str) -> Recipient:
+def _row(gpg: GpgService, name: str, fingerprint: str, armored: str, team_id: int) -> Recipient:
     key_ids = " ".join(sorted(gpg.encryption_key_ids(armored)))
-    return Recipient(name=name, fingerprint=fingerprint, public_key=armored, key_ids=key_ids)
+    return Recipient(
+        name=name, fingerprint=fingerprint, public_key=armored, key_ids=key_ids, team_id=team_id
+    )
 
 
 def ensure_configured(db: Session, gpg: GpgService) -> None:
@@ -83,7 +104,7 @@ def ensure_configured(db: Session, gpg: GpgService) -> None:
         return
     try:
         armored = gpg.submission_public_key()
-        row = _row(gpg, CONFIGURED_NAME, gpg.submission_fingerprint, armored)
+        row = _row(gpg, CONFIGURED_NAME, gpg.submission_fingerprint, armored, front_door_id(db))
     except EncryptionError:
         return
     db.add(row)
@@ -93,8 +114,11 @@ def ensure_configured(db: Session, gpg: GpgService) -> None:
         db.rollback()
 
 
-def add_recipient(db: Session, gpg: GpgService, name: str, armored: str) -> Recipient:
-    """Check and import a public key, and encrypt every new item to it from now on.
+def add_recipient(
+    db: Session, gpg: GpgService, name: str, armored: str, team_id: int | None = None
+) -> Recipient:
+    """Check and import a public key of a team (the front door unless named), and encrypt
+    every new item of that team's cases to it from now on.
 
     The checks are init's (GpgService.import_submission_key): a secret, expired, revoked,
     sign-only or multi-key file is refused with KeyFileRejected.
@@ -108,7 +132,9 @@ def add_recipient(db: Session, gpg: GpgService, name: str, armored: str) -> Reci
     if existing is not None:
         state = "retired" if existing.retired_at else "active"
         raise RecipientError(f"key {grouped(fingerprint)} is already a recipient ({state})")
-    row = _row(gpg, name, fingerprint, armored)
+    if team_id is not None and db.get(Team, team_id) is None:
+        raise RecipientError("that team does not exist")
+    row = _row(gpg, name, fingerprint, armored, team_id or front_door_id(db))
     db.add(row)
     db.commit()
     return row
@@ -123,14 +149,22 @@ def retire_recipient(db: Session, gpg: GpgService, fingerprint: str) -> Recipien
         raise RecipientError(f"no recipient has the fingerprint {grouped(wanted)}")
     if row.retired_at is not None:
         raise RecipientError(f"{row.name} ({grouped(wanted)}) is already retired")
-    if [active.id for active in _active(db)] == [row.id]:
+    team_id = row.team_id if row.team_id is not None else front_door_id(db)
+    if [active.id for active in _active(db, team_id)] == [row.id] and _needs_a_key(db, team_id):
         raise RecipientError(
-            "this is the last active recipient: add its replacement first, or nothing new "
-            "could be encrypted"
+            "this is the last active key of a team that receives reports or owns cases: add "
+            "its replacement first, or nothing new could be encrypted for it"
         )
     row.retired_at = utcnow()
     db.commit()
     return row
+
+
+def _needs_a_key(db: Session, team_id: int) -> bool:
+    """True for the front door, and for a team that owns a case."""
+    if front_door_id(db) == team_id:
+        return True
+    return db.scalar(select(Source.id).where(Source.team_id == team_id).limit(1)) is not None
 
 
 def key_names(db: Session) -> dict[str, str]:

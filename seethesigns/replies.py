@@ -53,7 +53,7 @@ class DecryptedReply:
 def send_reply(
     db: Session, store: Store, gpg: GpgService, source: Source, author: Staff, text: str
 ) -> Reply:
-    """Encrypt a reply to the source's key and every active recipient key, and store it."""
+    """Encrypt a reply to the source's key and the owning team's active keys, and store it."""
     _can_reach(source)
     if not text.strip():
         raise ReplyError("the reply is empty")
@@ -61,7 +61,8 @@ def send_reply(
         raise ReplyError(f"a reply can be at most {MAX_REPLY_CHARS} characters")
     name = reply_name(reserve_number(db, source), source.designation)
     with store.arriving(source.filesystem_id, name) as partial:
-        gpg.encrypt_reply(text, source.pgp_public_key, partial, active_fingerprints(db, gpg))
+        team_keys = active_fingerprints(db, gpg, source.team_id)
+        gpg.encrypt_reply(text, source.pgp_public_key, partial, team_keys)
     return _record(db, store, source, author, name)
 
 

@@ -15,6 +15,7 @@ from seethesigns.encryption import GpgService
 from seethesigns.models import Source
 from seethesigns.models.base import utcnow
 from seethesigns.storage import Store
+from seethesigns.teams.membership import front_door_id
 
 DESIGNATION_TRIES = 50
 # Derived when what was typed cannot be a codename, so a malformed login costs the same time.
@@ -58,6 +59,7 @@ def create_source(
         pgp_fingerprint=keys.fingerprint,
         pgp_public_key=keys.public_key,
         pgp_secret_key=keys.secret_key,
+        team_id=front_door_id(db),  # issue 14: new reports go to the front door
     )
     db.add(source)
     try:

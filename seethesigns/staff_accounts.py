@@ -15,10 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from seethesigns.codenames import diceware
-from seethesigns.models import LoginFailure, Staff
+from seethesigns.models import LoginFailure, Staff, TeamMember
 from seethesigns.models.base import utcnow
 from seethesigns.models.staff import STAFF_PENDING
 from seethesigns.settings import Argon2Settings, LoginSettings
+from seethesigns.teams.membership import front_door_id
 
 PASSPHRASE_WORDS = 7
 TOTP_DIGITS = 6
@@ -105,8 +106,17 @@ class StaffAccounts:
         # Verified against when the username is unknown, so that costs the same time.
         self._dummy_hash = self.hasher.hash("no such staff member")
 
-    def create(self, db: Session, username: str, is_admin: bool = False) -> NewStaff:
-        """Create an account with a diceware passphrase and a TOTP secret made by the server."""
+    def create(
+        self,
+        db: Session,
+        username: str,
+        is_admin: bool = False,
+        team_ids: set[int] | None = None,
+    ) -> NewStaff:
+        """Create an account with a diceware passphrase and a TOTP secret made by the server.
+
+        It joins these teams, or the front door when none are named (issue 14).
+        """
         username = username.strip()
         if not username or len(username) > USERNAME_MAX or not username.isprintable():
             raise StaffError(f"a username is 1 to {USERNAME_MAX} printable characters")
@@ -122,8 +132,11 @@ class StaffAccounts:
             totp_secret=totp_secret,
             is_admin=is_admin,
         )
+        teams = team_ids if team_ids is not None else {front_door_id(db)}
         db.add(staff)
         try:
+            db.flush()
+            db.add_all(TeamMember(team_id=team_id, staff_id=staff.id) for team_id in teams)
             db.commit()
         except IntegrityError:
             db.rollback()

@@ -65,7 +65,8 @@ def submit(
     # One time for everything sent together: the figures count one report per source and
     # arrival time (seethesigns/figures.py).
     arrived = utcnow()
-    recipients = active_fingerprints(db, gpg)  # issue 14: every active key, in one message
+    # Issue 14: every active key of the team that owns the case, in one message.
+    recipients = active_fingerprints(db, gpg, source.team_id)
     try:
         if message:
             name = message_name(reserve_number(db, source), source.designation)
@@ -85,7 +86,7 @@ def submit(
         if urgent:
             source.urgent = True
         if alert:
-            note_report(db, urgent=urgent)
+            note_report(db, urgent=urgent, team_id=source.team_id)
         db.commit()
     except BaseException:
         db.rollback()

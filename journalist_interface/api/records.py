@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from seethesigns.models import Reply, SeenReply, SeenSubmission, Source, Staff, Submission
 from seethesigns.storage import Store
+from seethesigns.teams.reach import Reach
 
 MESSAGE_NAME = "%-msg.gpg"
 DOCUMENT_NAME = "%-doc.gz.gpg"
@@ -61,12 +62,13 @@ class ItemRecord:
     deleted_by_source: bool = False
 
 
-def source_records(db: Session, source_uuid: str | None = None) -> list[SourceRecord]:
+def source_records(db: Session, reach: Reach, source_uuid: str | None = None) -> list[SourceRecord]:
     """Sources that have sent something (all, or the one with source_uuid), urgent first, in one
     query.
 
     A source who has only made a codename is left out of the list, as SecureDrop leaves out
-    its "pending" sources; asked for by uuid, it is shown.
+    its "pending" sources; asked for by uuid, it is shown. Only the sources and submissions
+    that exist for this staff member are counted and listed (issue 14).
     """
     counts = (
         select(
@@ -74,6 +76,7 @@ def source_records(db: Session, source_uuid: str | None = None) -> list[SourceRe
             func.sum(case((Submission.filename.like(MESSAGE_NAME), 1), else_=0)).label("msgs"),
             func.sum(case((Submission.filename.like(DOCUMENT_NAME), 1), else_=0)).label("docs"),
         )
+        .where(reach.visible_submissions())
         .group_by(Submission.source_id)
         .subquery()
     )
@@ -92,6 +95,7 @@ def source_records(db: Session, source_uuid: str | None = None) -> list[SourceRe
         .outerjoin(counts, counts.c.source_id == Source.id)
         # Urgent first, as in the staff list (issue 13); clients that sort for themselves
         # lose nothing, and the order within each part stays the old one.
+        .where(reach.visible_sources())
         .order_by(Source.urgent.desc(), Source.id)
     )
     if source_uuid is None:
@@ -112,11 +116,15 @@ def _seen_by(db: Session, query: Select[Any]) -> dict[int, list[str]]:
 
 
 def submission_records(
-    db: Session, source: Source | None = None, submission: Submission | None = None
+    db: Session,
+    reach: Reach,
+    source: Source | None = None,
+    submission: Submission | None = None,
 ) -> list[ItemRecord]:
-    """Submissions (all, one source's, or one) with who has seen each: two queries."""
+    """Submissions (all, one source's, or one) they may see, with who has seen each."""
     rows = select(Submission.id, Source.uuid, Submission.uuid, Submission.filename, Submission.size)
     rows = rows.join(Source, Source.id == Submission.source_id).order_by(Submission.id)
+    rows = rows.where(reach.visible_submissions())
     seen = select(SeenSubmission.submission_id, Staff.uuid).join(
         Staff, Staff.id == SeenSubmission.staff_id
     )
@@ -137,9 +145,9 @@ def submission_records(
 
 
 def reply_records(
-    db: Session, source: Source | None = None, reply: Reply | None = None
+    db: Session, reach: Reach, source: Source | None = None, reply: Reply | None = None
 ) -> list[ItemRecord]:
-    """Replies (all, one source's, or one) with author and who has seen each: two queries."""
+    """Replies (all, one source's, or one) they may see, with author and who has seen each."""
     rows = select(
         Reply.id,
         Source.uuid,
@@ -154,7 +162,7 @@ def reply_records(
     rows = rows.join(Source, Source.id == Reply.source_id).outerjoin(
         Staff, Staff.id == Reply.staff_id
     )
-    rows = rows.order_by(Reply.id)
+    rows = rows.order_by(Reply.id).where(reach.visible_replies())
     seen = select(SeenReply.reply_id, Staff.uuid).join(Staff, Staff.id == SeenReply.staff_id)
     seen = seen.order_by(SeenReply.seen_at)
     if reply is not None:
@@ -178,40 +186,50 @@ def reply_records(
     ]
 
 
-def find_source(db: Session, source_uuid: str) -> Source | None:
-    """The source with this uuid, or None."""
-    return db.scalar(select(Source).where(Source.uuid == source_uuid))
+def find_source(db: Session, source_uuid: str, reach: Reach) -> Source | None:
+    """The source with this uuid, if it exists for this staff member, or None."""
+    found = db.scalar(select(Source).where(Source.uuid == source_uuid))
+    return found if found is not None and reach.may_see(db, found) else None
 
 
-def find_submission(db: Session, source: Source, submission_uuid: str) -> Submission | None:
-    """This source's submission with this uuid; another source's is not found."""
-    return db.scalar(
+def find_submission(
+    db: Session, source: Source, submission_uuid: str, reach: Reach
+) -> Submission | None:
+    """This source's submission with this uuid, if they may see it; another source's is not
+    found."""
+    found = db.scalar(
         select(Submission).where(
             Submission.uuid == submission_uuid, Submission.source_id == source.id
         )
     )
+    return found if found is not None and reach.sees_submission(source, found) else None
 
 
-def find_reply(db: Session, source: Source, reply_uuid: str) -> Reply | None:
-    """This source's reply with this uuid; another source's is not found."""
+def find_reply(db: Session, source: Source, reply_uuid: str, reach: Reach) -> Reply | None:
+    """This source's reply with this uuid, if they may see it; another source's is not found."""
+    if not reach.sees_reply(source):
+        return None
     return db.scalar(select(Reply).where(Reply.uuid == reply_uuid, Reply.source_id == source.id))
 
 
-def submissions_by_uuid(db: Session, uuids: Iterable[str]) -> dict[str, Submission]:
-    """The submissions with these uuids, by uuid."""
+def submissions_by_uuid(db: Session, uuids: Iterable[str], reach: Reach) -> dict[str, Submission]:
+    """The submissions with these uuids that they may see, by uuid."""
     wanted = set(uuids)
     if not wanted:
         return {}
-    found = db.scalars(select(Submission).where(Submission.uuid.in_(wanted)))
+    found = db.scalars(
+        select(Submission).where(Submission.uuid.in_(wanted), reach.visible_submissions())
+    )
     return {item.uuid: item for item in found}
 
 
-def replies_by_uuid(db: Session, uuids: Iterable[str]) -> dict[str, Reply]:
-    """The replies with these uuids, by uuid."""
+def replies_by_uuid(db: Session, uuids: Iterable[str], reach: Reach) -> dict[str, Reply]:
+    """The replies with these uuids that they may see, by uuid."""
     wanted = set(uuids)
     if not wanted:
         return {}
-    return {item.uuid: item for item in db.scalars(select(Reply).where(Reply.uuid.in_(wanted)))}
+    found = db.scalars(select(Reply).where(Reply.uuid.in_(wanted), reach.visible_replies()))
+    return {item.uuid: item for item in found}
 
 
 def mark_seen(

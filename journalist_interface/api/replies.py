@@ -11,7 +11,8 @@ from journalist_interface.api import records
 from journalist_interface.api.downloads import send_stored
 from journalist_interface.api.guard import current_staff, json_object
 from journalist_interface.api.representations import reply_json, sources_url
-from journalist_interface.api.sources import source_or_404
+from journalist_interface.api.sources import owned_or_403, source_or_404
+from journalist_interface.staff_reach import reach
 from seethesigns.audit.actions import ITEM_DELETE, REPLY_SEND
 from seethesigns.models import Reply, Source
 from seethesigns.replies import (
@@ -29,7 +30,7 @@ bp = Blueprint("replies", __name__)
 
 
 def _reply_or_404(source: Source, reply_uuid: str) -> Reply:
-    return records.find_reply(db(), source, reply_uuid) or abort(404)
+    return records.find_reply(db(), source, reply_uuid, reach()) or abort(404)
 
 
 def _requested_uuid(value: object) -> str | None:
@@ -47,7 +48,7 @@ def all_replies() -> tuple[Response, int]:
     """Every reply to every source, in two queries."""
     base = sources_url()
     return jsonify(
-        {"replies": [reply_json(item, base) for item in records.reply_records(db())]}
+        {"replies": [reply_json(item, base) for item in records.reply_records(db(), reach())]}
     ), 200
 
 
@@ -56,8 +57,9 @@ def source_replies(source_uuid: str) -> tuple[Response, int]:
     """One source's replies; POST stores a reply the client has already encrypted."""
     source = source_or_404(source_uuid)
     if request.method == "GET":
-        found = records.reply_records(db(), source=source)
+        found = records.reply_records(db(), reach(), source=source)
         return jsonify({"replies": [reply_json(item, sources_url()) for item in found]}), 200
+    owned_or_403(source)
     data = json_object()
     if "reply" not in data:
         abort(400, "reply not found in request body")
@@ -91,12 +93,13 @@ def single_reply(source_uuid: str, reply_uuid: str) -> tuple[Response, int]:
     source = source_or_404(source_uuid)
     reply = _reply_or_404(source, reply_uuid)
     if request.method == "DELETE":
+        owned_or_403(source)
         delete_reply(db(), services().store, source, reply)
         audit_trail.record(
             ITEM_DELETE, audit_trail.of_item(reply), source=source.designation, via="api"
         )
         return jsonify({"message": "Reply deleted"}), 200
-    (record,) = records.reply_records(db(), reply=reply)
+    (record,) = records.reply_records(db(), reach(), reply=reply)
     return jsonify(reply_json(record, sources_url())), 200
 
 

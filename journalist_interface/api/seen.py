@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, jsonify
 from journalist_interface.api import records
 from journalist_interface.api.guard import current_staff, json_object
 from journalist_interface.audit_trail import record
+from journalist_interface.staff_reach import reach
 from seethesigns.audit.actions import SEEN_MARK
 from seethesigns.web.setup import db
 
@@ -34,7 +35,7 @@ def seen() -> tuple[Response, int]:
     files, messages, replies = (_uuid_list(body, kind) for kind in KINDS)
     if len(files) + len(messages) + len(replies) > MAX_ITEMS:
         abort(400, f"at most {MAX_ITEMS} items can be marked seen at once")
-    submissions = records.submissions_by_uuid(db(), files + messages)
+    submissions = records.submissions_by_uuid(db(), files + messages, reach())
     for item_uuid in files:
         found = submissions.get(item_uuid)
         if found is None or found.is_message:
@@ -43,7 +44,7 @@ def seen() -> tuple[Response, int]:
         found = submissions.get(item_uuid)
         if found is None or not found.is_message:
             abort(404, f"message not found: {item_uuid}")
-    found_replies = records.replies_by_uuid(db(), replies)
+    found_replies = records.replies_by_uuid(db(), replies, reach())
     for item_uuid in replies:
         if item_uuid not in found_replies:
             abort(404, f"reply not found: {item_uuid}")

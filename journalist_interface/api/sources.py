@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 from journalist_interface import audit_trail
 from journalist_interface.api import records
 from journalist_interface.api.representations import source_json, sources_url
+from journalist_interface.staff_reach import reach
 from seethesigns.audit.actions import CONVERSATION_DELETE, SOURCE_DELETE, STAR, UNSTAR
 from seethesigns.models import Source
 from seethesigns.sources import delete_source
@@ -16,15 +17,25 @@ bp = Blueprint("sources", __name__)
 
 
 def source_or_404(source_uuid: str) -> Source:
-    """The source named in the URL, or a JSON 404."""
-    return records.find_source(db(), source_uuid) or abort(404)
+    """The source named in the URL if it exists for this staff member, or a JSON 404."""
+    return records.find_source(db(), source_uuid, reach()) or abort(404)
+
+
+def owned_or_403(source: Source) -> Source:
+    """The source if their team owns its case (or they are an admin); else a JSON 403.
+
+    A team a case was only shared with may read the shared copies, and do nothing else.
+    """
+    if not reach().owns(source):
+        abort(403, "Only the team that owns this case can do that.")
+    return source
 
 
 @bp.get("/sources")
 def all_sources() -> tuple[Response, int]:
     """Every source that has sent something, with counts and public key, in one query."""
     base = sources_url()
-    found = records.source_records(db())
+    found = records.source_records(db(), reach())
     return jsonify({"sources": [source_json(record, base) for record in found]}), 200
 
 
@@ -33,17 +44,18 @@ def single_source(source_uuid: str) -> tuple[Response, int]:
     """One source; DELETE destroys it with every file and row."""
     source = source_or_404(source_uuid)
     if request.method == "DELETE":
+        owned_or_403(source)
         delete_source(db(), services().store, source)
         audit_trail.record(
             SOURCE_DELETE, audit_trail.of_source(source), designation=source.designation, via="api"
         )
         return jsonify({"message": "Source and submissions deleted"}), 200
-    (record,) = records.source_records(db(), source.uuid)
+    (record,) = records.source_records(db(), reach(), source.uuid)
     return jsonify(source_json(record, sources_url())), 200
 
 
 def _star(source_uuid: str, starred: bool) -> tuple[Response, int]:
-    source = source_or_404(source_uuid)
+    source = owned_or_403(source_or_404(source_uuid))
     records.set_starred(db(), source, starred)
     audit_trail.record(STAR if starred else UNSTAR, audit_trail.of_source(source), via="api")
     if starred:
@@ -79,7 +91,7 @@ def flag(source_uuid: str) -> tuple[Response, int]:
 @bp.delete("/sources/<source_uuid>/conversation")
 def conversation(source_uuid: str) -> tuple[Response, int]:
     """Destroy every submission and reply of a source, keeping the source."""
-    source = source_or_404(source_uuid)
+    source = owned_or_403(source_or_404(source_uuid))
     records.delete_conversation(db(), services().store, source)
     audit_trail.record(
         CONVERSATION_DELETE,

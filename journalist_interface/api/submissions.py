@@ -8,7 +8,8 @@ from journalist_interface import audit_trail
 from journalist_interface.api import records
 from journalist_interface.api.downloads import send_stored
 from journalist_interface.api.representations import sources_url, submission_json
-from journalist_interface.api.sources import source_or_404
+from journalist_interface.api.sources import owned_or_403, source_or_404
+from journalist_interface.staff_reach import reach
 from seethesigns.audit.actions import ITEM_DELETE
 from seethesigns.models import Source, Submission
 from seethesigns.submissions import delete_submission
@@ -18,21 +19,21 @@ bp = Blueprint("submissions", __name__)
 
 
 def _submission_or_404(source: Source, submission_uuid: str) -> Submission:
-    return records.find_submission(db(), source, submission_uuid) or abort(404)
+    return records.find_submission(db(), source, submission_uuid, reach()) or abort(404)
 
 
 @bp.get("/submissions")
 def all_submissions() -> tuple[Response, int]:
     """Every submission of every source, in two queries."""
     base = sources_url()
-    found = records.submission_records(db())
+    found = records.submission_records(db(), reach())
     return jsonify({"submissions": [submission_json(item, base) for item in found]}), 200
 
 
 @bp.get("/sources/<source_uuid>/submissions")
 def source_submissions(source_uuid: str) -> tuple[Response, int]:
     """One source's submissions, oldest first."""
-    found = records.submission_records(db(), source=source_or_404(source_uuid))
+    found = records.submission_records(db(), reach(), source=source_or_404(source_uuid))
     base = sources_url()
     return jsonify({"submissions": [submission_json(item, base) for item in found]}), 200
 
@@ -43,12 +44,13 @@ def single_submission(source_uuid: str, submission_uuid: str) -> tuple[Response,
     source = source_or_404(source_uuid)
     submission = _submission_or_404(source, submission_uuid)
     if request.method == "DELETE":
+        owned_or_403(source)
         delete_submission(db(), services().store, source, submission)
         audit_trail.record(
             ITEM_DELETE, audit_trail.of_item(submission), source=source.designation, via="api"
         )
         return jsonify({"message": "Submission deleted"}), 200
-    (record,) = records.submission_records(db(), submission=submission)
+    (record,) = records.submission_records(db(), reach(), submission=submission)
     return jsonify(submission_json(record, sources_url())), 200
 
 

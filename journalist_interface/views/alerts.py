@@ -7,6 +7,7 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from journalist_interface.audit_trail import record
+from journalist_interface.staff_reach import reach
 from journalist_interface.staff_session import (
     admin_required,
     login_required,
@@ -31,7 +32,7 @@ bp = Blueprint("alerts", __name__)
 @login_required
 def acknowledge() -> Response:
     """Someone has the urgent report in hand: the repeating alert stops for everyone."""
-    waiting = acknowledge_urgent(db(), g.staff)
+    waiting = acknowledge_urgent(db(), g.staff, reach())
     record(ALERT_ACKNOWLEDGE, reports=waiting)
     return redirect(url_for("sources.index", notice="acknowledged"))
 

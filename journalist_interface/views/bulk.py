@@ -17,8 +17,8 @@ from journalist_interface.inbox import (
     sources_by_uuid,
 )
 from journalist_interface.list_query import ListQuery
+from journalist_interface.staff_reach import reach, visible_source_or_404
 from journalist_interface.staff_session import login_required
-from journalist_interface.views.sources import source_or_404
 from seethesigns.audit.actions import (
     EXPORT_ZIP,
     ITEM_DELETE,
@@ -56,7 +56,7 @@ def _zip(selection: Selection, name: str, whose: Source | None = None) -> Respon
     target = of_source(whose) if whose is not None else None
     record(EXPORT_ZIP, target, name=name, sources=_ticked("source"), items=_ticked("item"))
     found = services()
-    return zip_response(found.db, found.store, g.staff.id, selection, name)
+    return zip_response(found.db, found.store, g.staff.id, selection.within(reach()), name)
 
 
 @bp.post("/bulk/sources")
@@ -64,9 +64,14 @@ def _zip(selection: Selection, name: str, whose: Source | None = None) -> Respon
 def sources() -> Response | str:
     """Star, unstar, download or (once confirmed) delete the ticked sources."""
     action = request.form.get("action", "")
-    chosen = sources_by_uuid(db(), _ticked("source"))
+    chosen = sources_by_uuid(db(), _ticked("source"), reach())
     if not chosen:
         return _list("nothing_selected")
+    if action in ("star", "unstar", "delete"):
+        # Only the owning team works a case; one only shared with this team is left as it is.
+        chosen = [source for source in chosen if reach().owns(source)]
+        if not chosen:
+            return _list("not_your_team")
     if action in ("star", "unstar"):
         set_starred(db(), [source.uuid for source in chosen], action == "star")
         for source in chosen:
@@ -106,11 +111,11 @@ def _mark(items: list[Submission | Reply], seen: bool) -> None:
 @login_required
 def items(source_uuid: str) -> Response | str:
     """Download all items; or download, mark seen or unseen, or delete the ticked ones."""
-    source = source_or_404(source_uuid)
+    source = visible_source_or_404(source_uuid)
     action = request.form.get("action", "")
     if action == "download_all":
         return _zip(of_sources([source.id]), designation_slug(source.designation), source)
-    chosen = items_by_uuid(db(), source, _ticked("item"))
+    chosen = items_by_uuid(db(), source, _ticked("item"), reach())
     back = url_for("sources.source", source_uuid=source.uuid, notice="nothing_selected")
     if not chosen:
         return redirect(back)
@@ -129,6 +134,8 @@ def items(source_uuid: str) -> Response | str:
         return redirect(done)
     if action != "delete":
         abort(400)
+    if not reach().owns(source):
+        abort(403)
     if request.form.get("confirm") != "yes":
         return render_template("confirm_delete.html", source=source, items=chosen)
     delete_items(db(), services().store, source, chosen)

@@ -6,8 +6,9 @@ from flask import Blueprint, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from journalist_interface.audit_trail import of_source, record, record_case_changes
+from journalist_interface.staff_reach import owned_source_or_404
 from journalist_interface.staff_session import login_required
-from journalist_interface.views.sources import conversation_page, source_or_404
+from journalist_interface.views.sources import conversation_page
 from seethesigns.audit.actions import LABEL_ADD, LABEL_REMOVE
 from seethesigns.cases import CaseError, add_label, case_of, remove_label, update_case
 from seethesigns.web.setup import db
@@ -23,7 +24,7 @@ def _back(source_uuid: str, notice: str) -> Response:
 @login_required
 def update(source_uuid: str) -> Response | tuple[str, int]:
     """Save status, assignee and note together; on a refusal keep what was typed."""
-    source = source_or_404(source_uuid)
+    source = owned_source_or_404(source_uuid)
     form = request.form
     before = case_of(db(), source)
     try:
@@ -44,7 +45,7 @@ def update(source_uuid: str) -> Response | tuple[str, int]:
 @login_required
 def label(source_uuid: str) -> Response | tuple[str, int]:
     """Add a label."""
-    source = source_or_404(source_uuid)
+    source = owned_source_or_404(source_uuid)
     text = request.form.get("label", "")
     try:
         add_label(db(), source, text)
@@ -58,7 +59,7 @@ def label(source_uuid: str) -> Response | tuple[str, int]:
 @login_required
 def unlabel(source_uuid: str) -> Response | tuple[str, int]:
     """Remove a label."""
-    source = source_or_404(source_uuid)
+    source = owned_source_or_404(source_uuid)
     try:
         remove_label(db(), source, request.form.get("label", ""))
     except CaseError as exc:

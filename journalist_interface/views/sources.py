@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from journalist_interface.audit_trail import of_item, of_source, record
-from journalist_interface.inbox import Item, find_source, items_of, mark_seen
+from journalist_interface.inbox import Item, items_of, mark_seen
 from journalist_interface.list_query import ListQuery
 from journalist_interface.source_list import source_page
+from journalist_interface.staff_reach import owned_source_or_404, reach, visible_source_or_404
 from journalist_interface.staff_session import login_required
 from seethesigns.alerts.outbox import urgent_unacknowledged
 from seethesigns.audit.actions import REPLY_SEND, SOURCE_DELETE
@@ -28,6 +29,7 @@ from seethesigns.replies import MAX_REPLY_CHARS, AccountDeleted, ReplyError, sen
 from seethesigns.safeguarding_record import recorded_items
 from seethesigns.sources import delete_source
 from seethesigns.storage import StorageFull
+from seethesigns.teams.handover import case_teams
 from seethesigns.web.request_body import SMALL_BODY_BYTES, URLENCODED, BodyLimit, takes_body
 from seethesigns.web.setup import db, services
 
@@ -36,20 +38,17 @@ bp = Blueprint("sources", __name__)
 REPLY_FORM = BodyLimit(max_bytes=12 * MAX_REPLY_CHARS + SMALL_BODY_BYTES, mimetype=URLENCODED)
 
 
-def source_or_404(source_uuid: str) -> Source:
-    """The source named in the URL, or a 404 page."""
-    source = find_source(db(), source_uuid)
-    if source is None:
-        abort(404)
-    return source
-
-
 def conversation_page(source: Source, status: int = 200, **context: Any) -> tuple[str, int]:
-    """A source's page: the conversation, the case, and the forms, with any outcome shown."""
-    items = items_of(db(), source, g.staff)
+    """A source's page: the conversation, the case, and the forms, with any outcome shown.
+
+    A team the case was only shared with sees the shared copies and nothing to work with.
+    """
+    items = items_of(db(), source, g.staff, reach())
     return render_template(
         "source.html",
         source=source,
+        owns=reach().owns(source),
+        teams=case_teams(db(), source),
         items=items,
         keys=_keys_of(source, items),
         case=case_of(db(), source),
@@ -78,8 +77,8 @@ def index() -> str:
     query = ListQuery.from_args(request.args)
     return render_template(
         "index.html",
-        page=source_page(db(), g.staff, query),
-        urgent_waiting=urgent_unacknowledged(db()),
+        page=source_page(db(), g.staff, query, reach()),
+        urgent_waiting=urgent_unacknowledged(db(), reach()),
         query=query,
         statuses=STATUS_NAMES,
         notice=request.args.get("notice"),
@@ -90,7 +89,7 @@ def index() -> str:
 @login_required
 def source(source_uuid: str) -> tuple[str, int]:
     """One source's submissions and replies, in order, with the reply form."""
-    return conversation_page(source_or_404(source_uuid))
+    return conversation_page(visible_source_or_404(source_uuid))
 
 
 @bp.post("/sources/<source_uuid>/reply")
@@ -98,7 +97,7 @@ def source(source_uuid: str) -> tuple[str, int]:
 @login_required
 def reply(source_uuid: str) -> Response | tuple[str, int]:
     """Encrypt and store a reply; on failure keep what was typed."""
-    found = source_or_404(source_uuid)
+    found = owned_source_or_404(source_uuid)
     text = request.form.get("message", "")
     try:
         sent = send_reply(db(), services().store, services().gpg, found, g.staff, text)
@@ -117,7 +116,7 @@ def reply(source_uuid: str) -> Response | tuple[str, int]:
 @login_required
 def delete(source_uuid: str) -> Response | tuple[str, int]:
     """Destroy every file and row of a source, once confirmed."""
-    found = source_or_404(source_uuid)
+    found = owned_source_or_404(source_uuid)
     if request.form.get("confirm") != "yes":
         return conversation_page(found, 400, unconfirmed=True)
     delete_source(db(), services().store, found)

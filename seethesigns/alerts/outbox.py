@@ -4,37 +4,47 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, true, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from seethesigns.models import AlertDelivery, AlertEvent, AlertRound, Staff
 from seethesigns.models.base import utcnow
+from seethesigns.teams.reach import Reach
 
 
-def note_report(db: Session, *, urgent: bool) -> None:
+def note_report(db: Session, *, urgent: bool, team_id: int | None = None) -> None:
     """Add the outbox row for a report just stored; the caller commits it with the report.
 
     One transaction for both: a report is never stored without its alert, nor an alert
-    sent for a report that was rolled back. The row says only "a report, urgent or not".
+    sent for a report that was rolled back. The row says only "a report, urgent or not", and
+    which team owns the case, whose members are alerted (issue 14).
     """
-    db.add(AlertEvent(urgent=urgent))
+    db.add(AlertEvent(urgent=urgent, team_id=team_id))
 
 
-def urgent_unacknowledged(db: Session) -> bool:
-    """True while an urgent report's alert is repeating, waiting for someone to acknowledge."""
+def _theirs(reach: Reach) -> ColumnElement[bool]:
+    """Events of the teams in reach; one from before teams concerns everyone."""
+    if reach.everything:
+        return true()
+    return or_(AlertEvent.team_id.is_(None), AlertEvent.team_id.in_(reach.team_ids))
+
+
+def urgent_unacknowledged(db: Session, reach: Reach) -> bool:
+    """True while an urgent report of their teams' is repeating its alert, unacknowledged."""
     found = db.scalar(
         select(AlertEvent.id)
-        .where(AlertEvent.urgent.is_(True), AlertEvent.acknowledged_at.is_(None))
+        .where(AlertEvent.urgent.is_(True), AlertEvent.acknowledged_at.is_(None), _theirs(reach))
         .limit(1)
     )
     return found is not None
 
 
-def acknowledge_urgent(db: Session, staff: Staff) -> int:
-    """Stop the repeating alert for every urgent report so far; return how many were waiting."""
+def acknowledge_urgent(db: Session, staff: Staff, reach: Reach) -> int:
+    """Stop the repeating alert for their teams' urgent reports; return how many were waiting."""
     result = db.execute(
         update(AlertEvent)
-        .where(AlertEvent.urgent.is_(True), AlertEvent.acknowledged_at.is_(None))
+        .where(AlertEvent.urgent.is_(True), AlertEvent.acknowledged_at.is_(None), _theirs(reach))
         .values(acknowledged_at=utcnow(), acknowledged_by=staff.id)
     )
     db.commit()

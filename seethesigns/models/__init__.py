@@ -14,6 +14,7 @@ from seethesigns.models.seen import SeenReply, SeenSubmission
 from seethesigns.models.source import Source
 from seethesigns.models.staff import STAFF_STATUSES, Staff
 from seethesigns.models.submission import Submission
+from seethesigns.models.team import Team, TeamMember
 from seethesigns.models.web_session import WebSession
 
 __all__ = [
@@ -37,5 +38,7 @@ __all__ = [
     "Source",
     "Staff",
     "Submission",
+    "Team",
+    "TeamMember",
     "WebSession",
 ]

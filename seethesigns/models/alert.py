@@ -25,6 +25,9 @@ class AlertEvent(Base):
     # Urgent events repeat their alert until a staff member acknowledges them.
     acknowledged_at: Mapped[datetime | None] = mapped_column(index=True)
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    # The team that owns the case the report arrived in: its members are alerted (issue 14).
+    # None for events from before teams: every staff member who asked for alerts.
+    team_id: Mapped[int | None] = mapped_column(default=None, index=True)
 
 
 class AlertRound(Base):

@@ -11,8 +11,8 @@ from seethesigns.models.base import Base, utcnow
 class Recipient(Base):
     """One submission key: active until retired, kept after so old items name their keys.
 
-    Teams (issue 14) will give a recipient an owning team; until then every active
-    recipient receives everything.
+    Each belongs to a team: a case's items are encrypted to the active recipients of the
+    team that owns it.
     """
 
     __tablename__ = "recipients"
@@ -26,3 +26,5 @@ class Recipient(Base):
     key_ids: Mapped[str] = mapped_column(String(200))
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
     retired_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The owning team (a plain integer, as Team explains).
+    team_id: Mapped[int | None] = mapped_column(default=None, index=True)

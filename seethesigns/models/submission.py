@@ -26,6 +26,10 @@ class Submission(Base):
     # When a staff member first downloaded it. Not "seen" (opened on the workstation, issue
     # 13): it decides whether the item of a deleted account may be destroyed yet.
     downloaded_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Set on a shared copy (issue 14): an item re-encrypted on the workstation to this team's
+    # keys and uploaded for it. Only that team (and admins) see it; None for what the source
+    # sent.
+    shared_with_team_id: Mapped[int | None] = mapped_column(default=None, index=True)
 
     @property
     def is_message(self) -> bool:

@@ -97,7 +97,7 @@ def test_adding_and_retiring_with_reauthentication(
     # The last active key cannot go: nothing new could be encrypted.
     response = submit(reauthed_admin, PAGE, f"{PAGE}/{spare_keys.on_call.fingerprint}/retire")
     assert response.status_code == 400
-    assert "last active recipient" in response.get_data(as_text=True)
+    assert "last active key" in response.get_data(as_text=True)
     assert recipients(open_db) == [(CONFIGURED_NAME, False), ("On call", True)]
 
 

@@ -13,6 +13,7 @@ from journalist_interface.source_list import source_page
 from seethesigns.models import Reply, SeenReply, SeenSubmission, Source, Submission
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import NewStaff
+from seethesigns.teams.membership import front_door_id
 from tests.journalist_interface.conftest import add_staff
 
 # The listing never opens files or keys, so rows alone stand in for sources here.
@@ -43,6 +44,7 @@ def add_source(
         is_starred=starred,
         last_updated=START + timedelta(minutes=n),
         interaction_count=0 if silent else max(len(items), 1),
+        team_id=front_door_id(db),
     )
     db.add(source)
     db.flush()

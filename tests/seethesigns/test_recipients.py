@@ -128,7 +128,7 @@ def test_the_configured_key_is_written_down_once(
 ) -> None:
     # An instance from before recipients: no rows, and it encrypts to the configured key.
     assert all_recipients(db) == []
-    assert active_fingerprints(db, gpg) == [settings.submission_key_fingerprint]
+    assert active_fingerprints(db, gpg, None) == [settings.submission_key_fingerprint]
     ensure_configured(db, gpg)
     ensure_configured(db, gpg)
     (row,) = all_recipients(db)
@@ -144,7 +144,7 @@ def test_a_configured_key_missing_from_the_keyring_is_not_written_down(
     ensure_configured(db, gpg)
     assert all_recipients(db) == []
     with pytest.raises(SubmissionKeyUnavailable, match="not in the server keyring"):
-        gpg.check_submission_key(active_fingerprints(db, gpg))
+        gpg.check_submission_key(active_fingerprints(db, gpg, None))
 
 
 def test_adding_keeps_the_configured_key(
@@ -152,11 +152,11 @@ def test_adding_keeps_the_configured_key(
 ) -> None:
     added = add_recipient(db, gpg, "  Backup workstation ", spare_keys.second.public_key)
     assert added.name == "Backup workstation"
-    assert active_fingerprints(db, gpg) == [
+    assert active_fingerprints(db, gpg, None) == [
         settings.submission_key_fingerprint,
         spare_keys.second.fingerprint,
     ]
-    gpg.check_submission_key(active_fingerprints(db, gpg))
+    gpg.check_submission_key(active_fingerprints(db, gpg, None))
 
 
 def test_the_same_key_twice_is_refused(
@@ -194,7 +194,7 @@ def test_unusable_keys_are_refused_as_init_refuses_them(
 def test_retiring_the_last_active_recipient_is_refused(
     db: Session, gpg: GpgService, offline_key: OfflineKey, spare_keys: SpareKeys
 ) -> None:
-    with pytest.raises(RecipientError, match="last active recipient"):
+    with pytest.raises(RecipientError, match="last active key"):
         retire_recipient(db, gpg, offline_key.fingerprint)
     add_recipient(db, gpg, "Second", spare_keys.second.public_key)
     # A fingerprint as people copy it: in groups, in lower case.
@@ -202,11 +202,11 @@ def test_retiring_the_last_active_recipient_is_refused(
     assert retire_recipient(db, gpg, spaced).retired_at is not None
     with pytest.raises(RecipientError, match="already retired"):
         retire_recipient(db, gpg, offline_key.fingerprint)
-    with pytest.raises(RecipientError, match="last active recipient"):
+    with pytest.raises(RecipientError, match="last active key"):
         retire_recipient(db, gpg, spare_keys.second.fingerprint)
     with pytest.raises(RecipientError, match="no recipient"):
         retire_recipient(db, gpg, "0" * 40)
-    assert active_fingerprints(db, gpg) == [spare_keys.second.fingerprint]
+    assert active_fingerprints(db, gpg, None) == [spare_keys.second.fingerprint]
 
 
 def test_reading_the_recipients_reads_only_the_head(tmp_path: Path) -> None:
