@@ -237,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     except FAILURES as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        # Each command removes its own work files on the way out; only the traceback goes.
+        print("\nerror: interrupted", file=sys.stderr)
+        return 130
     return code
 
 

@@ -41,7 +41,7 @@ class Selection:
 
 def select_items(opened: Path, paths: list[Path]) -> Selection:
     """Check each path is a message or document of one designation inside opened."""
-    if not opened.is_dir():
+    if not (opened / "index.html").is_file():
         raise ShareError(f"{opened} is not a folder written by `open`")
     root = opened.resolve()
     items: list[ChosenItem] = []

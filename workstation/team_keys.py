@@ -21,8 +21,9 @@ import gnupg
 
 from workstation.keyring import BUFFER_SIZE, MAX_HOMEDIR_CHARS, Readable
 
-# No --encrypt-to or default-recipient from any configuration; no gpg compression.
-ENCRYPT_ARGS = ["--no-encrypt-to", "--compress-algo", "none"]
+# Whatever a system-wide gpg.conf says: no extra recipient (the server refuses any key not the
+# team's), no hidden recipients (the server must see whom it is for), no gpg compression.
+ENCRYPT_ARGS = ["--no-encrypt-to", "--no-throw-keyids", "--compress-algo", "none"]
 MAX_KEY_FILE_BYTES = 1024 * 1024
 
 

@@ -7,9 +7,11 @@ team key alone, and checked by the server's own read_package (the round trip of 
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
 import struct
 import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +31,7 @@ from tests.workstation.conftest import (
     write_zip,
 )
 
+SCRIPT = Path(sys.executable).parent / "seethesigns-workstation"
 TEAM = "Police liaison"
 MESSAGE = "My name is Jamie Example and they keep me at 12 Mill Road.\n"
 EDITED = "My name is [name removed] and they keep me at 12 Mill Road.\n"
@@ -339,3 +342,55 @@ def test_keys_not_confirmed_write_nothing(
     assert asked == ["Compare these with the admin's Teams page. Type yes to encrypt to them: "]
     assert not out.exists() and not (opened / ".work").exists()
     assert capsys.readouterr().out.count("    ") >= 2  # both fingerprints shown, grouped
+
+
+def test_an_editor_that_fails_stops_everything_and_leaves_no_copy(
+    opened: Path,
+    team_file: Path,
+    workdir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("VISUAL", "false")
+    out = workdir / "package.zip"
+
+    assert share(opened, team_file, out, "gentle_otter/1-message.txt") == 1
+
+    assert "the editor exited with status 1" in refused(capsys, out)
+    assert not (opened / ".work").exists()
+
+
+def test_ctrl_c_in_the_editor_removes_the_plaintext_copies(
+    opened: Path, team_file: Path, workdir: Path
+) -> None:
+    script = workdir / "interrupt.sh"
+    # The editor's parent is the command: Ctrl-C at the terminal reaches both.
+    script.write_text(f'#!/bin/sh\ncp "$1" {workdir}/seen\nkill -INT $PPID\nsleep 1\n')
+    script.chmod(0o700)
+    out = workdir / "package.zip"
+    item = str(opened / "gentle_otter/1-message.txt")
+    keys = ["--keys", str(team_file), "--team", TEAM]
+    command = [str(SCRIPT), "share", str(opened), "--homedir", str(opened), *keys]
+    run = subprocess.run(
+        [*command, "--item", item, "--out", str(out), "--yes"],
+        env={**os.environ, "VISUAL": str(script)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 130, run.stderr
+    assert (workdir / "seen").read_text() == MESSAGE
+    assert "Traceback" not in run.stderr and "error: interrupted" in run.stderr
+    assert not (opened / ".work").exists() and not out.exists()
+
+
+def test_a_folder_not_written_by_open_is_refused(
+    team_file: Path, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "gentle_otter").mkdir()
+    (workdir / "gentle_otter/1-message.txt").write_text(MESSAGE)
+    out = workdir / "package.zip"
+
+    assert share(workdir, team_file, out, "gentle_otter/1-message.txt") == 1
+
+    assert "is not a folder written by `open`" in refused(capsys, out)
