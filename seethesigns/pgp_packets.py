@@ -5,7 +5,8 @@ as it is, so the server must be sure it is ciphertext and nothing else: a client
 sent plaintext would otherwise leave a young person's conversation readable on the server's
 disk. gpg cannot tell us this on its own (`--list-packets` happily lists a truncated message or
 one with a literal packet appended), so the armor and the packet framing are checked here, by
-the rules of RFC 4880 sections 4.2 and 6.
+the rules of RFC 4880 sections 4.2 and 6. Share packages (issue 14) are checked the same
+way, as binary streams: check_encrypted_stream never holds a whole packet body.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Protocol
 
 BEGIN = "-----BEGIN PGP MESSAGE-----"
 END = "-----END PGP MESSAGE-----"
@@ -24,6 +25,12 @@ TAG_AEAD = 20  # AEAD encrypted data (GnuPG 2.3+ with an AEAD-capable key)
 # decrypt it, so the source could never read it.
 DATA_TAGS = frozenset({TAG_SEIPD, TAG_AEAD})
 KEY_ID_HEX = 16
+
+
+class Readable(Protocol):
+    """A binary stream: a file, a zip member."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
 
 
 class NotAnEncryptedMessage(Exception):
@@ -195,14 +202,17 @@ STREAM_CHUNK = 1024 * 1024
 MAX_PKESK_BYTES = 64 * 1024
 
 
-def _read_exact(stream: BinaryIO, size: int, what: str) -> bytes:
-    data = stream.read(size)
-    if len(data) != size:
-        raise NotAnEncryptedMessage(f"{what} is cut short")
+def _read_exact(stream: Readable, size: int, what: str) -> bytes:
+    data = b""
+    while len(data) < size:  # a stream may return fewer bytes than asked for
+        more = stream.read(size - len(data))
+        if not more:
+            raise NotAnEncryptedMessage(f"{what} is cut short")
+        data += more
     return data
 
 
-def _stream_length(stream: BinaryIO, *, allow_partial: bool) -> tuple[int, bool]:
+def _stream_length(stream: Readable, *, allow_partial: bool) -> tuple[int, bool]:
     """Read a new-format body length from stream, with `_length`'s rules: (length, partial)."""
     first = _read_exact(stream, 1, "a packet header")
     if first[0] in range(192, 224):
@@ -213,7 +223,7 @@ def _stream_length(stream: BinaryIO, *, allow_partial: bool) -> tuple[int, bool]
     return size, partial
 
 
-def _skip(stream: BinaryIO, size: int) -> None:
+def _skip(stream: Readable, size: int) -> None:
     """Read past size bytes of a body, a chunk at a time; never hold the body."""
     while size:
         data = stream.read(min(size, STREAM_CHUNK))
@@ -228,7 +238,7 @@ def _pkesk_key_id(body: bytes) -> str:
     return body[1:9].hex().upper()
 
 
-def check_encrypted_stream(stream: BinaryIO) -> frozenset[str]:
+def check_encrypted_stream(stream: Readable) -> frozenset[str]:
     """Check a binary OpenPGP message as a stream; return the key ids it is encrypted to.
 
     The message must be one or more version 3 public-key session-key packets, then exactly
@@ -271,7 +281,7 @@ def check_encrypted_stream(stream: BinaryIO) -> frozenset[str]:
         return frozenset(key_ids)
 
 
-def _data_body(stream: BinaryIO, size: int, partial: bool) -> None:
+def _data_body(stream: Readable, size: int, partial: bool) -> None:
     """Skip the data packet's body, following its partial lengths to the last part."""
     total = size
     _skip(stream, size)

@@ -60,8 +60,8 @@ def _group(fingerprint: str) -> str:
     return " ".join(fingerprint[i : i + 4] for i in range(0, len(fingerprint), 4))
 
 
-class _CheckedReader:
-    """A zip member's bytes, counted and hashed, never more than `limit` of them."""
+class ItemStream:
+    """A zip member's bytes, counted and hashed, never more than `limit` of them (read only)."""
 
     def __init__(self, raw: IO[bytes], name: str, limit: int) -> None:
         self._raw, self._name, self._limit = raw, name, limit
@@ -101,10 +101,10 @@ class SharePackage:
         self.items: list[PackageItem] = []
 
     @contextmanager
-    def open_item(self, item: PackageItem) -> Iterator[BinaryIO]:
-        """Stream one item's bytes; its sha256 is checked again when the reading is done."""
+    def open_item(self, item: PackageItem) -> Iterator[ItemStream]:
+        """Stream one item's bytes (read() in chunks); its sha256 is checked again at the end."""
         with _member(self._archive, item) as reader:
-            yield reader  # type: ignore[misc]  # read() is all a copy needs
+            yield reader
 
 
 def read_package(
@@ -136,7 +136,7 @@ def read_package(
     for item in package.items:
         with _member(archive, item) as reader:
             try:
-                found = check_encrypted_stream(reader)  # type: ignore[arg-type]
+                found = check_encrypted_stream(reader)
             except NotAnEncryptedMessage as exc:
                 raise PackageRefused(
                     f"{item.file} is not a binary OpenPGP message encrypted to public keys: {exc}"
@@ -146,14 +146,14 @@ def read_package(
 
 
 @contextmanager
-def _member(archive: zipfile.ZipFile, item: PackageItem) -> Iterator[_CheckedReader]:
+def _member(archive: zipfile.ZipFile, item: PackageItem) -> Iterator[ItemStream]:
     """An item's bytes, counted and hashed; checked against the manifest once read."""
     try:
         raw = archive.open(item.file)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise PackageRefused(f"{item.file} is damaged in the zip ({exc})") from None
     with raw:
-        reader = _CheckedReader(raw, item.file, item.size)
+        reader = ItemStream(raw, item.file, item.size)
         yield reader
         reader.finish(item)
 
