@@ -5,7 +5,8 @@ as it is, so the server must be sure it is ciphertext and nothing else: a client
 sent plaintext would otherwise leave a young person's conversation readable on the server's
 disk. gpg cannot tell us this on its own (`--list-packets` happily lists a truncated message or
 one with a literal packet appended), so the armor and the packet framing are checked here, by
-the rules of RFC 4880 sections 4.2 and 6.
+the rules of RFC 4880 sections 4.2 and 6. Share packages (issue 14) are checked the same
+way, as binary streams: check_encrypted_stream never holds a whole packet body.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
+from typing import Protocol
 
 BEGIN = "-----BEGIN PGP MESSAGE-----"
 END = "-----END PGP MESSAGE-----"
@@ -23,6 +25,12 @@ TAG_AEAD = 20  # AEAD encrypted data (GnuPG 2.3+ with an AEAD-capable key)
 # decrypt it, so the source could never read it.
 DATA_TAGS = frozenset({TAG_SEIPD, TAG_AEAD})
 KEY_ID_HEX = 16
+
+
+class Readable(Protocol):
+    """A binary stream: a file, a zip member."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
 
 
 class NotAnEncryptedMessage(Exception):
@@ -186,3 +194,100 @@ def leading_recipient_key_ids(head: bytes) -> frozenset[str]:
         key_ids.add(body[1:9].hex().upper())
         at = start + size
     return frozenset(key_ids)
+
+
+# Streaming: a shared package's items may be hundreds of MB, so bodies are skipped in chunks.
+STREAM_CHUNK = 1024 * 1024
+# A session-key packet holds one encrypted session key: about 600 bytes for RSA-4096.
+MAX_PKESK_BYTES = 64 * 1024
+
+
+def _read_exact(stream: Readable, size: int, what: str) -> bytes:
+    data = b""
+    while len(data) < size:  # a stream may return fewer bytes than asked for
+        more = stream.read(size - len(data))
+        if not more:
+            raise NotAnEncryptedMessage(f"{what} is cut short")
+        data += more
+    return data
+
+
+def _stream_length(stream: Readable, *, allow_partial: bool) -> tuple[int, bool]:
+    """Read a new-format body length from stream, with `_length`'s rules: (length, partial)."""
+    first = _read_exact(stream, 1, "a packet header")
+    if first[0] in range(192, 224):
+        first += _read_exact(stream, 1, "a packet header")
+    elif first[0] == 255:
+        first += _read_exact(stream, 4, "a packet header")
+    size, _header, partial = _length(first, 0, allow_partial=allow_partial)
+    return size, partial
+
+
+def _skip(stream: Readable, size: int) -> None:
+    """Read past size bytes of a body, a chunk at a time; never hold the body."""
+    while size:
+        data = stream.read(min(size, STREAM_CHUNK))
+        if not data:
+            raise NotAnEncryptedMessage("the encrypted data packet is cut short")
+        size -= len(data)
+
+
+def _pkesk_key_id(body: bytes) -> str:
+    if len(body) < 10 or body[0] != 3:
+        raise NotAnEncryptedMessage("unsupported public-key session key packet")
+    return body[1:9].hex().upper()
+
+
+def check_encrypted_stream(stream: Readable) -> frozenset[str]:
+    """Check a binary OpenPGP message as a stream; return the key ids it is encrypted to.
+
+    The message must be one or more version 3 public-key session-key packets, then exactly
+    one encrypted data packet (SEIPD or AEAD) that runs to the end of the stream: every byte
+    belongs to a packet, and nothing (a literal packet with plaintext, a signature) follows.
+    Memory stays flat whatever the size: the data packet's body is read and dropped.
+    """
+    key_ids: set[str] = set()
+    while True:
+        ctb = stream.read(1)
+        if not ctb:
+            raise NotAnEncryptedMessage(
+                "the message holds no encrypted data"
+                if key_ids
+                else "the message is empty or holds no public-key encrypted session key"
+            )
+        if not ctb[0] & 0x80:
+            raise NotAnEncryptedMessage("not an OpenPGP packet (is it armored, or not OpenPGP?)")
+        if ctb[0] & 0x40:  # new format
+            tag = ctb[0] & 0x3F
+            size, partial = _stream_length(stream, allow_partial=tag in DATA_TAGS)
+        else:  # old format: tags 0-15 only, so never SEIPD or AEAD
+            tag, kind = (ctb[0] >> 2) & 0x0F, ctb[0] & 0x03
+            if kind == 3:
+                raise NotAnEncryptedMessage(f"unexpected packet (tag {tag}) of unknown length")
+            size = int.from_bytes(_read_exact(stream, 1 << kind, "a packet header"), "big")
+            partial = False
+        if tag == TAG_PKESK:
+            if size > MAX_PKESK_BYTES:
+                raise NotAnEncryptedMessage("a public-key session key packet is too large")
+            key_ids.add(_pkesk_key_id(_read_exact(stream, size, "a session key packet")))
+            continue
+        if tag not in DATA_TAGS:
+            raise NotAnEncryptedMessage(f"unexpected packet (tag {tag}) in an encrypted message")
+        if not key_ids:
+            raise NotAnEncryptedMessage("the message holds no public-key encrypted session key")
+        _data_body(stream, size, partial)
+        if stream.read(1):
+            raise NotAnEncryptedMessage("there is more data after the encrypted data packet")
+        return frozenset(key_ids)
+
+
+def _data_body(stream: Readable, size: int, partial: bool) -> None:
+    """Skip the data packet's body, following its partial lengths to the last part."""
+    total = size
+    _skip(stream, size)
+    while partial:
+        size, partial = _stream_length(stream, allow_partial=True)
+        total += size
+        _skip(stream, size)
+    if not total:
+        raise NotAnEncryptedMessage("the encrypted data packet is empty")

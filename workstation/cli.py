@@ -19,8 +19,11 @@ from workstation.metadata import MetadataCleaner, MetadataToolMissing
 from workstation.passphrases import PassphraseError, Passphrases
 from workstation.reader import WORK, ExportReader, OutputFolderError, prepare_output
 from workstation.settings import SettingsError, WorkstationSettings, load_settings
+from workstation.share import ShareOptions, share
+from workstation.share_items import ShareError, select_items
 from workstation.summary import format_summary
 from workstation.surroundings import Surroundings
+from workstation.team_keys import TeamKeyError
 
 Command = Callable[[argparse.Namespace, WorkstationSettings], int]
 ALGORITHMS = {"1": "RSA", "22": "ed25519"}
@@ -31,6 +34,8 @@ FAILURES = (
     CorruptExport,
     OutputFolderError,
     MetadataToolMissing,
+    ShareError,
+    TeamKeyError,
     OSError,
 )
 
@@ -135,6 +140,52 @@ def open_command(args: argparse.Namespace, settings: WorkstationSettings) -> int
     return 1 if report.problems() else 0
 
 
+def share_command(args: argparse.Namespace, settings: WorkstationSettings) -> int:
+    """Re-encrypt chosen items of an opened folder to another team's keys, as a package."""
+    for warning in Surroundings().warnings(args.opened.absolute()):
+        print(f"\n!!! WARNING: {warning}\n", file=sys.stderr)
+    team = args.team.strip()
+    if not team or not team.isprintable():
+        raise ShareError("give the team's name as the admin's Teams page shows it")
+    selection = select_items(args.opened, args.item)
+    options = ShareOptions(
+        team=team,
+        key_file=args.keys,
+        out=args.out.absolute(),
+        confirmed=args.yes,
+        edit=not args.no_edit,
+        keep_metadata=args.keep_metadata,
+    )
+    print(share(selection, options))
+    return 0
+
+
+def _share_arguments(shared: argparse.ArgumentParser) -> None:
+    shared.add_argument("opened", type=Path, metavar="OPENED-FOLDER", help="a folder from `open`")
+    shared.add_argument(
+        "--keys", type=Path, required=True, help="the team's public keys, from the Teams page"
+    )
+    shared.add_argument("--team", required=True, help="the team's name, as on the Teams page")
+    shared.add_argument(
+        "--item",
+        type=Path,
+        action="append",
+        required=True,
+        metavar="PATH",
+        help="a message (N-message.txt) or a document to share; repeat for more",
+    )
+    shared.add_argument("--out", type=Path, required=True, help="the package to write (.zip)")
+    shared.add_argument("--yes", action="store_true", help="do not ask to confirm the keys")
+    shared.add_argument(
+        "--no-edit", action="store_true", help="share messages as they are, without an editor"
+    )
+    shared.add_argument(
+        "--keep-metadata",
+        action="store_true",
+        help="share a document even if mat2 cannot remove its metadata",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="seethesigns-workstation", description=__doc__.splitlines()[0]
@@ -171,6 +222,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="strip metadata with mat2 where supported, keeping each original alongside",
     )
+    _share_arguments(
+        command("share", share_command, "Re-encrypt chosen items to another team's keys.")
+    )
     return parser
 
 
@@ -183,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     except FAILURES as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        # Each command removes its own work files on the way out; only the traceback goes.
+        print("\nerror: interrupted", file=sys.stderr)
+        return 130
     return code
 
 

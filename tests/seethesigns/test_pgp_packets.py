@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import secrets
 
 import gnupg
@@ -11,8 +12,10 @@ import pytest
 from seethesigns.pgp_packets import (
     BEGIN,
     END,
+    STREAM_CHUNK,
     NotAnEncryptedMessage,
     _crc24,
+    check_encrypted_stream,
     dearmor,
     parse_encrypted_message,
 )
@@ -158,3 +161,45 @@ def test_synthetic_framing_that_is_right_is_accepted() -> None:
     data = pkesk(b"\x01" * 8) + pkesk(b"\x02" * 8) + bytes([0xD2, 0xC0, 0x00]) + b"\x01" * 192
     found = parse_encrypted_message(armor(data))
     assert found.recipient_key_ids == {"0101010101010101", "0202020202020202"}
+
+
+KEY_ID = bytes.fromhex("0123456789ABCDEF")
+PKESK = b"\xc1\x0c\x03" + KEY_ID + b"\x12\x00\x01"  # new format, 12 bytes: v3, key id, algo, MPI
+
+
+class ChunkedOnly(io.BytesIO):
+    """A stream that fails the test if asked for more than one chunk at a time."""
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        assert size is not None and 0 <= size <= STREAM_CHUNK, size
+        return super().read(size)
+
+
+def partial_seipd(parts: int) -> bytes:
+    """A SEIPD packet of `parts` partial 1 MiB parts (length octet 0xF4) and a 5-byte end."""
+    return b"\xd2" + (b"\xf4" + bytes(1 << 20)) * parts + b"\x05" + b"\x01" * 5
+
+
+def test_a_stream_with_partial_lengths_is_read_a_chunk_at_a_time() -> None:
+    stream = ChunkedOnly(PKESK + partial_seipd(3))
+    assert check_encrypted_stream(stream) == frozenset({"0123456789ABCDEF"})
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (PKESK + partial_seipd(2)[:-1], "cut short"),
+        (PKESK + partial_seipd(1) + PKESK, "more data after"),
+        (PKESK, "holds no encrypted data"),
+        (partial_seipd(1), "no public-key encrypted session key"),
+        (b"\xc1\xe0" + PKESK[2:] + partial_seipd(1), "partial length on a packet"),
+        (PKESK + b"\xcb\x05b\x00abc" + partial_seipd(1), r"unexpected packet \(tag 11\)"),
+        (PKESK + b"\xd2\x00", "the encrypted data packet is empty"),
+        (b"", "empty"),
+    ],
+    ids=["truncated", "trailing", "no-data", "no-pkesk", "partial-pkesk", "literal", "empty-data",
+         "nothing"],
+)  # fmt: skip
+def test_malformed_streams_are_refused(data: bytes, expected: str) -> None:
+    with pytest.raises(NotAnEncryptedMessage, match=expected):
+        check_encrypted_stream(io.BytesIO(data))
