@@ -13,9 +13,11 @@ from journalist_interface.views import (
     admin_recipients,
     admin_settings,
     admin_staff,
+    admin_teams,
     alerts,
     auth,
     bulk,
+    case_teams,
     cases,
     first_login,
     items,
@@ -47,6 +49,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     app.register_blueprint(admin_staff.bp)
     app.register_blueprint(admin_settings.bp)
     app.register_blueprint(admin_recipients.bp)
+    app.register_blueprint(admin_teams.bp)
+    app.register_blueprint(case_teams.bp)
     app.register_blueprint(alerts.bp)
     app.register_blueprint(admin_audit.bp)
     app.register_blueprint(admin_figures.bp)

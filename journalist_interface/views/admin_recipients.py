@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from journalist_interface.audit_trail import record
@@ -16,6 +17,7 @@ from journalist_interface.staff_session import admin_required, reauthentication_
 from seethesigns.audit.actions import RECIPIENT_ADD, RECIPIENT_RETIRE
 from seethesigns.audit.chain import Target
 from seethesigns.encryption import EncryptionError
+from seethesigns.models import Team
 from seethesigns.recipients import (
     RecipientError,
     add_recipient,
@@ -24,6 +26,7 @@ from seethesigns.recipients import (
     grouped,
     retire_recipient,
 )
+from seethesigns.teams.membership import all_teams, front_door
 from seethesigns.web.setup import db, services
 
 bp = Blueprint("admin_recipients", __name__, url_prefix="/admin/recipients")
@@ -36,6 +39,7 @@ def _page(status: int = 200, **context: Any) -> tuple[str, int]:
     return render_template(
         "admin_recipients.html",
         rows=all_recipients(db()),
+        teams=all_teams(db()),
         grouped=grouped,
         notice=request.args.get("notice"),
         **context,
@@ -56,13 +60,18 @@ def add() -> Response | tuple[str, int]:
     """Encrypt every new item to one more public key, pasted in armored."""
     name = request.form.get("name", "")
     armored = request.form.get("public_key", "")
+    chosen = request.form.get("team", "")
+    # The form always names one; without it, the front door, as the CLI's default.
+    team = db().scalar(select(Team).where(Team.uuid == chosen)) if chosen else front_door(db())
     try:
         if len(armored) > MAX_KEY_CHARS:
             raise RecipientError("that is too long to be a public key")
-        added = add_recipient(db(), services().gpg, name, armored)
+        if team is None:
+            raise RecipientError("choose the team the key belongs to")
+        added = add_recipient(db(), services().gpg, name, armored, team.id)
     except (EncryptionError, RecipientError) as exc:
         return _page(400, error=str(exc), name=name)
-    record(RECIPIENT_ADD, Target("recipient", added.fingerprint), name=added.name)
+    record(RECIPIENT_ADD, Target("recipient", added.fingerprint), name=added.name, team=team.name)
     return redirect(url_for("admin_recipients.index", notice="added"))
 
 

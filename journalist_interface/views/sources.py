@@ -44,11 +44,13 @@ def conversation_page(source: Source, status: int = 200, **context: Any) -> tupl
     A team the case was only shared with sees the shared copies and nothing to work with.
     """
     items = items_of(db(), source, g.staff, reach())
+    teams = case_teams(db(), source)
     return render_template(
         "source.html",
         source=source,
         owns=reach().owns(source),
-        teams=case_teams(db(), source),
+        teams=teams,
+        team_names={team.id: team.name for team in [*teams.others, teams.owner] if team},
         items=items,
         keys=_keys_of(source, items),
         case=case_of(db(), source),

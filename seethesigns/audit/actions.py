@@ -58,6 +58,14 @@ SETTINGS_ALERTS = "settings.alerts"
 # Admins: the keys new items are encrypted to (issue 14).
 RECIPIENT_ADD = "recipient.add"
 RECIPIENT_RETIRE = "recipient.retire"
+# Teams (issue 14): who belongs where, the front door, handovers and shares.
+TEAM_ADD = "team.add"
+TEAM_RENAME = "team.rename"
+TEAM_FRONT_DOOR = "team.front_door"
+TEAM_MEMBERS = "team.members"
+CASE_HANDOVER = "case.handover"
+CASE_SHARE = "case.share"
+CASE_SHARE_REFUSED = "case.share_refused"
 # The log itself.
 AUDIT_VIEW = "audit.view"
 AUDIT_EXPORT = "audit.export"
@@ -70,7 +78,17 @@ ACTIONS = frozenset(
     value for name, value in dict(globals()).items() if name.isupper() and isinstance(value, str)
 )
 OBJECT_TYPES = frozenset(
-    {"source", "submission", "reply", "staff", "settings", "audit", "token", "recipient"}
+    {
+        "source",
+        "submission",
+        "reply",
+        "staff",
+        "settings",
+        "audit",
+        "token",
+        "recipient",
+        "team",
+    }
 )
 # Written for a login with a username that is not an account: what was typed is not kept,
 # since it may be a passphrase typed into the wrong field, or a real name.

@@ -39,6 +39,7 @@ from seethesigns.settings import Settings
 from seethesigns.sources import create_source
 from seethesigns.staff_accounts import NewStaff
 from seethesigns.submissions import Document, submit
+from seethesigns.teams.membership import create_team
 from seethesigns.web.setup import EXTENSION, Services
 from tests.conftest import OfflineKey, SpareKeys, csrf_token
 from tests.journalist_interface.api.conftest import API, auth, client_encrypt, token_of
@@ -86,6 +87,11 @@ MIN_ADMIN = frozenset(
         "admin_recipients.index",
         "admin_recipients.add",
         "admin_recipients.retire",
+        "admin_teams.index",
+        "admin_teams.add",
+        "admin_teams.rename",
+        "admin_teams.front",
+        "admin_teams.membership",
     }
 )
 # Powerful actions: an open session is not enough (SecureDrop audit SEC-01-010).
@@ -101,6 +107,10 @@ MIN_POWERFUL = frozenset(
         "account.new_two_factor",
         "admin_recipients.add",
         "admin_recipients.retire",
+        "admin_teams.add",
+        "admin_teams.rename",
+        "admin_teams.front",
+        "admin_teams.membership",
         "account.confirm_two_factor",
         "alerts.choose",
     }
@@ -127,6 +137,9 @@ MIN_WEB = MIN_ADMIN | {
     "account.confirm_two_factor",
     "alerts.acknowledge",
     "alerts.choose",
+    "case_teams.handover",
+    "case_teams.share",
+    "case_teams.team_keys",
 }
 # Pages that only show something: no state-changing method to check.
 NO_STATE_CHANGE = frozenset(
@@ -140,6 +153,8 @@ NO_STATE_CHANGE = frozenset(
         "admin_audit.index",
         "admin_audit.export",
         "admin_recipients.index",
+        "admin_teams.index",
+        "case_teams.team_keys",
     }
 )
 # Forms shown below to change the database or the store when an admin sends them with a token.
@@ -176,6 +191,11 @@ MIN_ACTING = frozenset(
         "admin_recipients.retire",
         "alerts.choose",
         "alerts.timing",
+        "admin_teams.add",
+        "admin_teams.rename",
+        "admin_teams.front",
+        "admin_teams.membership",
+        "case_teams.handover",
         "auth.logout",
     }
 )
@@ -218,6 +238,7 @@ class OnFile:
     encrypted_reply: str
     recipient: str  # a second recipient's fingerprint: retiring it would work
     new_key: str  # a public key that is not a recipient yet
+    team: str  # a second team ("Police liaison"), holding that second key
 
     def placeholders(self) -> dict[str, str]:
         """Values for every placeholder the staff interface's rules use."""
@@ -228,6 +249,7 @@ class OnFile:
             "reply_uuid": self.reply,
             "staff_uuid": self.staff,
             "fingerprint": self.recipient,
+            "team_uuid": self.team,
             "filename": "style.css",
         }
 
@@ -331,6 +353,11 @@ def acting_form(route: Route, on_file: OnFile, me: NewStaff) -> dict[str, Any]:
         "admin_settings.reply_settings": {"reply_within_hours": "48", "wait_minutes": "5"},
         "admin_audit.retention": {"audit_retention_days": "31"},
         "admin_recipients.add": {"name": "Mallory", "public_key": on_file.new_key},
+        "admin_teams.add": {"name": "Mallory's team"},
+        "admin_teams.rename": {"name": "Renamed team"},
+        "admin_teams.membership": {"team": [on_file.team]},
+        "case_teams.handover": {"team": on_file.team, "confirm": "yes"},
+        "case_teams.share": {"team": on_file.team, "package": (io.BytesIO(b"PK junk"), "p.zip")},
     }
     return forms.get(route.endpoint, {})
 
@@ -404,7 +431,8 @@ def on_file(
         set_starred(db, [source.uuid], True)
         set_logo(db, png())
         encrypted = client_encrypt("a reply", source.pgp_public_key, offline_key.public_key)
-        second = add_recipient(db, found.gpg, "Second", spare_keys.second.public_key)
+        police = create_team(db, "Police liaison")
+        second = add_recipient(db, found.gpg, "Second", spare_keys.second.public_key, police.id)
         return OnFile(
             source.uuid,
             message.uuid,
@@ -415,6 +443,7 @@ def on_file(
             encrypted,
             second.fingerprint,
             spare_keys.on_call.public_key,
+            police.uuid,
         )
 
 
