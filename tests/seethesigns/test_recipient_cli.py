@@ -75,7 +75,7 @@ def test_retiring_the_last_recipient_is_a_clean_error(
     config: Path, offline_key: OfflineKey
 ) -> None:
     result = run("recipient", "retire", offline_key.fingerprint, "--config", str(config))
-    assert_clean_error(result, "last active recipient")
+    assert_clean_error(result, "last active key")
     assert [row["active"] for row in listed(config)] == [True]
 
 
@@ -129,11 +129,11 @@ def test_migrate_from_0011_keeps_an_instance_with_a_configured_key_working(
     assert database_version(database) == "0011"
     result = run("migrate", "--config", str(config))
     assert result.exit_code == 0, result.output
-    assert database_version(database) == "0012"
+    assert database_version(database) == "0013"
     with sqlite3.connect(database) as connection:
         rows = connection.execute("SELECT name, fingerprint, retired_at FROM recipients").fetchall()
     assert rows == [(CONFIGURED_NAME, offline_key.fingerprint, None)]
-    assert active_fingerprints(db, gpg) == [offline_key.fingerprint]
+    assert active_fingerprints(db, gpg, None) == [offline_key.fingerprint]
     upgraded = db.get(Source, source_id)
     assert upgraded is not None
     (new,) = submit(db, store, gpg, upgraded, "after the upgrade", [])

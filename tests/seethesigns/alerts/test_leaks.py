@@ -105,8 +105,9 @@ def test_the_alert_tables_hold_nothing_that_names_a_source(open_db: sessionmaker
             for table in ("alert_events", "alert_rounds", "alert_deliveries")
         }
     assert columns == {
+        # team_id: which team's members to alert (issue 14), not which case.
         "alert_events": {"id", "urgent", "created_at", "planned_at", "acknowledged_at"}
-        | {"acknowledged_by"},
+        | {"acknowledged_by", "team_id"},
         "alert_rounds": {"id", "reason", "created_at"},
         "alert_deliveries": {"id", "round_id", "staff_id", "address", "attempts"}
         | {"next_attempt_at", "sent_at"},
