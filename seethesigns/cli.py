@@ -38,6 +38,7 @@ from seethesigns.retention import purge_expired, purge_silent_sources, sweep_par
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import StaffAccounts, StaffError
 from seethesigns.storage import Store
+from seethesigns.teams.cli import team
 
 
 @contextmanager
@@ -263,3 +264,4 @@ main.add_command(backup)
 main.add_command(restore_command)
 main.add_command(audit)
 main.add_command(recipient)
+main.add_command(team)

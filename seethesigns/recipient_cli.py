@@ -21,6 +21,7 @@ from seethesigns.recipients import (
     retire_recipient,
 )
 from seethesigns.settings import Settings
+from seethesigns.teams.membership import TeamError, all_teams, front_door, team_named
 
 
 def gpg_of(settings: Settings) -> GpgService:
@@ -28,20 +29,23 @@ def gpg_of(settings: Settings) -> GpgService:
     return GpgService(settings.gnupg_homedir, settings.submission_key_fingerprint, settings.tmp_dir)
 
 
-def _audit(settings: Settings, action: str, fingerprint: str, name: str) -> None:
+def audit_cli(settings: Settings, action: str, target: Target, **detail: object) -> None:
     """Put a change made on the server's command line in the audit log too."""
     if settings.audit_key is None:  # a configuration from before the log: migrate adds one
         return
     factory = make_session_factory(make_engine(settings.database_url))
-    target = Target("recipient", fingerprint)
     append(
         factory,
         settings.audit_key,
         Actor(None, SYSTEM_USERNAME),
         action,
         target,
-        {"name": name, "via": "command line"},
+        {**detail, "via": "command line"},
     )
+
+
+def _audit(settings: Settings, action: str, fingerprint: str, name: str, **detail: object) -> None:
+    audit_cli(settings, action, Target("recipient", fingerprint), name=name, **detail)
 
 
 @click.group()
@@ -54,18 +58,22 @@ def recipient() -> None:
 @click.argument(
     "key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="KEYFILE"
 )
+@click.option("--team", "team_name", help="The team the key belongs to (default: the front door).")
 @CONFIG_OPTION
-def add(name: str, key_file: Path, config_path: Path | None) -> None:
-    """Encrypt every new report and reply to the PUBLIC key in KEYFILE too."""
+def add(name: str, key_file: Path, team_name: str | None, config_path: Path | None) -> None:
+    """Encrypt every new report and reply of a team's cases to the PUBLIC key in KEYFILE too."""
     settings = settings_or_exit(config_path)
     armored = key_file.read_text("utf-8", errors="replace")
     with make_session_factory(make_engine(settings.database_url))() as db:
         try:
-            added = add_recipient(db, gpg_of(settings), name, armored)
+            team = team_named(db, team_name) if team_name else front_door(db)
+            added = add_recipient(db, gpg_of(settings), name, armored, team.id)
+        except TeamError as exc:
+            raise click.ClickException(str(exc)) from None
         except (EncryptionError, RecipientError) as exc:
             raise click.ClickException(f"{key_file}: {exc}") from None
-        _audit(settings, RECIPIENT_ADD, added.fingerprint, added.name)
-        click.echo(f"Added recipient {added.name!r}.")
+        _audit(settings, RECIPIENT_ADD, added.fingerprint, added.name, team=team.name)
+        click.echo(f"Added recipient {added.name!r} for {team.name}.")
         click.echo(f"Fingerprint: {grouped(added.fingerprint)}")
     click.echo("Check this fingerprint against the one shown on the device holding the key.")
 
@@ -79,6 +87,7 @@ def list_command(as_json: bool, config_path: Path | None) -> None:
     with make_session_factory(make_engine(settings.database_url))() as db:
         ensure_configured(db, gpg_of(settings))
         rows = all_recipients(db)
+        teams = {team.id: team.name for team in all_teams(db)}
         if as_json:
             click.echo(
                 json.dumps(
@@ -89,6 +98,7 @@ def list_command(as_json: bool, config_path: Path | None) -> None:
                             "added_at": row.added_at.isoformat(),
                             "retired_at": row.retired_at.isoformat() if row.retired_at else None,
                             "active": row.retired_at is None,
+                            "team": teams.get(row.team_id or -1),
                         }
                         for row in rows
                     ]
@@ -97,7 +107,8 @@ def list_command(as_json: bool, config_path: Path | None) -> None:
             return
         for row in rows:
             state = f"retired {row.retired_at:%Y-%m-%d}" if row.retired_at else "active"
-            click.echo(f"{grouped(row.fingerprint)}  {state:<18}  {row.name}")
+            team = teams.get(row.team_id or -1, "")
+            click.echo(f"{grouped(row.fingerprint)}  {state:<18}  {row.name}  ({team})")
 
 
 @recipient.command("retire")

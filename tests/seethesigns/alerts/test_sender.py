@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from seethesigns.alerts.mailer import Mailer
-from seethesigns.alerts.outbox import forget_done
+from seethesigns.alerts.outbox import acknowledge_urgent, forget_done
 from seethesigns.alerts.planner import Timing, plan
 from seethesigns.alerts.sender import deliver_due, run_once
 from seethesigns.db import make_engine, make_session_factory
@@ -27,12 +27,20 @@ from seethesigns.models import (
     AlertRound,
     SeenSubmission,
     Source,
+    Staff,
     Submission,
 )
 from seethesigns.models.base import utcnow
+from seethesigns.recipients import add_recipient
 from seethesigns.settings import Settings
-from tests.conftest import OfflineKey, make_instance
-from tests.journalist_interface.conftest import log_in, submit
+from seethesigns.submissions import submit
+from seethesigns.teams.handover import hand_over
+from seethesigns.teams.membership import create_team, set_teams
+from seethesigns.teams.reach import Reach
+from seethesigns.web.setup import EXTENSION, Services
+from tests.conftest import OfflineKey, SpareKeys, make_instance
+from tests.journalist_interface.conftest import log_in
+from tests.journalist_interface.conftest import submit as submit_form
 from tests.seethesigns.alerts.relay import Relay
 from tests.seethesigns.alerts.reports import send_report, staff_with_alerts
 
@@ -89,7 +97,7 @@ def test_the_urgent_alert_repeats_until_someone_acknowledges_it(
     assert log_in(staff, alice).status_code == 302
     page = staff.get("/").get_data(as_text=True)
     assert "marked a report urgent" in page and "stop the alert" in page
-    response = submit(staff, "/", "/alerts/acknowledge")
+    response = submit_form(staff, "/", "/alerts/acknowledge")
     assert response.status_code == 302
     after_ack = len(relay.inbox.messages)
     time.sleep(3)  # more than two repeat intervals
@@ -258,3 +266,53 @@ def test_the_units_condition_says_whether_alerts_are_configured(
     assert configured(settings.data_dir / "seethesigns.toml") == 0
     assert configured(without) == 1  # systemd skips the unit
     assert configured(broken) == 255  # systemd counts it as a failure, not a skip
+
+
+def test_alerts_go_to_the_team_that_owns_the_case(
+    settings: Settings,
+    relay: Relay,
+    source_app: Flask,
+    open_db: sessionmaker[Session],
+    spare_keys: SpareKeys,
+) -> None:
+    """Issue 14: a police liaison officer is not woken for a report only the front door reads;
+    once a case is handed over, its next report alerts the new team, and acknowledging is
+    per team."""
+    assert settings.alerts is not None
+    staff_with_alerts(open_db, settings, "fiona", "fiona@example.org")  # the front door
+    paul = staff_with_alerts(open_db, settings, "paul", "paul@example.org")
+    with open_db() as db:
+        police = create_team(db, "Police liaison")
+        set_teams(db, db.merge(paul.staff), {police.id})
+        found: Services = source_app.extensions[EXTENSION]
+        add_recipient(db, found.gpg, "Police device", spare_keys.second.public_key, police.id)
+    mailer = Mailer(settings.alerts)
+    designation = send_report(source_app, urgent=True)
+    with open_db() as db:
+        assert plan(db, SLOW, utcnow()) is not None
+        assert deliver_due(db, mailer, settings.alerts, utcnow()) == 1
+        (first,) = relay.inbox.wait_for(1, timeout=5)
+        assert first.recipients == ["fiona@example.org"]
+        # Fiona hands the case over; the child writes again, urgent.
+        source = db.scalars(select(Source).where(Source.designation == designation)).one()
+        hand_over(db, source, police)
+        acknowledge_urgent(db, db.merge(paul.staff), Reach.of(db, db.merge(paul.staff)))
+        waiting = db.scalar(select(func.count()).where(AlertEvent.acknowledged_at.is_(None)))
+        assert waiting == 1  # Paul's team acknowledged nothing of the front door's
+        submit(db, found.store, found.gpg, source, "they came back", [], urgent=True, alert=True)
+        round_ = plan(db, SLOW, utcnow() + timedelta(minutes=6))
+        assert round_ is not None and round_.reason == "urgent"
+        deliveries = db.scalars(
+            select(AlertDelivery.address).where(AlertDelivery.round_id == round_.id)
+        ).all()
+    # The front door's urgent report still waits, so Fiona is reminded; Paul now owns one too.
+    assert sorted(deliveries) == ["fiona@example.org", "paul@example.org"]
+    with open_db() as db:
+        fiona_staff = db.scalars(select(Staff).where(Staff.username == "fiona")).one()
+        acknowledge_urgent(db, fiona_staff, Reach.of(db, fiona_staff))
+        round_ = plan(db, SLOW, utcnow() + timedelta(minutes=12))
+        assert round_ is not None and round_.reason == "urgent"
+        deliveries = db.scalars(
+            select(AlertDelivery.address).where(AlertDelivery.round_id == round_.id)
+        ).all()
+    assert deliveries == ["paul@example.org"]
