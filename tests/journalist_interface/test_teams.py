@@ -14,25 +14,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from seethesigns.codenames import generate_codename
-from seethesigns.models import AuditEntry, Source, Staff, Submission, Team
-from seethesigns.recipients import add_recipient
-from seethesigns.replies import send_reply
+from seethesigns.models import AuditEntry, Source, Submission
 from seethesigns.settings import Settings
-from seethesigns.sources import create_source
-from seethesigns.staff_accounts import NewStaff
-from seethesigns.submissions import Document, submit
-from seethesigns.teams.membership import create_team, set_teams
+from seethesigns.submissions import submit
+from seethesigns.teams.membership import create_team
 from seethesigns.web.setup import EXTENSION, Services
 from tests.conftest import OfflineKey, SpareKeys, csrf_token
-from tests.journalist_interface.api.conftest import API, auth, client_encrypt, token_of
-from tests.journalist_interface.conftest import MESSAGE, add_staff, log_in, page_of
+from tests.journalist_interface.api.conftest import API, auth, token_of
+from tests.journalist_interface.conftest import Mash, client_of, page_of
 from tests.journalist_interface.test_route_guards import PLACEHOLDER, snapshot
 
 # What a form or body would need to act, for each endpoint that takes one.
@@ -78,91 +72,6 @@ MIN_API = frozenset(
         ("DELETE", f"{API}/sources/<source_uuid>/conversation"),
     }
 )
-
-
-@dataclass(frozen=True)
-class Mash:
-    """Three teams with a key each, a member of each, and a front-door case with items."""
-
-    police: Team
-    health: Team
-    fiona: NewStaff  # children's services front door
-    paul: NewStaff  # police liaison
-    hana: NewStaff  # health
-    source: str
-    designation: str
-    message: str
-    document: str
-    reply: str
-    encrypted_reply: str  # a reply a client encrypted, to post through the API
-
-    def placeholders(self, team: str) -> dict[str, str]:
-        """Values for the URL placeholders of the case routes."""
-        return {
-            "source_uuid": self.source,
-            "item_uuid": self.document,
-            "submission_uuid": self.message,
-            "reply_uuid": self.reply,
-            "team_uuid": team,
-        }
-
-
-def member(
-    open_db: sessionmaker[Session], settings: Settings, username: str, team: Team
-) -> NewStaff:
-    """An active staff member of exactly this team."""
-    account = add_staff(open_db, settings, username)
-    with open_db() as db:
-        staff = db.get(Staff, account.staff.id)
-        assert staff is not None
-        set_teams(db, staff, {team.id})
-    return account
-
-
-@pytest.fixture
-def mash(
-    journalist_app: Flask,
-    open_db: sessionmaker[Session],
-    settings: Settings,
-    offline_key: OfflineKey,
-    spare_keys: SpareKeys,
-) -> Mash:
-    found: Services = journalist_app.extensions[EXTENSION]
-    with open_db() as db:
-        police = create_team(db, "Police liaison")
-        health = create_team(db, "Health")
-        add_recipient(db, found.gpg, "Police device", spare_keys.second.public_key, police.id)
-        add_recipient(db, found.gpg, "Health device", spare_keys.on_call.public_key, health.id)
-        source = create_source(db, found.deriver, found.gpg, generate_codename()).source
-        document = Document(io.BytesIO(b"a photo, pretend"), "photo.jpg")
-        message, upload = submit(db, found.store, found.gpg, source, MESSAGE, [document])
-    fiona = add_staff(open_db, settings, "fiona")  # new accounts join the front door
-    with open_db() as db:
-        author = db.get(Staff, fiona.staff.id)
-        found_source = db.get(Source, source.id)
-        assert author is not None and found_source is not None
-        reply = send_reply(db, found.store, found.gpg, found_source, author, "We hear you.")
-    encrypted = client_encrypt("a reply", source.pgp_public_key, offline_key.public_key)
-    return Mash(
-        police,
-        health,
-        fiona,
-        member(open_db, settings, "paul", police),
-        member(open_db, settings, "hana", health),
-        source.uuid,
-        source.designation,
-        message.uuid,
-        upload.uuid,
-        reply.uuid,
-        encrypted,
-    )
-
-
-def client_of(journalist_app: Flask, account: NewStaff) -> FlaskClient:
-    """A browser logged in as this account."""
-    client = journalist_app.test_client()
-    assert log_in(client, account).status_code == 302
-    return client
 
 
 @dataclass(frozen=True)
