@@ -10,6 +10,11 @@ journalist` under gunicorn, logged in; queries are counted in-process with the s
 Each measured request is one function in MEASURED. GET /api/v1/sources is among them: SecureDrop's
 API has no paging, so it answers every source with its ~1 KB public key; its time grows with
 the size of that answer, its number of queries must not.
+
+Teams (issue 14): the sources are split across three teams, 60 % owned by the front door, 30 %
+by Police liaison and 10 % by Health, and one front-door case in 100 has a copy shared with
+the police. Every request is measured as a front-door member; the list and the API also as a
+police member (who sees their own cases and the shared ones) and as an admin (who sees all).
 Usage: python -m bench.source_list [--sources 50000] [--submissions-per-source 4]
 """
 
@@ -50,6 +55,7 @@ from seethesigns.encryption import GpgService
 from seethesigns.models import Case, CaseLabel, SeenSubmission, Source, Submission
 from seethesigns.settings import Settings, load_settings
 from seethesigns.staff_accounts import NewStaff, StaffAccounts
+from seethesigns.teams.membership import create_team
 
 SMALL = 100
 BATCH = 5000
@@ -135,6 +141,21 @@ def api_sources(client: Client) -> int:
     return client.get("/api/v1/sources", headers={"Authorization": f"Token {client.api_token}"})
 
 
+# What the other roles are measured on: the list as first seen, its worst filter, and the API.
+BY_ROLE: list[tuple[str, Callable[[Client], int]]] = [
+    ("GET / (first page)", first_page),
+    ("GET /?q=<no match>", rare_search),
+    ("GET /api/v1/sources", api_sources),
+]
+POLICE, HEALTH = 2, 3  # team ids: the front door is 1, made by migration 0013
+SHARED_ID = 100_000_000  # shared copies' ids start here, clear of the submissions'
+
+
+def team_of(i: int) -> int:
+    """The team that owns source i: 60 % front door, 30 % police, 10 % health."""
+    return 1 if i % 10 < 6 else (POLICE if i % 10 < 9 else HEALTH)
+
+
 MEASURED: list[tuple[str, Callable[[Client], int]]] = [
     ("GET / (first page)", first_page),
     ("GET /?unread=1", unread_filter),
@@ -192,6 +213,24 @@ def add_sources(db: Session, keys: Any, start: int, stop: int, per_source: int) 
             ],
         )
         db.execute(insert(CaseLabel), [{"source_id": i, "label": "bench"} for i in ids if i % 5])
+        # One front-door case in 100 has shared a copy with the police.
+        db.execute(
+            insert(Submission),
+            [
+                {
+                    "id": SHARED_ID + i,
+                    "uuid": f"20000000-0000-4000-8000-{i:012d}",
+                    "source_id": i,
+                    "filename": f"{per_source + 1}-bench_source_{i}-msg.gpg",
+                    "size": 600,
+                    "checksum": "sha256:" + "0" * 64,
+                    "created_at": START + timedelta(seconds=i),
+                    "shared_with_team_id": POLICE,
+                }
+                for i in ids
+                if i % 100 == 1 and team_of(i) == 1
+            ],
+        )
     db.commit()
 
 
@@ -210,6 +249,7 @@ def _source(keys: Any, i: int) -> dict[str, Any]:
         "urgent": i % 200 == 0,
         "created_at": START + timedelta(seconds=i),
         "last_updated": START + timedelta(seconds=i),
+        "team_id": team_of(i),
     }
 
 
@@ -275,17 +315,31 @@ def queries(engine: Engine, client: Client, request: Callable[[Client], int]) ->
     return len(statements)
 
 
-def api_token(url: str, factory: sessionmaker[Session], settings: Settings) -> str:
-    """A Journalist API token for a second staff member, who has TOTP codes of their own."""
+def new_staff(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    username: str,
+    *,
+    teams: set[int],
+    admin: bool,
+) -> NewStaff:
+    """An active staff account in these teams."""
     with factory() as db:
-        staff = StaffAccounts(settings.argon2, settings.login).create(db, "bench-api")
-        activate_staff(db, staff.staff)
+        made = StaffAccounts(settings.argon2, settings.login).create(
+            db, username, admin, team_ids=teams
+        )
+        activate_staff(db, made.staff)
+    return made
+
+
+def api_token(url: str, staff: NewStaff) -> str:
+    """A Journalist API token for a staff member, with the code of a step not yet used."""
     response = requests.post(
         f"{url}/api/v1/token",
         json={
-            "username": "bench-api",
+            "username": staff.staff.username,
             "passphrase": staff.passphrase,
-            "one_time_code": pyotp.TOTP(staff.totp_secret).now(),
+            "one_time_code": pyotp.TOTP(staff.totp_secret).at(time.time() + 30),
         },
         timeout=60,
     )
@@ -295,30 +349,45 @@ def api_token(url: str, factory: sessionmaker[Session], settings: Settings) -> s
 
 
 def measure(config: Path, sizes: list[int], per_source: int) -> dict[tuple[str, int], Any]:
-    """Time and count every measured request at each size."""
+    """Time and count every measured request at each size, for each role."""
     settings = load_settings(config)
     factory = make_session_factory(make_engine(settings.database_url))
     gpg = GpgService(settings.gnupg_homedir, settings.submission_key_fingerprint, settings.tmp_dir)
     keys = gpg.generate_source_keypair("bench only")
     with factory() as db:
-        staff = StaffAccounts(settings.argon2, settings.login).create(db, "bench")
-        activate_staff(db, staff.staff)
+        assert create_team(db, "Police liaison").id == POLICE
+        assert create_team(db, "Health").id == HEALTH
+    roles = {
+        "front door": new_staff(factory, settings, "bench", teams={1}, admin=False),
+        "police": new_staff(factory, settings, "bench-police", teams={POLICE}, admin=False),
+        "admin": new_staff(factory, settings, "bench-admin", teams=set(), admin=True),
+    }
+    assert roles["front door"].staff.id == 1  # add_sources marks items seen by staff 1
     app = create_app(settings)
     engine = app.extensions["seethesigns"].db.kw["bind"]
     results: dict[tuple[str, int], Any] = {}
     with serving(config) as url:
-        web, local = Client(base_url=url), Client(app_client=app.test_client())
-        web.log_in(staff, time.time())
-        local.log_in(staff, time.time() + 30)  # the next code: each is accepted once
-        web.api_token = local.api_token = api_token(url, factory, settings)
+        clients = {}
+        for role, staff in roles.items():
+            web, local = Client(base_url=url), Client(app_client=app.test_client())
+            web.log_in(staff, time.time())
+            local.log_in(staff, time.time() + 30)  # the next code: each is accepted once
+            clients[role] = (web, local)
+        time.sleep(31)  # a code is accepted once: the tokens take the step after those
+        for role, staff in roles.items():
+            web, local = clients[role]
+            web.api_token = local.api_token = api_token(url, staff)
         done = 0
         for size in sizes:
             with factory() as db:
                 add_sources(db, keys, done, size, per_source)
-                web.tail = local.tail = tail_cursor(db)
+                tail = tail_cursor(db)
             done = size
-            for name, request in MEASURED:
-                results[name, size] = (median_ms(web, request), queries(engine, local, request))
+            for role, (web, local) in clients.items():
+                web.tail = local.tail = tail
+                for name, request in MEASURED if role == "front door" else BY_ROLE:
+                    key = f"{role}: {name}"
+                    results[key, size] = (median_ms(web, request), queries(engine, local, request))
     return results
 
 
@@ -328,7 +397,11 @@ def report(results: dict[tuple[str, int], Any], large: int, per_source: int) -> 
         f"sources: {SMALL:,} -> {large:,}; submissions: {SMALL * per_source:,} -> "
         f"{large * per_source:,}; {PAGE_SIZE} sources a page; median of {REPEATS} over HTTP"
     )
-    print_ratio_table([name for name, _ in MEASURED], results, SMALL, large, width=26)
+    names = [name for name, _ in MEASURED]
+    rows = [f"front door: {name}" for name in names]
+    rows += [f"{role}: {name}" for role in ("police", "admin") for name, _ in BY_ROLE]
+    print("teams: front door 60 %, police 30 %, health 10 %; 1 front-door case in 100 shared")
+    print_ratio_table(rows, results, SMALL, large, width=40)
 
 
 def main() -> None:
