@@ -43,8 +43,55 @@ LOG_LEVELS = ("debug", "info", "notice", "warn", "error", "crit", "alert", "emer
 MAX_PAGE_BYTES = 4000
 
 
+# Mozilla's "intermediate" TLS 1.2 ciphers (server side 5.7); TLS 1.3's are all good.
+TLS_CIPHERS = (
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+    "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305"
+)
+HSTS_SECONDS = 63072000
+DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+ONION = re.compile(r"[a-z2-7]{56}")
+# The header nginx sets (and empties for every other request, whatever a client sent) on
+# requests that came through the HTTPS front: the app's only sign of the front (issue 17).
+FRONT_HEADER = "X-SeeTheSigns-Front"
+
+
 class FrontConfigError(ValueError):
     """The front's numbers contradict each other, or a value is invalid."""
+
+
+@dataclass(frozen=True)
+class HttpsFront:
+    """The optional HTTPS front for the source interface only (issue 17); off unless given."""
+
+    domain: str
+    certificate: Path
+    certificate_key: Path
+    # The source onion service's address (56 letters, no ".onion"), for Onion-Location.
+    onion_address: str
+    port: int = 443
+    # Plain HTTP answers only with a redirect to HTTPS; None: no plain listener.
+    http_port: int | None = 80
+    # Addresses to listen on: every IPv4 and IPv6 address by default.
+    listen_addresses: tuple[str, ...] = ("0.0.0.0", "[::]")
+    # Only with a certificate whose issuer runs an OCSP responder (ACME's): nginx warns
+    # for one without.
+    ocsp_stapling: bool = False
+
+    def __post_init__(self) -> None:
+        if not DOMAIN.fullmatch(self.domain):
+            raise FrontConfigError(f"{self.domain!r} is not a domain name (like example.org)")
+        if not ONION.fullmatch(self.onion_address):
+            raise FrontConfigError(f"{self.onion_address!r} is not a v3 onion address")
+        for word in (str(self.certificate), str(self.certificate_key), *self.listen_addresses):
+            if not re.fullmatch(WORD, word):
+                raise FrontConfigError(f"{word!r} cannot be written into nginx's configuration")
+
+    @property
+    def onion_location(self) -> str:
+        """The onion address Tor Browser offers to switch to (without the path)."""
+        return f"http://{self.onion_address}.onion"
 
 
 @dataclass(frozen=True)
@@ -73,6 +120,7 @@ class FrontConfig:
     read_timeout: int = 60
     upload_read_timeout: int = 300
     log_level: str = "alert"
+    https: HttpsFront | None = None
 
     def __post_init__(self) -> None:
         for upstream in (self.source_upstream, self.journalist_upstream):
@@ -153,8 +201,13 @@ def render_nginx_config(config: FrontConfig) -> str:
         lstrip_blocks=True,
     )
     environment.filters["nginx_string"] = nginx_string
+    values = asdict(config)
+    values["https"] = config.https
     return environment.get_template(TEMPLATE).render(
-        **asdict(config),
+        **values,
+        tls_ciphers=TLS_CIPHERS,
+        hsts_seconds=HSTS_SECONDS,
+        front_header=FRONT_HEADER,
         upload_slots=config.upload_slots,
         upload_body_bytes=config.upload_body_bytes,
         source_form_bytes=SOURCE_FORM_BYTES,

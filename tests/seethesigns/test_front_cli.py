@@ -54,3 +54,52 @@ def test_interfaces_on_serve_ports_are_proxied_there(settings: Settings) -> None
     assert result.exit_code == 0, result.output
     assert "server 127.0.0.1:8090;" in result.output
     assert "server unix:/run/sts-test/journalist.sock;" in result.output
+
+
+def test_https_front_serves_the_source_interface_only(settings: Settings, tmp_path: Path) -> None:
+    result = run(
+        settings,
+        "--https-domain",
+        "report.example.org",
+        "--https-certificate",
+        "/etc/ssl/front.pem",
+        "--https-key",
+        "/etc/ssl/front.key",
+    )
+    assert result.exit_code == 0, result.output
+    https = result.output.split("## The HTTPS front", 1)[1].split("## The staff interface")[0]
+    assert "listen 0.0.0.0:443 ssl;" in https
+    assert "ssl_protocols TLSv1.2 TLSv1.3;" in https
+    assert "proxy_pass http://source_app;" in https
+    assert "journalist" not in https
+    assert "return 301 https://report.example.org$request_uri;" in https
+    assert ".onion$request_uri" in https
+
+
+def test_https_front_needs_a_certificate(settings: Settings) -> None:
+    result = run(settings, "--https-domain", "report.example.org")
+    assert result.exit_code == 1
+    assert "--https-certificate and --https-key" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_https_front_refuses_a_name_that_is_not_a_domain(settings: Settings) -> None:
+    result = run(
+        settings,
+        "--https-domain",
+        "x; access_log /tmp/log",
+        "--https-certificate",
+        "/c",
+        "--https-key",
+        "/k",
+    )
+    assert result.exit_code == 1
+    assert "is not a domain name" in result.output
+
+
+def test_without_https_nothing_listens_beyond_loopback(settings: Settings) -> None:
+    result = run(settings)
+    assert result.exit_code == 0, result.output
+    assert "ssl" not in result.output
+    listens = [line.strip() for line in result.output.splitlines() if "listen " in line]
+    assert all(line.startswith("listen 127.0.0.1:") for line in listens), listens
