@@ -52,6 +52,7 @@ class SettingsForm(Form):
     # The two radio buttons: "days" keeps reports for retention_days, anything else until deleted.
     retention = StringField()
     retention_days = StringField(filters=[_strip])
+    require_tor = BooleanField()
 
     def validate_organization_name(self, field: Any) -> None:
         """1 to ORGANIZATION_NAME_MAX printable characters."""
@@ -104,6 +105,7 @@ class SettingsForm(Form):
             min_message_length=minimum,
             reject_codename_messages=bool(self.reject_codename_messages.data),
             retention_days=whole_number(self.retention_days.data) if self.keeps_for_days else None,
+            require_tor=bool(self.require_tor.data),
         )
 
 
@@ -117,5 +119,6 @@ def stored_form(config: InstanceConfig) -> SettingsForm:
             "reject_codename_messages": config.reject_codename_messages,
             "retention": "off" if config.retention_days is None else "days",
             "retention_days": "" if config.retention_days is None else str(config.retention_days),
+            "require_tor": config.require_tor,
         }
     )

@@ -44,6 +44,8 @@ class Changes:
     min_message_length: int
     reject_codename_messages: bool
     retention_days: int | None
+    # On the HTTPS front, refuse reports and point to the onion service (issue 17).
+    require_tor: bool = False
 
 
 @dataclass(frozen=True)
@@ -256,8 +258,15 @@ def update_settings(db: Session, changes: Changes) -> InstanceConfig:
     row.min_message_length = changes.min_message_length
     row.reject_codename_messages = changes.reject_codename_messages
     row.retention_days = changes.retention_days
+    row.require_tor = changes.require_tor
     db.commit()
     return row
+
+
+def tor_required(db: Session) -> bool:
+    """Whether the HTTPS front may take no report, only send people to the onion service."""
+    found = db.scalar(select(InstanceConfig.require_tor).order_by(InstanceConfig.id).limit(1))
+    return bool(found)
 
 
 def set_logo(db: Session, uploaded: bytes) -> None:

@@ -18,6 +18,8 @@ class InstanceConfig(Base):
     allow_uploads: Mapped[bool] = mapped_column(default=True)
     min_message_length: Mapped[int] = mapped_column(default=0)
     reject_codename_messages: Mapped[bool] = mapped_column(default=False)
+    # The HTTPS front (issue 17) then only explains how to come through Tor Browser.
+    require_tor: Mapped[bool] = mapped_column(default=False)
     # None: reports are kept until staff delete them.
     retention_days: Mapped[int | None]
     # How long the staff audit log is kept, separately from reports (issue 13).
