@@ -17,6 +17,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from seethesigns.front import FRONT_HEADER
 from seethesigns.front.pages import too_large_page, unavailable_page
 from seethesigns.onion import MAX_STREAMS
 from seethesigns.settings import Settings
@@ -52,9 +53,6 @@ TLS_CIPHERS = (
 HSTS_SECONDS = 63072000
 DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 ONION = re.compile(r"[a-z2-7]{56}")
-# The header nginx sets (and empties for every other request, whatever a client sent) on
-# requests that came through the HTTPS front: the app's only sign of the front (issue 17).
-FRONT_HEADER = "X-SeeTheSigns-Front"
 
 
 class FrontConfigError(ValueError):

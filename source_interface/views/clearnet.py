@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
-from seethesigns.front.nginx import FRONT_HEADER
+from seethesigns.front import FRONT_HEADER
 from seethesigns.instance_settings import tor_required
 from seethesigns.onion import OnionError, OnionKeys
 from seethesigns.web.setup import db, services
