@@ -72,7 +72,7 @@ def front() -> None:
     help="Staple OCSP answers: only for a certificate from an issuer with a responder (ACME).",
 )
 @CONFIG_OPTION
-def nginx_config(  # noqa: PLR0913 - one option each, as nginx needs them
+def nginx_config(
     socket_dir: Path,
     app_threads: int,
     user: str,

@@ -72,7 +72,7 @@ class HttpsFront:
     # Plain HTTP answers only with a redirect to HTTPS; None: no plain listener.
     http_port: int | None = 80
     # Addresses to listen on: every IPv4 and IPv6 address by default.
-    listen_addresses: tuple[str, ...] = ("0.0.0.0", "[::]")
+    listen_addresses: tuple[str, ...] = ("0.0.0.0", "[::]")  # noqa: S104 - a public site
     # Only with a certificate whose issuer runs an OCSP responder (ACME's): nginx warns
     # for one without.
     ocsp_stapling: bool = False

@@ -7,7 +7,8 @@ from flask.testing import FlaskClient
 from seethesigns.onion import OnionKeys
 from seethesigns.settings import Settings
 from tests.conftest import csrf_token
-from tests.source_interface.test_instance_settings import Configure, configure, send  # noqa: F401
+from tests.source_interface.conftest import Configure
+from tests.source_interface.test_instance_settings import send
 from tests.source_interface.test_journey import new_source
 
 ONION_WORDS = "You are using Tor Browser"

@@ -3,38 +3,18 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
 
-import pytest
 from flask.testing import FlaskClient
 
 from seethesigns.db import make_engine, make_session_factory
-from seethesigns.instance_settings import Changes, logo_png, set_logo, update_settings
+from seethesigns.instance_settings import logo_png
 from seethesigns.settings import Settings
 from tests.conftest import csrf_token
 from tests.seethesigns.test_logos import MARKER, png
+from tests.source_interface.conftest import Configure
 from tests.source_interface.test_journey import new_source
 
-DEFAULTS = Changes("See the Signs", True, 0, False, None)
 REPORT = "a man at the park gives my brother money to take bags to another town"
-
-Configure = Callable[..., None]
-
-
-@pytest.fixture
-def configure(settings: Settings) -> Iterator[Configure]:
-    """Change the instance settings as an admin would: configure(allow_uploads=False, ...)."""
-    engine = make_engine(settings.database_url)
-    factory = make_session_factory(engine)
-
-    def apply(logo: bytes | None = None, **values: object) -> None:
-        with factory() as db:
-            update_settings(db, Changes(**{**DEFAULTS.__dict__, **values}))
-            if logo is not None:
-                set_logo(db, logo)
-
-    yield apply
-    engine.dispose()
 
 
 def send(client: FlaskClient, message: str, file: bytes | None = None) -> tuple[int, str]:

@@ -145,9 +145,13 @@ def test_the_staff_interface_is_not_on_the_https_front(
     assert staff_page.status_code == 200
     over_https = https_site.client().get(https_site.url + "/login").text
     assert over_https != staff_page.text
-    assert "journalist" not in https_site.nginx.directory.joinpath("nginx.conf").read_text().split(
-        "## The HTTPS front"
-    )[1].split("## The staff interface")[0]
+    assert (
+        "journalist"
+        not in https_site.nginx.directory.joinpath("nginx.conf")
+        .read_text()
+        .split("## The HTTPS front")[1]
+        .split("## The staff interface")[0]
+    )
 
 
 def test_a_client_cannot_claim_the_https_front_on_the_onion(https_site: HttpsSite) -> None:
@@ -192,9 +196,23 @@ def test_tls_is_1_2_or_later_with_forward_secret_aead_ciphers(https_site: HttpsS
 def s_client(site: HttpsSite, *options: str) -> subprocess.CompletedProcess[str]:
     """openssl s_client's handshake with the front, trusting the test's CA."""
     return subprocess.run(
-        ["openssl", "s_client", "-connect", f"127.0.0.1:{site.https.port}", "-servername",
-         DOMAIN, "-CAfile", str(site.authority.path), "-verify_return_error", *options],
-        input="", capture_output=True, text=True, timeout=30, check=False,
+        [
+            "openssl",
+            "s_client",
+            "-connect",
+            f"127.0.0.1:{site.https.port}",
+            "-servername",
+            DOMAIN,
+            "-CAfile",
+            str(site.authority.path),
+            "-verify_return_error",
+            *options,
+        ],
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
 
 
