@@ -13,6 +13,8 @@ command -v tor >/dev/null 2>&1 || missing+=(tor)
 # Headless Chromium for the tests of what a person sees, over Tor too (Debian's build: no
 # browser download at test time).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# certutil, to make the NSS database through which Chromium trusts the HTTPS tests' own CA.
+command -v certutil >/dev/null 2>&1 || missing+=(libnss3-tools)
 # Debian's mat2 brings the GObject, Poppler and GdkPixbuf bindings that PyPI's mat2 would
 # have to build; the workstation runs it as a program.
 command -v mat2 >/dev/null 2>&1 || missing+=(mat2)

@@ -4,13 +4,14 @@ a whole site that sends alerts: both interfaces, the alert sender and a real SMT
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import signal
 import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,28 +22,35 @@ from sqlalchemy import select
 
 from seethesigns.db import make_engine, make_session_factory
 from seethesigns.encryption import GpgService
+from seethesigns.front.nginx import HttpsFront
 from seethesigns.models import Source, Staff
 from seethesigns.models.base import utcnow
+from seethesigns.onion import OnionKeys
 from seethesigns.replies import send_reply
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import StaffAccounts
 from seethesigns.storage import Store
 from source_interface import create_app
 from source_interface.session_state import WAITING_SINCE
+from tests.certificates import TestAuthority
 from tests.conftest import OfflineKey, make_instance, remove_submission_key, short_tmpdir
 from tests.integration.conftest import (
     SEETHESIGNS,
     Server,
     activate_named,
     free_port,
+    front_config,
     live,  # noqa: F401 - re-exported fixture
+    start_nginx,
     start_server,
+    stop_nginx,
     stop_server,
 )
 from tests.seethesigns.alerts.conftest import alerts_section
 from tests.seethesigns.alerts.relay import PASSWORD, Inbox, Relay, self_signed
 
 CHROMIUM = Path("/usr/bin/chromium")
+HTTPS_DOMAIN = "report.seethesigns.test"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # Headless, no sandbox (CI runs as root), and nothing that phones home: the machine has no
 # network beyond loopback, and background fetches only slow Chromium down.
@@ -58,13 +66,42 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def authority() -> Iterator[TestAuthority]:
+    """The tests' own CA, trusted by Chromium as a public one is (issue 17): through the NSS
+    database in its home folder, where Chromium on Linux finds locally trusted roots."""
+    home = short_tmpdir("stschrome")
+    made = TestAuthority(home)
+    nssdb = home / ".pki" / "nssdb"
+    nssdb.mkdir(parents=True)
+    certutil = shutil.which("certutil")
+    if certutil is None:
+        pytest.fail("certutil is not installed: `make system-packages` installs libnss3-tools")
+    subprocess.run([certutil, "-N", "-d", f"sql:{nssdb}", "--empty-password"], check=True)
+    subprocess.run(
+        [certutil, "-A", "-d", f"sql:{nssdb}", "-n", "seethesigns-test-ca", "-t", "C,,",
+         "-i", str(made.path)],
+        check=True,
+    )  # fmt: skip
+    yield made
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def chromium_env(authority: TestAuthority) -> dict[str, str]:
+    """Chromium's environment: its home holds the NSS database that trusts the test CA."""
+    return {**os.environ, "HOME": str(authority.directory)}
+
+
+@pytest.fixture(scope="session")
+def browser(authority: TestAuthority) -> Iterator[Browser]:
     """One headless Chromium for the session."""
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is not installed: run `make system-packages`")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            env=chromium_env(authority),
         )
         yield launched
         launched.close()
@@ -106,11 +143,13 @@ class SmallSource:
     settings: Settings
     server: Server
     offline_key: OfflineKey
+    # Set when reached through the HTTPS front (issue 17) instead of straight from gunicorn.
+    front_url: str | None = None
 
     @property
     def url(self) -> str:
         """Where it answers."""
-        return self.server.url
+        return self.front_url or self.server.url
 
     def break_submission_key(self) -> None:
         """Delete the submission key, so the site closes (the 503 page)."""
@@ -170,6 +209,43 @@ def small_source(offline_key: OfflineKey, template_database: Path) -> Iterator[S
     )
     shutil.rmtree(settings.data_dir, ignore_errors=True)
     shutil.rmtree(log_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def https_front(small_source: SmallSource, authority: TestAuthority) -> Iterator[str]:
+    """nginx's HTTPS front (issue 17) before small_source's gunicorn; its URL."""
+    directory = short_tmpdir("stsfront")
+    issued = authority.issue(HTTPS_DOMAIN, "127.0.0.1")
+    https = HttpsFront(
+        domain=HTTPS_DOMAIN,
+        certificate=issued.certificate,
+        certificate_key=issued.key,
+        onion_address=OnionKeys(small_source.settings.tor.keys_dir).service_key("source").address,
+        port=free_port(),
+        http_port=None,
+        listen_addresses=("127.0.0.1",),
+    )
+    upstream = "127.0.0.1:" + small_source.server.url.rsplit(":", 1)[1]
+    config = front_config(
+        directory,
+        directory,
+        max_upload_bytes=1024 * 1024,
+        source_upstream=upstream,
+        journalist_upstream=upstream,
+        https=https,
+    )
+    nginx = start_nginx(config, directory)
+    yield f"https://127.0.0.1:{https.port}"
+    stop_nginx(nginx)
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(params=["direct", "https"])
+def any_source(request: pytest.FixtureRequest, small_source: SmallSource) -> SmallSource:
+    """small_source straight from gunicorn (as behind the onion), then through the HTTPS front."""
+    if request.param == "direct":
+        return small_source
+    return replace(small_source, front_url=request.getfixturevalue("https_front"))
 
 
 def log_in(page: Page, url: str, username: str, passphrase: str, totp_secret: str) -> None:

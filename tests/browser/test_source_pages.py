@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -132,6 +133,22 @@ def walk(page: Page, site: SmallSource) -> Iterator[str]:
 def test_every_page_passes_axe_and_fits_small_and_large_screens(
     browser: Browser, small_source: SmallSource, artifacts: Path, language: str
 ) -> None:
+    check_every_page(browser, small_source, artifacts, language)
+
+
+def test_every_page_passes_axe_over_the_https_front(
+    browser: Browser, small_source: SmallSource, https_front: str, artifacts: Path
+) -> None:
+    """The same pages through nginx's HTTPS front (issue 17), in English: its own 413 page
+    is in all four languages under lang="en"."""
+    site = replace(small_source, front_url=https_front)
+    check_every_page(browser, site, artifacts, "en", prefix="https-")
+
+
+def check_every_page(
+    browser: Browser, small_source: SmallSource, artifacts: Path, language: str, prefix: str = ""
+) -> None:
+    """Walk every state in language; check axe, sizes and the exit's place on each."""
     assert "@media" not in STYLE_SHEET.read_text()  # colours measured once hold at every width
     context = browser.new_context(viewport={"width": WIDTHS[0], "height": 740})
     page = context.new_page()
@@ -156,11 +173,13 @@ def test_every_page_passes_axe_and_fits_small_and_large_screens(
             problems += [{"rule": "target under 24 px", **t} for t in small_targets(page)]
             found[state][width] = problems
             exits[width].add(exit_link_box(page))
-            shot = artifacts / f"{language}-{state}-{width}.png"
+            shot = artifacts / f"{prefix}{language}-{state}-{width}.png"
             page.screenshot(path=str(shot), full_page=True, scale="css")
         page.set_viewport_size({"width": WIDTHS[0], "height": 740})
     context.close()
-    (artifacts / "problems.json").write_text(json.dumps(found, indent=1, ensure_ascii=False))
+    (artifacts / f"{prefix}problems.json").write_text(
+        json.dumps(found, indent=1, ensure_ascii=False)
+    )
     assert len(found) == STATES
     assert {state: p for state, by_width in found.items() for p in by_width.values() if p} == {}
     # The quick exit stands in the same place on every page.

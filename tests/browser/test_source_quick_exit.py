@@ -26,7 +26,14 @@ from seethesigns.replies import send_reply
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import StaffAccounts
 from seethesigns.storage import Store
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, SmallSource, type_back_words
+from tests.browser.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SmallSource,
+    chromium_env,
+    type_back_words,
+)
+from tests.certificates import TestAuthority
 
 SEND = "form[action='/submit'] button[type=submit]"
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "source_interface" / "translations"
@@ -66,7 +73,7 @@ def neutral_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def cached_browser(browser: Browser) -> Iterator[Browser]:
+def cached_browser(browser: Browser, authority: TestAuthority) -> Iterator[Browser]:
     """Chromium with its back/forward cache, which Playwright turns off by default.
 
     Launched through the session's Playwright (one sync Playwright may run at a time).
@@ -76,6 +83,7 @@ def cached_browser(browser: Browser) -> Iterator[Browser]:
         headless=True,
         args=CHROMIUM_ARGS,
         ignore_default_args=["--disable-back-forward-cache"],
+        env=chromium_env(authority),
     )
     yield launched
     launched.close()
@@ -138,7 +146,7 @@ def assert_in_view(page: Page) -> None:
 
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_exit_ends_the_session_and_back_shows_nothing_of_it(
-    cached_browser: Browser, disguised: Settings, small_source: SmallSource, neutral_url: str,
+    cached_browser: Browser, disguised: Settings, any_source: SmallSource, neutral_url: str,
     artifacts: Path, language: str,
 ) -> None:  # fmt: skip
     _ = Translations.load(str(TRANSLATIONS), [language]).gettext
@@ -148,7 +156,7 @@ def test_exit_ends_the_session_and_back_shows_nothing_of_it(
     page.on("request", lambda request: asked.append(request.url))
     assert_back_forward_cache_works(page, neutral_url, asked)
 
-    page.goto(f"{small_source.url}/?l={language}")
+    page.goto(f"{any_source.url}/?l={language}")
     page.get_by_role("link", name=_("Start a new report")).click()
     codename = page.locator("#codename").inner_text()
     type_back_words(page)
@@ -166,7 +174,7 @@ def test_exit_ends_the_session_and_back_shows_nothing_of_it(
     page.screenshot(path=str(artifacts / f"{language}-2-sent.png"))
 
     reply_to_newest_source(disguised, REPLY)
-    page.goto(small_source.url + "/lookup")
+    page.goto(any_source.url + "/lookup")
     assert REPLY in page.locator("main").inner_text()
     assert page.title() == "Notes"
     page.get_by_text(REPLY).scroll_into_view_if_needed()
@@ -185,9 +193,9 @@ def test_exit_ends_the_session_and_back_shows_nothing_of_it(
     # Back, Back again and once more: /lookup, /sent, then the first /lookup.
     for step, path in [(1, "/lookup"), (2, "/sent"), (3, "/lookup?new=1")]:
         back(page, asked)
-        assert small_source.url + path in asked, (step, "not asked again, so shown from a cache")
+        assert any_source.url + path in asked, (step, "not asked again, so shown from a cache")
         page.wait_for_load_state("load")
-        assert page.url == small_source.url + "/login", step
+        assert page.url == any_source.url + "/login", step
         shown = page.locator("body").inner_text()
         for secret in (REPLY, REPORT, thanks, codename):
             assert secret not in shown, (step, secret)
@@ -199,8 +207,8 @@ def test_exit_ends_the_session_and_back_shows_nothing_of_it(
     again = cached_browser.new_context(java_script_enabled=False, viewport=SCREEN)
     again.add_cookies([cookie])
     reopened = again.new_page()
-    reopened.goto(small_source.url + "/lookup")
-    assert reopened.url == small_source.url + "/login"
+    reopened.goto(any_source.url + "/lookup")
+    assert reopened.url == any_source.url + "/login"
     assert REPLY not in reopened.locator("body").inner_text()
     again.close()
 

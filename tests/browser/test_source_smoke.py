@@ -11,18 +11,24 @@ from tests.browser.conftest import SmallSource, type_back_words
 REPORT = "A man at the park gives my brother money to take bags to another town."
 
 
+def suffix(site: SmallSource) -> str:
+    """What screenshots taken through the HTTPS front add to their names."""
+    return "-https" if site.front_url else ""
+
+
 def heading(page: Page) -> str:
     """The page's h1."""
     return page.locator("h1").inner_text()
 
 
 def test_the_whole_journey_works_without_javascript(
-    browser: Browser, small_source: SmallSource, artifacts: Path
+    browser: Browser, any_source: SmallSource, artifacts: Path
 ) -> None:
+    report = f"{REPORT} (via {'HTTPS' if any_source.front_url else 'gunicorn'})"
     context = browser.new_context(java_script_enabled=False, viewport={"width": 360, "height": 740})
     page = context.new_page()
-    page.goto(small_source.url + "/")
-    page.screenshot(path=str(artifacts / "landing-360.png"), full_page=True)
+    page.goto(any_source.url + "/")
+    page.screenshot(path=str(artifacts / f"landing-360{suffix(any_source)}.png"), full_page=True)
     exit_link = page.get_by_role("link", name="Leave this site")
     assert exit_link.get_attribute("rel") == "noreferrer"
     assert exit_link.get_attribute("href", timeout=1000) == "/exit"
@@ -46,14 +52,14 @@ def test_the_whole_journey_works_without_javascript(
     type_back_words(page)
     page.get_by_role("button", name="Carry on").click()
     page.get_by_role("link", name="About someone else").click()
-    page.get_by_label("What is happening?").fill(REPORT)
+    page.get_by_label("What is happening?").fill(report)
     page.get_by_label("Their name").fill("Sam")
     page.get_by_label("Where does it happen?").fill("The park by the station")
     page.get_by_label("I'm not sure").check()
     assert page.get_by_label("Someone else").is_checked()  # chosen by the link above
     page.get_by_role("button", name="Send").click()
     assert heading(page) == "Thank you. We got it safely."
-    page.screenshot(path=str(artifacts / "sent-360.png"), full_page=True)
+    page.screenshot(path=str(artifacts / f"sent-360{suffix(any_source)}.png"), full_page=True)
 
     page.get_by_role("button", name="Log out").click()
     assert heading(page) == "You are logged out"
@@ -68,11 +74,11 @@ def test_the_whole_journey_works_without_javascript(
     context.close()
 
     messages = [
-        small_source.offline_key.decrypt(path.read_bytes()).decode()
-        for path in small_source.settings.store_dir.rglob("*-msg.gpg")
+        any_source.offline_key.decrypt(path.read_bytes()).decode()
+        for path in any_source.settings.store_dir.rglob("*-msg.gpg")
     ]
-    (message,) = [text for text in messages if REPORT in text]
-    assert f"What is happening?\n{REPORT}" in message
+    (message,) = [text for text in messages if report in text]
+    assert f"What is happening?\n{report}" in message
     assert "Is anyone in danger right now?\nNot sure" in message
     assert "Is this about you or someone else?\nSomeone else" in message
     assert "Name of the child at risk:\nSam" in message
