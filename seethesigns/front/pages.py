@@ -88,7 +88,7 @@ def _page(parts: list[Part]) -> str:
         for p in parts
     )
     return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<!doctype html><html lang="en" dir="ltr"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(TITLE)}</title>"
         '<link rel="stylesheet" href="/static/style.css"></head><body>'
