@@ -16,7 +16,9 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
+from seethesigns.db import make_engine, make_session_factory
 from seethesigns.front.nginx import HttpsFront
+from seethesigns.instance_settings import instance_config
 from seethesigns.onion import OnionKeys
 from tests.certificates import TestAuthority
 from tests.conftest import create_form, csrf_token, short_tmpdir
@@ -237,3 +239,38 @@ def test_no_client_address_reaches_any_file_over_https(
     assert (https_site.nginx.directory / "nginx.stderr").exists()
     assert not found_in_files(CLIENT_ADDRESS.encode(), *written)
     assert not found_in_files(b"198.51.100.7", *written)
+
+
+def test_with_tor_required_the_https_front_refuses_reports(
+    https_site: HttpsSite, fronted: Fronted
+) -> None:
+    client = https_site.client()
+    generate = client.get(https_site.url + "/generate")
+    client.post(https_site.url + "/create", data=create_form(generate.text))
+    token = csrf_token(client.get(https_site.url + "/lookup").text)
+    require_tor(fronted, True)
+    try:
+        home = checked(https_site, client.get(https_site.url + "/"), "/")
+        assert "Please use Tor Browser for this site" in home.text
+        assert f"{https_site.https.onion_address}.onion" in home.text
+        sent = client.post(
+            https_site.url + "/submit",
+            files={"msg": (None, "refused over https"), "csrf_token": (None, token)},
+            allow_redirects=False,
+        )
+        assert sent.status_code == 403
+        assert "Please use Tor Browser for this site" in sent.text
+        onion = requests.get(https_site.nginx.source_url + "/", timeout=10)
+        assert "Please use Tor Browser" not in onion.text
+        assert "Start a new report" in onion.text
+    finally:
+        require_tor(fronted, False)
+
+
+def require_tor(fronted: Fronted, required: bool) -> None:
+    """Set the admin setting, as the settings page stores it."""
+    engine = make_engine(fronted.settings.database_url)
+    with make_session_factory(engine)() as db:
+        instance_config(db).require_tor = required
+        db.commit()
+    engine.dispose()
