@@ -8,12 +8,14 @@ import re
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
 from seethesigns.instance_settings import ReplyPromise, instance_config, reply_promise
 from seethesigns.logos import MAX_LOGO_BYTES, PNG_SIGNATURE
-from seethesigns.models import InstanceConfig
+from seethesigns.audit import actions
+from seethesigns.models import AuditEntry, InstanceConfig
 from tests.conftest import csrf_token
 from tests.journalist_interface.conftest import page_of
 from tests.seethesigns.test_logos import MARKER, png
@@ -262,3 +264,23 @@ def test_admin_sets_the_reply_time_and_the_waiting_page(
 def test_the_adult_helpline_is_one_of_the_urgent_help_services(as_admin: FlaskClient) -> None:
     page = as_admin.get("/admin/settings").get_data(as_text=True)
     assert 'value="NSPCC"' in page and 'value="0808 800 5000"' in page
+
+
+def test_admin_requires_tor_for_the_https_front(
+    as_admin: FlaskClient, open_db: sessionmaker[Session]
+) -> None:
+    assert config_now(open_db).require_tor is False
+    page = page_of(as_admin, "/admin/settings")
+    assert 'id="require_tor"' in page and "Require Tor Browser" in page
+    save(as_admin, **SETTINGS, require_tor="yes")
+    assert config_now(open_db).require_tor is True
+    assert re.search(r'id="require_tor"[^>]*\s+checked', page_of(as_admin, "/admin/settings"))
+    with open_db() as db:
+        entry = db.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == actions.SETTINGS_UPDATE)
+            .order_by(AuditEntry.id.desc())
+        ).first()
+    assert entry is not None and '"require_tor":true' in entry.detail
+    save(as_admin, **SETTINGS)
+    assert config_now(open_db).require_tor is False

@@ -33,6 +33,8 @@ def test_the_unavailable_page_asks_to_try_again() -> None:
 def test_both_pages_keep_the_quick_exit() -> None:
     for page in (too_large_page(1024**3), unavailable_page()):
         # nginx's pages cannot read an admin's choice: they wear the defaults.
-        assert f'<a class="exit every-language" href="{Disguise().exit_url}" rel="noreferrer">' in page
+        assert (
+            f'<a class="exit every-language" href="{Disguise().exit_url}" rel="noreferrer">' in page
+        )
         assert "<title>Notes</title>" in page
         assert 'lang="pl" dir="ltr">Opuść tę stronę</span>' in page
