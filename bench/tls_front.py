@@ -7,7 +7,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 from seethesigns.front.nginx import FrontConfig, HttpsFront, render_nginx_config
 from tests.certificates import TestAuthority

@@ -92,8 +92,8 @@ def _page(parts: list[Part]) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(TITLE)}</title>"
         '<link rel="stylesheet" href="/static/style.css"></head><body>'
-        f'<header class="top"><a class="exit every-language" href="{QUICK_EXIT}" rel="noreferrer">{leave}</a>'
-        f'</header><main id="main">{sections}</main></body></html>'
+        f'<header class="top"><a class="exit every-language" href="{QUICK_EXIT}" '
+        f'rel="noreferrer">{leave}</a></header><main id="main">{sections}</main></body></html>'
     )
 
 

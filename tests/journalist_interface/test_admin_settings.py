@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
+from seethesigns.audit import actions
 from seethesigns.instance_settings import ReplyPromise, instance_config, reply_promise
 from seethesigns.logos import MAX_LOGO_BYTES, PNG_SIGNATURE
-from seethesigns.audit import actions
 from seethesigns.models import AuditEntry, InstanceConfig
 from tests.conftest import csrf_token
 from tests.journalist_interface.conftest import page_of
