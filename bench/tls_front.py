@@ -17,7 +17,7 @@ DOMAIN = "report.seethesigns.test"
 
 
 def main() -> int:
-    """Start nginx with the HTTPS front (before no app: testssl's pages get a 503) and scan it."""
+    """Start nginx with the HTTPS front (no app behind it: "/" answers 502) and scan it."""
     testssl = shutil.which("testssl")
     if testssl is None:
         print("testssl is not installed: apt-get install testssl.sh", file=sys.stderr)
