@@ -3,17 +3,19 @@ trusting the tests' own CA: one page that explains, passes axe, needs no script,
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser
+from playwright.sync_api import Error as PlaywrightError
 
 from seethesigns.db import make_engine, make_session_factory
 from seethesigns.instance_settings import instance_config
 from seethesigns.onion import OnionKeys
 from tests.browser.checks import WIDTHS, axe_violations, horizontal_overflow, load_axe
-from tests.browser.conftest import SmallSource
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, SmallSource
 
 
 def set_require_tor(site: SmallSource, required: bool) -> None:
@@ -63,3 +65,22 @@ def test_the_tor_browser_page_over_https(
     page.wait_for_load_state("load")
     assert not page.url.startswith(https_front)
     context.close()
+
+
+def test_chromium_trusts_the_front_only_through_the_test_ca(
+    browser: Browser, https_front: str, tmp_path: Path
+) -> None:
+    """Control: a Chromium whose home has no NSS database refuses the front's certificate,
+    so the tests over HTTPS pass because the CA is trusted, not because nothing is checked."""
+    untrusting = browser.browser_type.launch(
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=CHROMIUM_ARGS,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
+    try:
+        page = untrusting.new_page()
+        with pytest.raises(PlaywrightError, match="ERR_CERT_AUTHORITY_INVALID"):
+            page.goto(https_front + "/")
+    finally:
+        untrusting.close()
