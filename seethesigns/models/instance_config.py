@@ -37,6 +37,12 @@ class InstanceConfig(Base):
     reply_within_hours: Mapped[int] = mapped_column(default=24)
     wait_for_reply_offered: Mapped[bool] = mapped_column(default=True)
     wait_for_reply_minutes: Mapped[int] = mapped_column(default=10)
+    # Who reads every report, and who it may be shared with to keep someone safe: said to
+    # sources inside translated sentences, so a partnership states its own arrangement (issue 14).
+    readers: Mapped[str] = mapped_column(
+        String(120), default="social workers at the council's children's services"
+    )
+    shared_with: Mapped[str] = mapped_column(String(120), default="the police or health workers")
     # Every source page's browser title, and where the quick exit sends the browser: neither
     # may tell someone glancing at the phone what this site is (issue 12).
     site_title: Mapped[str] = mapped_column(String(64), default="Notes")
