@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from seethesigns.logos import reencode_png
 from seethesigns.models import InstanceConfig
+from seethesigns.models.instance_config import DEFAULT_READERS, DEFAULT_SHARED_WITH
 
 DEFAULT_ORGANIZATION_NAME = "See the Signs"
 ORGANIZATION_NAME_MAX = 128
@@ -115,8 +116,8 @@ class WhoReads:
     that a partnership states its own arrangement honestly.
     """
 
-    readers: str = "social workers at the council's children's services"
-    shared_with: str = "the police or health workers"
+    readers: str = DEFAULT_READERS
+    shared_with: str = DEFAULT_SHARED_WITH
 
 
 def instance_config(db: Session) -> InstanceConfig:

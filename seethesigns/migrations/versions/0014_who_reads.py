@@ -16,8 +16,8 @@ depends_on = None
 
 # The defaults of seethesigns/instance_settings.py, written out: a migration must not change
 # when the code's defaults do.
-READERS = "social workers at the council's children's services"
-SHARED_WITH = 'the police or health workers'
+READERS = 'a team of social workers'
+SHARED_WITH = 'the police, or a doctor or nurse'
 
 
 def upgrade() -> None:
