@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from seethesigns.logos import reencode_png
 from seethesigns.models import InstanceConfig
+from seethesigns.models.instance_config import DEFAULT_READERS, DEFAULT_SHARED_WITH
 
 DEFAULT_ORGANIZATION_NAME = "See the Signs"
 ORGANIZATION_NAME_MAX = 128
@@ -29,6 +30,10 @@ WAIT_MINUTES_MAX = 30
 # A day: reports not marked urgent are still told about at least daily.
 ALERT_BATCH_MINUTES_MAX = 1440
 DEFAULT_ALERT_BATCH_MINUTES = 15
+# Column width of who reads a report and who it may be shared with: a short name, not a policy.
+WHO_READS_MAX = 120
+# No markup: the words are plain text put into a translated sentence, never HTML.
+MARKUP_CHARACTERS = frozenset("<>")
 
 
 class InstanceSettingsError(Exception):
@@ -103,6 +108,18 @@ class ReplyPromise:
     reply_within_hours: int = 24
     wait_offered: bool = True
     wait_minutes: int = 10
+
+
+@dataclass(frozen=True)
+class WhoReads:
+    """Who reads every report, and who it may be shared with to keep someone safe (issue 14).
+
+    Said to every source on the first page and after sending, inside translated sentences, so
+    that a partnership states its own arrangement honestly.
+    """
+
+    readers: str = DEFAULT_READERS
+    shared_with: str = DEFAULT_SHARED_WITH
 
 
 def instance_config(db: Session) -> InstanceConfig:
@@ -210,8 +227,40 @@ def reply_promise(db: Session) -> ReplyPromise:
     return ReplyPromise(found[0], bool(found[1]), found[2]) if found else ReplyPromise()
 
 
-def update_reply_promise(db: Session, chosen: ReplyPromise) -> InstanceConfig:
-    """Check and store the reply time and the wait page's settings (all or none)."""
+def who_reads(db: Session) -> WhoReads:
+    """Who reads reports and who they may be shared with, without writing a row."""
+    found = db.execute(
+        select(InstanceConfig.readers, InstanceConfig.shared_with)
+        .order_by(InstanceConfig.id)
+        .limit(1)
+    ).first()
+    return WhoReads(*found) if found is not None else WhoReads()
+
+
+def checked_who_reads(chosen: WhoReads) -> WhoReads:
+    """The words stripped of surrounding spaces; InstanceSettingsError if one cannot be used."""
+    stripped = WhoReads(chosen.readers.strip(), chosen.shared_with.strip())
+    for label, value in (
+        ("who reads reports", stripped.readers),
+        ("who reports may be shared with", stripped.shared_with),
+    ):
+        if (
+            not value
+            or len(value) > WHO_READS_MAX
+            or not value.isprintable()
+            or MARKUP_CHARACTERS & set(value)
+        ):
+            raise InstanceSettingsError(
+                f"{label} must be 1 to {WHO_READS_MAX} printable characters, without < or >"
+            )
+    return stripped
+
+
+def update_reply_promise(
+    db: Session, chosen: ReplyPromise, who: WhoReads | None = None
+) -> InstanceConfig:
+    """Check and store the reply time, the wait page's settings and who reads (all or none)."""
+    checked = checked_who_reads(who) if who is not None else None
     if not 1 <= chosen.reply_within_hours <= REPLY_WITHIN_HOURS_MAX:
         raise InstanceSettingsError(
             f"the usual reply time must be 1 to {REPLY_WITHIN_HOURS_MAX} hours"
@@ -222,6 +271,8 @@ def update_reply_promise(db: Session, chosen: ReplyPromise) -> InstanceConfig:
     row.reply_within_hours = chosen.reply_within_hours
     row.wait_for_reply_offered = chosen.wait_offered
     row.wait_for_reply_minutes = chosen.wait_minutes
+    if checked is not None:
+        row.readers, row.shared_with = checked.readers, checked.shared_with
     db.commit()
     return row
 

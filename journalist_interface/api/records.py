@@ -186,12 +186,6 @@ def reply_records(
     ]
 
 
-def find_source(db: Session, source_uuid: str, reach: Reach) -> Source | None:
-    """The source with this uuid, if it exists for this staff member, or None."""
-    found = db.scalar(select(Source).where(Source.uuid == source_uuid))
-    return found if found is not None and reach.may_see(db, found) else None
-
-
 def find_submission(
     db: Session, source: Source, submission_uuid: str, reach: Reach
 ) -> Submission | None:

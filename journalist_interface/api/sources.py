@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 from journalist_interface import audit_trail
 from journalist_interface.api import records
 from journalist_interface.api.representations import source_json, sources_url
-from journalist_interface.staff_reach import reach
+from journalist_interface.staff_reach import reach, visible_source
 from seethesigns.audit.actions import CONVERSATION_DELETE, SOURCE_DELETE, STAR, UNSTAR
 from seethesigns.models import Source
 from seethesigns.sources import delete_source
@@ -18,7 +18,7 @@ bp = Blueprint("sources", __name__)
 
 def source_or_404(source_uuid: str) -> Source:
     """The source named in the URL if it exists for this staff member, or a JSON 404."""
-    return records.find_source(db(), source_uuid, reach()) or abort(404)
+    return visible_source(source_uuid) or abort(404)
 
 
 def owned_or_403(source: Source) -> Source:

@@ -17,10 +17,12 @@ from seethesigns.instance_settings import (
     REPLY_WITHIN_HOURS_MAX,
     RETENTION_DAYS_MAX,
     WAIT_MINUTES_MAX,
+    WHO_READS_MAX,
     Disguise,
     InstanceSettingsError,
     ReplyPromise,
     UrgentHelp,
+    WhoReads,
     disguise,
     instance_config,
     remove_logo,
@@ -31,6 +33,7 @@ from seethesigns.instance_settings import (
     update_settings,
     update_urgent_help,
     urgent_help,
+    who_reads,
 )
 from seethesigns.logos import MAX_LOGO_BYTES, LogoError, read_limited
 from seethesigns.web.request_body import SMALL_BODY_BYTES, BodyLimit, takes_body
@@ -52,6 +55,8 @@ def _page(status: int = 200, **context: Any) -> tuple[str, int]:
         replies=context.pop("replies", None) or reply_promise(db()),
         max_reply_hours=REPLY_WITHIN_HOURS_MAX,
         max_wait_minutes=WAIT_MINUTES_MAX,
+        who=context.pop("who", None) or who_reads(db()),
+        max_who_reads=WHO_READS_MAX,
         form=context.pop("form", None) or stored_form(instance_config(db())),
         **context,
     ), status
@@ -135,15 +140,16 @@ def _whole_number(name: str) -> int:
 @bp.post("/replies")
 @admin_required
 def reply_settings() -> Response | tuple[str, int]:
-    """Store how soon replies usually come and the waiting page's settings (all or none)."""
+    """Store how soon replies come, the waiting page and who reads reports (all or none)."""
     chosen = ReplyPromise(
         reply_within_hours=_whole_number("reply_within_hours"),
         wait_offered=request.form.get("wait_offered") == "1",
         wait_minutes=_whole_number("wait_minutes"),
     )
+    who = WhoReads(request.form.get("readers", ""), request.form.get("shared_with", ""))
     try:
-        update_reply_promise(db(), chosen)
+        update_reply_promise(db(), chosen, who)
     except InstanceSettingsError as exc:
-        return _page(400, replies_error=str(exc), replies=chosen)
-    record(actions.SETTINGS_REPLIES, SETTINGS, **chosen.__dict__)
+        return _page(400, replies_error=str(exc), replies=chosen, who=who)
+    record(actions.SETTINGS_REPLIES, SETTINGS, **chosen.__dict__, **who_reads(db()).__dict__)
     return redirect(url_for("admin_settings.index", notice="replies_saved"))

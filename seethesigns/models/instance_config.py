@@ -5,6 +5,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from seethesigns.models.base import Base
 
+# Who reads a report and who it may be shared with, until an admin states their own: plain
+# words for a 12-year-old that name no institution a glance at the screen would recognise
+# (the landing page has never said "council", issue 12).
+DEFAULT_READERS = "a team of social workers"
+DEFAULT_SHARED_WITH = "the police, or a doctor or nurse"
+
 
 class InstanceConfig(Base):
     """Organisation name and logo, and what the source interface accepts."""
@@ -39,6 +45,10 @@ class InstanceConfig(Base):
     reply_within_hours: Mapped[int] = mapped_column(default=24)
     wait_for_reply_offered: Mapped[bool] = mapped_column(default=True)
     wait_for_reply_minutes: Mapped[int] = mapped_column(default=10)
+    # Who reads every report, and who it may be shared with to keep someone safe: said to
+    # sources inside translated sentences, so a partnership states its own arrangement (issue 14).
+    readers: Mapped[str] = mapped_column(String(120), default=DEFAULT_READERS)
+    shared_with: Mapped[str] = mapped_column(String(120), default=DEFAULT_SHARED_WITH)
     # Every source page's browser title, and where the quick exit sends the browser: neither
     # may tell someone glancing at the phone what this site is (issue 12).
     site_title: Mapped[str] = mapped_column(String(64), default="Notes")

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from seethesigns.codename_check import FIRST_FIELD, SECOND_FIELD, check_positions, typed_back
 from seethesigns.codenames import DerivationBusy, is_genuine, issue_codename
+from seethesigns.instance_settings import who_reads
 from seethesigns.sources import SourceError, create_source
 from seethesigns.web.setup import db, services
 from source_interface.busy import busy_page
@@ -24,8 +25,10 @@ def _mac_key() -> bytes:
 
 @bp.get("/")
 def index() -> str:
-    """Say what this is, and offer the two ways in."""
-    return render_template("index.html", logged_in=current_source() is not None)
+    """Say what this is, who reads a report, and offer the two ways in."""
+    return render_template(
+        "index.html", logged_in=current_source() is not None, who=who_reads(db())
+    )
 
 
 @bp.get("/generate")

@@ -11,7 +11,12 @@ from werkzeug.wrappers import Response
 
 from seethesigns.codenames import DerivationBusy
 from seethesigns.encryption import DecryptionFailed, OutOfSpace
-from seethesigns.instance_settings import instance_config, reply_promise, urgent_help
+from seethesigns.instance_settings import (
+    instance_config,
+    reply_promise,
+    urgent_help,
+    who_reads,
+)
 from seethesigns.models.base import utcnow
 from seethesigns.replies import (
     count_deleted_by_source,
@@ -166,6 +171,7 @@ def sent() -> str:
         promise=promise,
         reply_time=usual_reply_time(promise.reply_within_hours),
         adult_help=urgent_help(db()),
+        who=who_reads(db()),
     )
 
 

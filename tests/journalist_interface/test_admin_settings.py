@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
 from seethesigns.audit import actions
-from seethesigns.instance_settings import ReplyPromise, instance_config, reply_promise
+from seethesigns.instance_settings import (
+    ReplyPromise,
+    WhoReads,
+    instance_config,
+    reply_promise,
+    who_reads,
+)
 from seethesigns.logos import MAX_LOGO_BYTES, PNG_SIGNATURE
 from seethesigns.models import AuditEntry, InstanceConfig
 from tests.conftest import csrf_token
@@ -238,6 +244,8 @@ def test_admin_sets_the_reply_time_and_the_waiting_page(
         "csrf_token": csrf_token(page),
         "reply_within_hours": "48",
         "wait_minutes": "5",
+        "readers": "a team of social workers",
+        "shared_with": "the police, or a doctor or nurse",
     }  # the box unticked: waiting is not offered
     saved = as_admin.post("/admin/settings/replies", data=form)
     assert saved.headers["Location"] == "/admin/settings?notice=replies_saved"
@@ -259,6 +267,55 @@ def test_admin_sets_the_reply_time_and_the_waiting_page(
         assert "Not saved" in refused.get_data(as_text=True), (field, bad)
     with open_db() as db:
         assert reply_promise(db) == ReplyPromise(48, wait_offered=False, wait_minutes=5)
+
+
+def test_admin_states_who_reads_reports_and_sources_are_told(
+    as_admin: FlaskClient, source_client: FlaskClient, open_db: sessionmaker[Session]
+) -> None:
+    """Issue 14: the partnership's own words for who reads a report and who may be told."""
+    page = as_admin.get("/admin/settings").get_data(as_text=True)
+    assert 'value="a team of social workers"' in page
+    assert 'value="the police, or a doctor or nurse"' in page
+    form = {
+        "csrf_token": csrf_token(page),
+        "reply_within_hours": "24",
+        "wait_minutes": "10",
+        "wait_offered": "1",
+        "readers": "  the Anytown MASH: social workers & nurses  ",
+        "shared_with": "Essex Police or the school nurse",
+    }
+    saved = as_admin.post("/admin/settings/replies", data=form)
+    assert saved.headers["Location"] == "/admin/settings?notice=replies_saved"
+    with open_db() as db:
+        assert who_reads(db) == WhoReads(
+            "the Anytown MASH: social workers & nurses", "Essex Police or the school nurse"
+        )
+        change = db.scalars(select(AuditEntry).where(AuditEntry.action == "settings.replies")).one()
+    assert "Anytown MASH" in change.detail and "Essex Police" in change.detail
+    landing = source_client.get("/").get_data(as_text=True)
+    # Escaped, and isolated so that an English name reads right on an Arabic page.
+    assert "read by <bdi>the Anytown MASH: social workers &amp; nurses</bdi>." in landing
+    assert "share what you sent with <bdi>Essex Police or the school nurse</bdi>" in landing
+    assert "a team of social workers" not in landing
+
+    for field, bad in [
+        ("readers", ""),
+        ("readers", "   "),
+        ("readers", "x" * 121),
+        ("readers", "<b>the police</b>"),
+        ("shared_with", "the police\u202e"),  # a bidi override is not printable
+        ("shared_with", "police\nand health"),
+    ]:
+        refused = as_admin.post("/admin/settings/replies", data={**form, field: bad})
+        assert refused.status_code == 400, (field, bad)
+        text = refused.get_data(as_text=True)
+        assert "Not saved" in text and "without &lt; or &gt;" in text, (field, bad)
+    with open_db() as db:
+        assert who_reads(db).shared_with == "Essex Police or the school nurse"
+        assert (
+            len(list(db.scalars(select(AuditEntry).where(AuditEntry.action == "settings.replies"))))
+            == 1
+        )
 
 
 def test_the_adult_helpline_is_one_of_the_urgent_help_services(as_admin: FlaskClient) -> None:

@@ -350,7 +350,12 @@ def acting_form(route: Route, on_file: OnFile, me: NewStaff) -> dict[str, Any]:
             "site_title": "Homework",
             "exit_url": "https://example.org/",
         },
-        "admin_settings.reply_settings": {"reply_within_hours": "48", "wait_minutes": "5"},
+        "admin_settings.reply_settings": {
+            "reply_within_hours": "48",
+            "wait_minutes": "5",
+            "readers": "a team of social workers",
+            "shared_with": "the police",
+        },
         "admin_audit.retention": {"audit_retention_days": "31"},
         "admin_recipients.add": {"name": "Mallory", "public_key": on_file.new_key},
         "admin_teams.add": {"name": "Mallory's team"},

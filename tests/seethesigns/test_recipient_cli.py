@@ -129,7 +129,7 @@ def test_migrate_from_0011_keeps_an_instance_with_a_configured_key_working(
     assert database_version(database) == "0011"
     result = run("migrate", "--config", str(config))
     assert result.exit_code == 0, result.output
-    assert database_version(database) == "0016"
+    assert database_version(database) == "0015"
     with sqlite3.connect(database) as connection:
         rows = connection.execute("SELECT name, fingerprint, retired_at FROM recipients").fetchall()
     assert rows == [(CONFIGURED_NAME, offline_key.fingerprint, None)]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from seethesigns.db import make_engine, make_session_factory
 from seethesigns.encryption import GpgService
-from seethesigns.instance_settings import ReplyPromise, update_reply_promise
+from seethesigns.instance_settings import ReplyPromise, WhoReads, update_reply_promise
 from seethesigns.models import Source, Staff
 from seethesigns.models.base import utcnow
 from seethesigns.replies import send_reply
@@ -104,15 +104,16 @@ def test_the_confirmation_says_what_will_happen_and_who_may_be_told(
 ) -> None:
     new_source(source_client)
     text = send_report(source_client, what="Older boys send me to other towns.", who="me")
-    assert "Trained staff will read what you sent." in text
+    assert "Your report is read by a team of social workers." in text
     assert "They will write back to you here" in text
-    assert "asking the police or a social worker" in text  # what acting means
+    assert "may share what you sent with the police, or a doctor or nurse" in text
     assert "won't tell anyone just because you asked for help" in text
     assert "in danger or being hurt" in text and "try to tell you first" in text
     assert "secret" not in text.lower()  # no promise of secrecy
     landing = " ".join(visible_text(source_client.get("/").get_data(as_text=True)))
     assert "council" not in landing.lower()
-    assert "social workers and police" in landing
+    assert "Your report is read by a team of social workers." in landing
+    assert "may share what you sent with the police, or a doctor or nurse" in landing
     assert "won't tell anyone just because you asked for help" in landing
 
 
@@ -251,3 +252,22 @@ def test_no_wait_is_offered_when_the_admin_turned_it_off(
 def test_waiting_needs_a_login(source_client: FlaskClient) -> None:
     response = source_client.get("/wait")
     assert response.status_code == 302 and response.location == "/login"
+
+
+def test_who_reads_comes_from_the_settings_in_every_language(
+    source_client: FlaskClient, settings: Settings
+) -> None:
+    """Issue 14: the partnership's own words, inside each language's sentence, isolated."""
+    engine = make_engine(settings.database_url)
+    with make_session_factory(engine)() as db:
+        update_reply_promise(db, ReplyPromise(), WhoReads("Anytown MASH", "Essex Police"))
+    engine.dispose()
+    new_source(source_client)
+    text = send_report(source_client, what="Older boys send me to other towns.", who="me")
+    assert "Your report is read by Anytown MASH." in text
+    assert "may share what you sent with Essex Police, to keep them safe." in text
+    assert "a team of social workers" not in text
+    page = source_client.get("/?l=ar").get_data(as_text=True)
+    assert 'dir="rtl"' in page
+    assert "يقرأ بلاغك هؤلاء: <bdi>Anytown MASH</bdi>" in page
+    assert "<bdi>Essex Police</bdi>" in page

@@ -1,7 +1,7 @@
 """require Tor: the HTTPS front takes no reports when an admin says so (issue 17)
 
-Revision ID: 0016
-Revises: 0013 (re-chain to 0015 at merge: 0014 and 0015 are being added in parallel)
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-02 20:10:00.000000
 """
 
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0016'
-down_revision = '0013'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
