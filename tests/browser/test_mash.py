@@ -1,12 +1,12 @@
 """Issue 14's "Done when": a MASH-style instance with three teams, end to end in Chromium.
 
 An admin makes the Police liaison and Health teams in the browser, gives each its key and its
-member. A child reports (JavaScript off, a phone's width); only the front door sees the case
-and is alerted. The front door reads it on the real workstation, shares one message with the
-police, taking a detail out on the way, and uploads the package; the police officer sees the
-case with that copy only, and only the police key opens it; Health sees nothing. The front
-door then hands the case over to Health, and the admin reads both in the audit log. Each step
-leaves a screenshot in test-artifacts/.
+member, and says in the partnership's own words who reads reports. A child, told so, reports
+(JavaScript off, a phone's width); only the front door sees the case and is alerted. The front
+door reads it on the real workstation, shares one message with the police, taking a detail out
+on the way, and uploads the package; the police officer sees the case with that copy only, and
+only the police key opens it; Health sees nothing. The front door then hands the case over to
+Health, and the admin reads both in the audit log. Each step leaves a screenshot in test-artifacts/.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from tests.conftest import OfflineKey, SpareKeys, short_tmpdir
 WORKSTATION = Path(sys.executable).parent / "seethesigns-workstation"
 REPORT = "A man called Dean makes me carry bags from Leigh station to a flat on Mill Road."
 SHARED = "A man makes me carry bags from Leigh station to a flat on Mill Road."
+READERS = "social workers and police officers who work together in Southend"
+SHARED_WITH = "health workers, like a doctor or school nurse"
 PHONE: ViewportSize = {"width": 360, "height": 740}
 DESK: ViewportSize = {"width": 1280, "height": 900}
 
@@ -115,10 +117,21 @@ def test_three_teams_one_front_door_and_a_share_across_the_boundary(
         row.get_by_role("button", name=f"Save teams of {username}").click()
         expect(admin.get_by_role("status")).to_have_text("Membership saved.")
     shot(admin, "admin-teams")
+    # The partnership says who reads reports and who may be told, in its own words.
+    admin.get_by_role("navigation", name="Staff").get_by_role("link", name="Settings").click()
+    admin.get_by_label("Who reads every report").fill(READERS)
+    admin.get_by_label("Who a report may be shared with").fill(SHARED_WITH)
+    admin.get_by_role("button", name="Save reply settings").click()
+    expect(admin.get_by_role("status")).to_contain_text("who reads reports saved")
 
-    # 2. A child reports; the front door is alerted, and only it sees the case.
+    # 2. A child reports, told first who reads it; the front door is alerted, and only it sees
+    # the case.
     child = browser.new_context(viewport=PHONE, java_script_enabled=False).new_page()
+    child.goto(site.source.url + "/")
+    expect(child.get_by_role("main")).to_contain_text(f"Your report is read by {READERS}.")
+    expect(child.get_by_role("main")).to_contain_text(f"share what you sent with {SHARED_WITH},")
     send_report(child, site.source.url, REPORT, urgent=True)
+    expect(child.get_by_role("main")).to_contain_text(f"Your report is read by {READERS}.")
     child.context.close()
     (alert,) = site.relay.inbox.wait_for(1, timeout=30)[:1]
     assert alert.recipients == ["casey@example.org"]
