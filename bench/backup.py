@@ -23,7 +23,7 @@ from sqlalchemy import insert, select
 
 from bench.instance import SEETHESIGNS, make_instance, stop_agents, unprotected_keypair
 from seethesigns.codenames import CodenameDeriver, generate_codename
-from seethesigns.db import make_engine, make_session_factory
+from seethesigns.db import engine_for, make_session_factory
 from seethesigns.encryption import GpgService
 from seethesigns.models import Source, Submission
 from seethesigns.settings import Argon2Settings, load_settings
@@ -63,7 +63,7 @@ def populate(config: Path, sources: int, store_bytes: int) -> None:
         Argon2Settings(time_cost=1, memory_cost_kib=64),
     )
     per_source = store_bytes // sources
-    engine = make_engine(settings.database_url)
+    engine = engine_for(settings)
     with make_session_factory(engine)() as db:
         template = create_source(db, cheap, gpg, generate_codename()).source
         rows = []

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from bench.instance import activate_staff, make_instance, print_ratio_table, stop_agents
 from bench.source_list import REPEATS, Client, add_sources, median_ms, queries, serving
 from journalist_interface import create_app
-from seethesigns.db import make_engine, make_session_factory
+from seethesigns.db import engine_for, make_session_factory
 from seethesigns.encryption import GpgService
 from seethesigns.models import Reply
 from seethesigns.settings import load_settings
@@ -97,7 +97,7 @@ def _later(arrived: Any, seconds: int) -> datetime:
 def measure(config: Path, sizes: list[int]) -> dict[tuple[str, int], Any]:
     """Time and count the figures requests at each size."""
     settings = load_settings(config)
-    factory = make_session_factory(make_engine(settings.database_url))
+    factory = make_session_factory(engine_for(settings))
     gpg = GpgService(settings.gnupg_homedir, settings.submission_key_fingerprint, settings.tmp_dir)
     keys = gpg.generate_source_keypair("bench only")
     with factory() as db:

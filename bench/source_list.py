@@ -50,7 +50,7 @@ from bench.instance import (
 from journalist_interface import create_app
 from journalist_interface.list_query import Cursor
 from journalist_interface.source_list import LIST_KEY, PAGE_SIZE
-from seethesigns.db import make_engine, make_session_factory
+from seethesigns.db import engine_for, make_session_factory
 from seethesigns.encryption import GpgService
 from seethesigns.models import Case, CaseLabel, SeenSubmission, Source, Submission
 from seethesigns.settings import Settings, load_settings
@@ -351,7 +351,7 @@ def api_token(url: str, staff: NewStaff) -> str:
 def measure(config: Path, sizes: list[int], per_source: int) -> dict[tuple[str, int], Any]:
     """Time and count every measured request at each size, for each role."""
     settings = load_settings(config)
-    factory = make_session_factory(make_engine(settings.database_url))
+    factory = make_session_factory(engine_for(settings))
     gpg = GpgService(settings.gnupg_homedir, settings.submission_key_fingerprint, settings.tmp_dir)
     keys = gpg.generate_source_keypair("bench only")
     with factory() as db:

@@ -23,7 +23,7 @@ from sqlalchemy import insert, select
 
 from bench.instance import make_instance, stop_agents
 from seethesigns.codenames import CodenameDeriver, generate_codename
-from seethesigns.db import make_engine, make_session_factory
+from seethesigns.db import engine_for, make_session_factory
 from seethesigns.encryption import GpgService
 from seethesigns.models import Source, Staff
 from seethesigns.replies import read_replies, send_reply
@@ -52,7 +52,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="stss", dir="/tmp"))
     try:
         settings = load_settings(make_instance(work).config)
-        factory = make_session_factory(make_engine(settings.database_url))
+        factory = make_session_factory(engine_for(settings))
         gpg = GpgService(
             settings.gnupg_homedir, settings.submission_key_fingerprint, settings.tmp_dir
         )

@@ -20,6 +20,9 @@ command -v certutil >/dev/null 2>&1 || missing+=(libnss3-tools)
 command -v mat2 >/dev/null 2>&1 || missing+=(mat2)
 # Debian's nginx, as production runs it; it lives in /usr/sbin, often not on a user's PATH.
 PATH="$PATH:/usr/sbin:/sbin" command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+# Debian's PostgreSQL server: `make test` runs the database-touching tests against a throwaway
+# cluster of its own as well as against SQLite (tests/databases.py).
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 # Debian's python3 ships the venv module but leaves ensurepip to python3-venv.
 "$python" -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 
@@ -30,6 +33,11 @@ as_root=(env DEBIAN_FRONTEND=noninteractive)
 [ "$(id -u)" -eq 0 ] || as_root=(sudo "${as_root[@]}")
 "${as_root[@]}" apt-get update -q
 "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+# Debian starts a cluster of the PostgreSQL it installs; the tests run their own, so stop it.
+if [[ " ${missing[*]} " == *" postgresql "* ]] && [ -d /run/systemd/system ]; then
+  "${as_root[@]}" systemctl disable --now postgresql.service
+fi
 
 # Debian starts the nginx it installs, on port 80 with its default site and an access log.
 # The tests run their own nginx; stop that one and keep it from starting at boot.

@@ -22,6 +22,19 @@ main_log=$(mktemp)
 "$python" -m pytest -m "not deploy" 2>&1 | tee "$main_log"
 main_status=${PIPESTATUS[0]}
 
+# The same tests of everything that touches the database again, on PostgreSQL: a throwaway
+# cluster this run starts and removes (tests/databases.py). Left out, as they do not depend
+# on the database engine: the browser tests (what a person sees), the Tor network tests, the
+# deployment (its own targets), and the workstation (offline, no database).
+echo
+echo "==> The database-touching tests again, on PostgreSQL:"
+pg_log=$(mktemp)
+SEETHESIGNS_TEST_DATABASE=postgresql "$python" -m pytest -p no:cacheprovider \
+  -m "not deploy and not tor" \
+  tests/seethesigns tests/journalist_interface tests/source_interface tests/integration \
+  2>&1 | tee "$pg_log"
+pg_status=${PIPESTATUS[0]}
+
 wait "$deploy_pid"
 deploy_status=$?
 echo
@@ -32,14 +45,18 @@ cat "$deploy_log"
 count() {
   grep -Eo "[0-9]+ $1" "$2" | tail -n 1 | grep -Eo '^[0-9]+' || echo 0
 }
-passed=$(($(count passed "$main_log") + $(count passed "$deploy_log")))
-failed=$(($(count failed "$main_log") + $(count failed "$deploy_log")))
-errors=$(($(count error "$main_log") + $(count error "$deploy_log")))
-skipped=$(($(count skipped "$main_log") + $(count skipped "$deploy_log")))
-rm -f "$main_log"
+passed=0 failed=0 errors=0 skipped=0
+for log in "$main_log" "$pg_log" "$deploy_log"; do
+  passed=$((passed + $(count passed "$log")))
+  failed=$((failed + $(count failed "$log")))
+  errors=$((errors + $(count error "$log")))
+  skipped=$((skipped + $(count skipped "$log")))
+done
+rm -f "$main_log" "$pg_log"
 echo
 echo "tests: $passed passed, $((failed + errors)) failed, $skipped skipped"
-if [ "$main_status" -ne 0 ] || [ "$deploy_status" -ne 0 ]; then
-  echo "test: the suite failed (pytest exit $main_status, deployment tests exit $deploy_status)" >&2
+if [ "$main_status" -ne 0 ] || [ "$pg_status" -ne 0 ] || [ "$deploy_status" -ne 0 ]; then
+  echo "test: the suite failed (pytest exit $main_status; on PostgreSQL $pg_status;" \
+    "deployment tests $deploy_status)" >&2
   exit 1
 fi

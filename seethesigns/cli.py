@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -25,7 +26,7 @@ from seethesigns.cli_options import (
     settings_or_exit,
 )
 from seethesigns.config_file import add_audit_key, render_config, write_private
-from seethesigns.db import make_engine, make_session_factory, upgrade_database
+from seethesigns.db import engine_for, make_session_factory, upgrade_database
 from seethesigns.encryption import EncryptionError, GpgService
 from seethesigns.front_cli import front
 from seethesigns.instance_settings import instance_config
@@ -108,7 +109,7 @@ def init(
 
 def _first_recipient(settings: Settings) -> None:
     """The configured submission key becomes the first recipient (issue 14)."""
-    with make_session_factory(make_engine(settings.database_url))() as db:
+    with make_session_factory(engine_for(settings))() as db:
         ensure_configured(db, gpg_of(settings))
 
 
@@ -133,7 +134,7 @@ def purge(config_path: Path | None) -> None:
     """Delete expired reports, sources that sent nothing in a day, and interrupted writes."""
     settings = settings_or_exit(config_path)
     store = Store(settings.store_dir)
-    factory = make_session_factory(make_engine(settings.database_url))
+    factory = make_session_factory(engine_for(settings))
     with factory() as db:
         days = instance_config(db).retention_days
         purged = purge_expired(db, store, days, utcnow()) if days else None
@@ -171,7 +172,7 @@ def add_staff(username: str, admin: bool, as_json: bool, config_path: Path | Non
     """Create a staff account with a server-generated passphrase and TOTP secret."""
     settings = settings_or_exit(config_path)
     accounts = StaffAccounts(settings.argon2, settings.login)
-    with make_session_factory(make_engine(settings.database_url))() as db:
+    with make_session_factory(engine_for(settings))() as db:
         try:
             created = accounts.create(db, username, is_admin=admin)
         except StaffError as exc:
@@ -240,6 +241,9 @@ def serve(
         from source_interface import create_app
     else:
         from journalist_interface import create_app
+    if settings.database_pool_size is None:
+        # One PostgreSQL connection per request thread of each worker (SQLite ignores it).
+        settings = replace(settings, database_pool_size=threads)
     port = port or settings.serve_port(interface)
     options = gunicorn_options(host, port, workers, threads)
     if unix_socket is not None:

@@ -4,14 +4,29 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
+if TYPE_CHECKING:
+    from seethesigns.settings import Settings
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# A server process's connections to PostgreSQL when [database] pool_size is not set and the
+# process is not `seethesigns serve` (which sizes the pool to its threads): the CLI, the alert
+# sender. Each process holds at most this many plus POOL_OVERFLOW.
+DEFAULT_POOL_SIZE = 4
+POOL_OVERFLOW = 2
+# The errors of a database that cannot answer now (down, locked past its timeout, every pooled
+# connection busy), as opposed to a bug: pages say "try again" (503) for these.
+UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, PoolTimeout)
+# A request that finds every connection busy waits this long, then fails (a 503, not a hang).
+POOL_TIMEOUT_SECONDS = 10
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -34,6 +49,26 @@ def make_engine(url: str, **options: Any) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def engine_for(settings: Settings) -> Engine:
+    """The engine of an instance's database, with its pool sized for PostgreSQL.
+
+    SQLite opens a file per connection and needs no pool settings. For PostgreSQL each process
+    keeps a pool of [database] pool_size connections (gunicorn's workers are forked before the
+    app, and so the engine, is made: no connection is shared between processes). Connections
+    are checked before use, so a restarted server costs one retry, not an error page.
+    """
+    url = settings.database_url
+    if make_url(url).get_backend_name() == "sqlite":
+        return make_engine(url)
+    return make_engine(
+        url,
+        pool_size=settings.database_pool_size or DEFAULT_POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+        pool_timeout=POOL_TIMEOUT_SECONDS,
+        pool_pre_ping=True,
+    )
 
 
 def forget_deleted(db: Session) -> bool:

@@ -10,7 +10,7 @@ import click
 from seethesigns.audit.actions import RECIPIENT_ADD, RECIPIENT_RETIRE, SYSTEM_USERNAME
 from seethesigns.audit.chain import Actor, Target, append
 from seethesigns.cli_options import CONFIG_OPTION, settings_or_exit
-from seethesigns.db import make_engine, make_session_factory
+from seethesigns.db import engine_for, make_session_factory
 from seethesigns.encryption import EncryptionError, GpgService
 from seethesigns.recipients import (
     RecipientError,
@@ -33,7 +33,7 @@ def audit_cli(settings: Settings, action: str, target: Target, **detail: object)
     """Put a change made on the server's command line in the audit log too."""
     if settings.audit_key is None:  # a configuration from before the log: migrate adds one
         return
-    factory = make_session_factory(make_engine(settings.database_url))
+    factory = make_session_factory(engine_for(settings))
     append(
         factory,
         settings.audit_key,
@@ -64,7 +64,7 @@ def add(name: str, key_file: Path, team_name: str | None, config_path: Path | No
     """Encrypt every new report and reply of a team's cases to the PUBLIC key in KEYFILE too."""
     settings = settings_or_exit(config_path)
     armored = key_file.read_text("utf-8", errors="replace")
-    with make_session_factory(make_engine(settings.database_url))() as db:
+    with make_session_factory(engine_for(settings))() as db:
         try:
             team = team_named(db, team_name) if team_name else front_door(db)
             added = add_recipient(db, gpg_of(settings), name, armored, team.id)
@@ -84,7 +84,7 @@ def add(name: str, key_file: Path, team_name: str | None, config_path: Path | No
 def list_command(as_json: bool, config_path: Path | None) -> None:
     """Every recipient, active and retired."""
     settings = settings_or_exit(config_path)
-    with make_session_factory(make_engine(settings.database_url))() as db:
+    with make_session_factory(engine_for(settings))() as db:
         ensure_configured(db, gpg_of(settings))
         rows = all_recipients(db)
         teams = {team.id: team.name for team in all_teams(db)}
@@ -117,7 +117,7 @@ def list_command(as_json: bool, config_path: Path | None) -> None:
 def retire(fingerprint: str, config_path: Path | None) -> None:
     """Stop encrypting new items to FINGERPRINT; what it could open stays readable."""
     settings = settings_or_exit(config_path)
-    with make_session_factory(make_engine(settings.database_url))() as db:
+    with make_session_factory(engine_for(settings))() as db:
         try:
             retired = retire_recipient(db, gpg_of(settings), fingerprint)
         except RecipientError as exc:

@@ -162,6 +162,9 @@ class Settings:
     # [audit] key: the HMAC key of the audit log's hash chain. None only in a configuration
     # written before issue 13, until `seethesigns migrate` adds one; the staff app needs it.
     audit_key: bytes | None = None
+    # [database] pool_size: connections each server process keeps open to PostgreSQL. None
+    # (the default) sizes it to the process's threads (`serve --threads`); SQLite ignores it.
+    database_pool_size: int | None = None
 
     def serve_port(self, interface: str) -> int:
         """The port `seethesigns serve INTERFACE` binds by default: [serve], else [tor]."""
@@ -438,16 +441,15 @@ def parse_settings(doc: dict[str, Any], base_dir: Path) -> Settings:
     if len(fingerprint) not in (40, 64) or any(c not in "0123456789ABCDEF" for c in fingerprint):
         raise SettingsError("settings: [gnupg] submission_key_fingerprint is not a fingerprint")
     default_db = f"sqlite:///{data_dir / 'seethesigns.db'}"
+    database = _section(doc, "database") if "database" in doc else {}
+    pool_size = _get_optional(database, "database", "pool_size", int, None)
+    if pool_size is not None:
+        _positive("database", "pool_size", pool_size)
     tor = _load_tor(doc, data_dir)
     return Settings(
         data_dir=data_dir,
-        database_url=_get_optional(
-            _section(doc, "database") if "database" in doc else {},
-            "database",
-            "url",
-            str,
-            default_db,
-        ),
+        database_url=_get_optional(database, "database", "url", str, default_db),
+        database_pool_size=pool_size,
         gnupg_homedir=(data_dir / _get_optional(gnupg, "gnupg", "homedir", str, "gnupg")).resolve(),
         submission_key_fingerprint=fingerprint,
         pepper_filesystem_id=pepper_fs,

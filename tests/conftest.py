@@ -25,11 +25,11 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from seethesigns.config_file import render_config, write_private
-from seethesigns.db import upgrade_database
 from seethesigns.encryption import GpgService
 from seethesigns.models import Staff
 from seethesigns.models.staff import STAFF_ACTIVE
 from seethesigns.settings import Argon2Settings, Settings, load_settings
+from tests.databases import TemplateDatabase, chosen_backend, make_template
 
 # Tests turn argon2 down through settings, never by patching: ~1 ms instead of ~0.25 s.
 CHEAP_ARGON2 = Argon2Settings(time_cost=1, memory_cost_kib=64, parallelism=1)
@@ -86,6 +86,16 @@ def make_offline_key(homedir: Path, name: str = "Test Submission Key") -> Offlin
     return OfflineKey(homedir, str(result.fingerprint), str(gpg.export_keys(result.fingerprint)))
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, skip the tests of SQLite's own file, WAL and backup API."""
+    if chosen_backend() != "postgresql":
+        return
+    skip = pytest.mark.skip(reason="about SQLite itself; this run is on PostgreSQL")
+    for item in items:
+        if item.get_closest_marker("sqlite_only"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def offline_key() -> Iterator[OfflineKey]:
     """One test submission keypair for the whole session."""
@@ -117,18 +127,19 @@ def spare_keys() -> Iterator[SpareKeys]:
 
 
 @pytest.fixture(scope="session")
-def template_database() -> Iterator[Path]:
-    """A database migrated once with Alembic; each test gets its own copy of the file."""
-    home = short_tmpdir("stsdb")
-    path = home / "template.db"
-    upgrade_database(f"sqlite:///{path}")
-    yield path
-    shutil.rmtree(home, ignore_errors=True)
+def template_database() -> Iterator[TemplateDatabase]:
+    """A database migrated once with Alembic; each test gets its own copy of it.
+
+    SQLite unless SEETHESIGNS_TEST_DATABASE=postgresql (tests/databases.py).
+    """
+    template = make_template()
+    yield template
+    template.close()
 
 
 def make_instance(
     offline_key: OfflineKey,
-    template_database: Path,
+    template_database: TemplateDatabase,
     *,
     max_bytes: int = 2 * 1024**3,
     extra: str = "",
@@ -140,21 +151,23 @@ def make_instance(
     GpgService(data_dir / "gnupg", "", data_dir / "tmp").import_submission_key(
         offline_key.public_key
     )
-    shutil.copyfile(template_database, data_dir / "seethesigns.db")
+    url = template_database.new_url(data_dir)
     config = data_dir / "seethesigns.toml"
     text = render_config(
         data_dir, offline_key.fingerprint, argon2=CHEAP_ARGON2, max_bytes=max_bytes
     )
+    text = text.replace(f'url = "sqlite:///{data_dir}/seethesigns.db"', f'url = "{url}"')
     text = text.replace("key_check_interval_seconds = 30", "key_check_interval_seconds = 0")
     write_private(config, text + extra)
     return load_settings(config)
 
 
 @pytest.fixture
-def settings(offline_key: OfflineKey, template_database: Path) -> Iterator[Settings]:
-    """Settings of a fresh instance with its own database file and keyring."""
+def settings(offline_key: OfflineKey, template_database: TemplateDatabase) -> Iterator[Settings]:
+    """Settings of a fresh instance with its own database and keyring."""
     found = make_instance(offline_key, template_database)
     yield found
+    template_database.drop(found.database_url)
     subprocess.run(["gpgconf", "--homedir", str(found.gnupg_homedir), "--kill", "all"], check=False)
     shutil.rmtree(found.data_dir, ignore_errors=True)
 

@@ -14,7 +14,7 @@ import click
 from seethesigns.alerts.mailer import Mailer
 from seethesigns.alerts.sender import run as run_sender
 from seethesigns.cli_options import CONFIG_OPTION, settings_or_exit
-from seethesigns.db import make_engine, make_session_factory
+from seethesigns.db import engine_for, make_session_factory
 from seethesigns.settings import SettingsError, load_settings
 
 
@@ -55,7 +55,7 @@ def run(config_path: Path | None) -> None:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    engine = make_engine(settings.database_url)
+    engine = engine_for(settings)
     try:
         run_sender(make_session_factory(engine), Mailer(settings.alerts), settings.alerts, stop)
     finally:

@@ -9,7 +9,7 @@ import click
 
 from seethesigns.audit.chain import check_known_head, verify
 from seethesigns.cli_options import CONFIG_OPTION, settings_or_exit
-from seethesigns.db import make_engine, make_session_factory
+from seethesigns.db import engine_for, make_session_factory
 from seethesigns.settings import Settings
 
 
@@ -54,7 +54,7 @@ def verify_command(known_head: tuple[int, str] | None, config_path: Path | None)
     """Check every entry's HMAC and link; exit 1 naming the first bad entry."""
     settings = settings_or_exit(config_path)
     key = audit_key_or_exit(settings)
-    engine = make_engine(settings.database_url)
+    engine = engine_for(settings)
     started = time.monotonic()
     with make_session_factory(engine)() as db:
         verdict = verify(db, key)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from seethesigns.audit.actions import TEAM_ADD, TEAM_FRONT_DOOR, TEAM_MEMBERS
 from seethesigns.audit.chain import Target
 from seethesigns.cli_options import CONFIG_OPTION, settings_or_exit
-from seethesigns.db import make_engine, make_session_factory
+from seethesigns.db import engine_for, make_session_factory
 from seethesigns.models import Staff
 from seethesigns.recipient_cli import audit_cli
 from seethesigns.teams.membership import (
@@ -43,7 +43,7 @@ def team() -> None:
 def add(name: str, config_path: Path | None) -> None:
     """Make a team called NAME, with no members, keys or cases yet."""
     settings = settings_or_exit(config_path)
-    with make_session_factory(make_engine(settings.database_url))() as db:
+    with make_session_factory(engine_for(settings))() as db:
         try:
             made = create_team(db, name)
         except TeamError as exc:
@@ -59,7 +59,7 @@ def add(name: str, config_path: Path | None) -> None:
 def list_command(as_json: bool, config_path: Path | None) -> None:
     """Every team, with its members, active keys and cases; the front door first."""
     settings = settings_or_exit(config_path)
-    with make_session_factory(make_engine(settings.database_url))() as db:
+    with make_session_factory(engine_for(settings))() as db:
         front_door(db)
         cases = case_counts(db)
         found = [
@@ -89,7 +89,7 @@ def list_command(as_json: bool, config_path: Path | None) -> None:
 def members(username: str, team_names: tuple[str, ...], config_path: Path | None) -> None:
     """Make the teams named exactly USERNAME's teams (none: they see no case)."""
     settings = settings_or_exit(config_path)
-    with make_session_factory(make_engine(settings.database_url))() as db:
+    with make_session_factory(engine_for(settings))() as db:
         staff = db.scalar(select(Staff).where(Staff.username == username))
         if staff is None:
             raise click.ClickException(f"there is no staff member called {username!r}")
@@ -117,7 +117,7 @@ def members(username: str, team_names: tuple[str, ...], config_path: Path | None
 def front_door_command(name: str, config_path: Path | None) -> None:
     """Send every new report to the team NAME from now on."""
     settings = settings_or_exit(config_path)
-    with make_session_factory(make_engine(settings.database_url))() as db:
+    with make_session_factory(engine_for(settings))() as db:
         try:
             chosen = team_named(db, name)
             make_front_door(db, chosen)

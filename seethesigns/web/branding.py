@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, abort
 
-from seethesigns.instance_settings import branding, logo_png
-from seethesigns.web.setup import db
+from seethesigns.instance_settings import DEFAULT_ORGANIZATION_NAME, Branding, branding, logo_png
+from seethesigns.web.setup import database_reachable, db
 
 bp = Blueprint("branding", __name__)
 
@@ -24,6 +24,8 @@ def logo() -> Response:
 
 
 def _organization() -> dict[str, Any]:
+    if not database_reachable():
+        return {"organization": Branding(DEFAULT_ORGANIZATION_NAME, has_logo=False)}
     return {"organization": branding(db())}
 
 

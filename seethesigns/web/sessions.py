@@ -18,12 +18,13 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, g
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.datastructures import CallbackDict
 
+from seethesigns.db import UNAVAILABLE
 from seethesigns.models import WebSession
 from seethesigns.models.base import utcnow
 
@@ -91,11 +92,17 @@ class ServerSessionInterface(SessionInterface):
         unpunctuated = token.replace("-", "").replace("_", "")
         if len(token) != 43 or not (token.isascii() and unpunctuated.isalnum()):
             return ServerSession()
-        with self._db() as db:
-            row = db.get(WebSession, _row_id(token))
-            if row is None or row.interface != self._interface or row.expires_at <= utcnow():
-                return ServerSession()
-            data = self._unseal(token, row.sealed)
+        try:
+            with self._db() as db:
+                row = db.get(WebSession, _row_id(token))
+                if row is None or row.interface != self._interface or row.expires_at <= utcnow():
+                    return ServerSession()
+                data = self._unseal(token, row.sealed)
+        except UNAVAILABLE:
+            # The request goes on signed out; whatever it needs of the database fails in turn
+            # and answers "try again" (503). The session row is untouched, so is the cookie.
+            g.database_unavailable_for_session = True
+            return ServerSession()
         if data is None:
             return ServerSession()
         found = ServerSession(data, token)
@@ -117,13 +124,37 @@ class ServerSessionInterface(SessionInterface):
         now = utcnow()
         if session and self._fresh(session, now):
             return  # no write per stylesheet or logo: the idle timeout is kept to the minute
+        if g.get("database_unavailable_for_session") and not session.modified:
+            return  # the session could not be read: keep the cookie for when it can be
+        try:
+            self._write(session, now)
+        except UNAVAILABLE:
+            # An emptied session (signing out, the quick exit) still loses its cookie; its row
+            # expires on its own. Anything else is not saved, and the page says why (503).
+            if session:
+                raise
+        if not session:
+            if not session.new:
+                response.delete_cookie(name, path=self.get_cookie_path(app))
+            return
+        # No Expires or Max-Age: the cookie dies with the browser session.
+        response.set_cookie(
+            name,
+            session.token or "",
+            httponly=True,
+            samesite="Strict",
+            secure=self.get_cookie_secure(app),
+            path=self.get_cookie_path(app),
+        )
+        response.vary.add("Cookie")
+
+    def _write(self, session: ServerSession, now: datetime) -> None:
+        """Delete, rotate or store the session's row (an emptied session keeps no token)."""
         with self._db() as db, db.begin():
             if session.token and (session.rotate or not session):
                 db.execute(delete(WebSession).where(WebSession.id == _row_id(session.token)))
                 session.token = None
             if not session:
-                if not session.new:
-                    response.delete_cookie(name, path=self.get_cookie_path(app))
                 return
             if session.token is None:
                 session.token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -135,13 +166,3 @@ class ServerSessionInterface(SessionInterface):
                 expires_at=now + self._idle,
             )
             db.merge(row)
-        # No Expires or Max-Age: the cookie dies with the browser session.
-        response.set_cookie(
-            name,
-            session.token,
-            httponly=True,
-            samesite="Strict",
-            secure=self.get_cookie_secure(app),
-            path=self.get_cookie_path(app),
-        )
-        response.vary.add("Cookie")

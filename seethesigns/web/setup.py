@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
 from seethesigns.codenames import CodenameDeriver
-from seethesigns.db import make_engine, make_session_factory
+from seethesigns.db import UNAVAILABLE, engine_for, make_session_factory
 from seethesigns.encryption import GpgService, SubmissionKeyUnavailable
 from seethesigns.recipients import checked_fingerprints
 from seethesigns.settings import InterfaceSettings, Settings
@@ -64,7 +64,7 @@ def build_services(settings: Settings) -> Services:
     """Build the services for one app from its settings."""
     return Services(
         settings=settings,
-        db=make_session_factory(make_engine(settings.database_url)),
+        db=make_session_factory(engine_for(settings)),
         gpg=GpgService(
             settings.gnupg_homedir, settings.submission_key_fingerprint, settings.tmp_dir
         ),
@@ -79,6 +79,11 @@ def services() -> Services:
     """The services of the current app."""
     found: Services = current_app.extensions[EXTENSION]
     return found
+
+
+def database_reachable() -> bool:
+    """False once this request found the database unavailable (pages then use defaults)."""
+    return not g.get("database_unavailable", False)
 
 
 def db() -> Session:
@@ -122,8 +127,11 @@ def _security_headers(response: Any) -> Any:
 
 
 def _check_submission_key() -> Any:
-    """Refuse to serve while an active recipient key is missing or unusable."""
-    if request.endpoint == "static":
+    """Refuse to serve while an active recipient key is missing or unusable.
+
+    The quick exit is never refused: it must leave, whatever state the server is in.
+    """
+    if request.endpoint in ("static", "quick_exit.leave"):
         return None
     found = services()
     now = time.monotonic()
@@ -169,6 +177,25 @@ def _internal_error(exc: Exception) -> Any:
     return render_template("error.html", code=500, csrf_error=False), 500
 
 
+def _database_unavailable(exc: Exception) -> Any:
+    """The database is down, locked past its timeout, or every pooled connection is busy.
+
+    Nothing was committed (the request's session rolls back as it closes), so the person is
+    told to try again, with a 503 rather than a 500 that reads as a bug.
+    """
+    current_app.logger.warning("database unavailable in %s: %s", request.endpoint, type(exc))
+    g.database_unavailable = True  # the page wears the defaults, not the instance's settings
+    if request.path.startswith(API_PATH):
+        response = make_response(
+            _json_error("Service Unavailable", "The server is busy. Try again shortly.", 503)
+        )
+    else:
+        page = render_template("error.html", code=503, csrf_error=False)
+        response = make_response(page, 503)
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def register_core(
     app: Flask,
     settings: Settings,
@@ -201,4 +228,6 @@ def register_core(
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _error_page)
     app.register_error_handler(Exception, _internal_error)
+    for error in UNAVAILABLE:
+        app.register_error_handler(error, _database_unavailable)
     return found

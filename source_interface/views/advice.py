@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from seethesigns.instance_settings import urgent_help
-from seethesigns.web.setup import db
+from seethesigns.instance_settings import UrgentHelp, urgent_help
+from seethesigns.web.setup import database_reachable, db
 
 bp = Blueprint("advice", __name__)
 
@@ -13,7 +13,7 @@ bp = Blueprint("advice", __name__)
 @bp.app_context_processor
 def _urgent_help() -> dict[str, object]:
     """Every page names the instance's urgent-help services."""
-    return {"urgent_help": urgent_help(db())}
+    return {"urgent_help": urgent_help(db()) if database_reachable() else UrgentHelp()}
 
 
 @bp.get("/signs")

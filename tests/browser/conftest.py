@@ -34,6 +34,7 @@ from source_interface import create_app
 from source_interface.session_state import WAITING_SINCE
 from tests.certificates import TestAuthority
 from tests.conftest import OfflineKey, make_instance, remove_submission_key, short_tmpdir
+from tests.databases import TemplateDatabase
 from tests.integration.conftest import (
     SEETHESIGNS,
     Server,
@@ -193,7 +194,9 @@ class SmallSource:
 
 
 @pytest.fixture(scope="session")
-def small_source(offline_key: OfflineKey, template_database: Path) -> Iterator[SmallSource]:
+def small_source(
+    offline_key: OfflineKey, template_database: TemplateDatabase
+) -> Iterator[SmallSource]:
     """The source interface alone, taking uploads of up to 1 MiB, so a 413 page can be seen.
 
     One for the session: every source page test in the browser shares it (each starts as a
@@ -298,7 +301,9 @@ def _stop_sender(sender: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @pytest.fixture
-def alerting_site(offline_key: OfflineKey, template_database: Path) -> Iterator[AlertingSite]:
+def alerting_site(
+    offline_key: OfflineKey, template_database: TemplateDatabase
+) -> Iterator[AlertingSite]:
     """A fresh site whose urgent alerts repeat every 3 s, polled as deployed (every 2 s)."""
     with ExitStack() as cleanup:
         files = short_tmpdir("stsrelay")

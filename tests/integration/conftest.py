@@ -30,6 +30,7 @@ from seethesigns.models import Staff
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import StaffAccounts
 from tests.conftest import OfflineKey, activate, create_form, make_instance, short_tmpdir
+from tests.databases import TemplateDatabase
 
 SEETHESIGNS = Path(sys.executable).parent / "seethesigns"
 CODENAME = re.compile(r'<p class="codename" id="codename">([a-z -]+)</p>')
@@ -256,7 +257,7 @@ def stop_nginx(front: Nginx) -> None:
 
 
 @pytest.fixture(scope="module")
-def live(offline_key: OfflineKey, template_database: Path) -> Iterator[LiveInstance]:
+def live(offline_key: OfflineKey, template_database: TemplateDatabase) -> Iterator[LiveInstance]:
     """Both interfaces of a fresh instance, under gunicorn, and one staff member."""
     settings = make_instance(offline_key, template_database)
     config = settings.data_dir / "seethesigns.toml"

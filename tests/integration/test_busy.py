@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from tests.conftest import OfflineKey, create_form, make_instance, short_tmpdir
+from tests.databases import TemplateDatabase
 from tests.integration.conftest import Server, start_server, stop_server
 
 BURST = 8  # gunicorn's threads per worker: all of them at once
@@ -35,7 +36,7 @@ class Capped:
 
 
 @pytest.fixture(scope="module")
-def capped(offline_key: OfflineKey, template_database: Path) -> Iterator[Capped]:
+def capped(offline_key: OfflineKey, template_database: TemplateDatabase) -> Iterator[Capped]:
     settings = make_instance(offline_key, template_database)
     config = settings.data_dir / "seethesigns.toml"
     text = config.read_text()

@@ -18,6 +18,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from tests.conftest import OfflineKey, make_instance, multipart
+from tests.databases import TemplateDatabase
 from tests.integration.conftest import (
     LiveInstance,
     csrf,
@@ -158,7 +159,9 @@ def test_totp_code_cannot_be_replayed(live: LiveInstance) -> None:
 
 
 @pytest.fixture
-def small_limit_source(offline_key: OfflineKey, template_database: Path) -> Iterator[str]:
+def small_limit_source(
+    offline_key: OfflineKey, template_database: TemplateDatabase
+) -> Iterator[str]:
     """A source interface whose upload limit is 1 MiB."""
     settings = make_instance(offline_key, template_database, max_bytes=1024 * 1024)
     server = start_server("source", settings.data_dir / "seethesigns.toml", settings.data_dir)

@@ -13,11 +13,12 @@ import requests
 
 from seethesigns.settings import Settings, load_settings
 from tests.conftest import OfflineKey, make_instance, short_tmpdir
+from tests.databases import TemplateDatabase
 from tests.integration.conftest import SEETHESIGNS, free_port, start_server, stop_server
 
 
 @pytest.fixture
-def instance(offline_key: OfflineKey, template_database: Path) -> Iterator[Settings]:
+def instance(offline_key: OfflineKey, template_database: TemplateDatabase) -> Iterator[Settings]:
     """A fresh instance whose [tor] ports are free ones, not 8080 and 8081."""
     settings = make_instance(offline_key, template_database)
     config = settings.data_dir / "seethesigns.toml"

@@ -26,6 +26,7 @@ import requests
 
 from seethesigns.uploads import sanitize_filename
 from tests.conftest import OfflineKey, make_instance, short_tmpdir
+from tests.databases import TemplateDatabase
 from tests.integration.conftest import (
     LiveInstance,
     csrf,
@@ -72,7 +73,9 @@ FILES = [
 
 
 @pytest.fixture(scope="module")
-def live(workstation_key: WorkstationKey, template_database: Path) -> Iterator[LiveInstance]:
+def live(
+    workstation_key: WorkstationKey, template_database: TemplateDatabase
+) -> Iterator[LiveInstance]:
     """An instance whose submission key is the workstation's, served by gunicorn."""
     key = OfflineKey(
         workstation_key.homedir, workstation_key.fingerprint, workstation_key.public_key

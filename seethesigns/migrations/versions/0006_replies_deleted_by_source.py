@@ -19,7 +19,7 @@ def upgrade() -> None:
     # A reply the source deletes is hidden from them and kept for staff (issue 12); existing
     # replies are all still visible. A plain ALTER TABLE, not batch mode: rebuilding `replies`
     # with foreign keys on would drop it, and the drop would cascade to seen_replies.
-    op.add_column('replies', sa.Column('deleted_by_source', sa.Boolean(), nullable=False, server_default=sa.text('0')))
+    op.add_column('replies', sa.Column('deleted_by_source', sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:

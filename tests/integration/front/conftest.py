@@ -22,6 +22,7 @@ import requests
 
 from seethesigns.settings import Settings
 from tests.conftest import OfflineKey, make_instance, short_tmpdir
+from tests.databases import TemplateDatabase
 from tests.integration.conftest import (
     Nginx,
     Server,
@@ -66,7 +67,7 @@ class Fronted:
 
 
 @pytest.fixture(scope="package")
-def fronted(offline_key: OfflineKey, template_database: Path) -> Iterator[Fronted]:
+def fronted(offline_key: OfflineKey, template_database: TemplateDatabase) -> Iterator[Fronted]:
     """Both interfaces under gunicorn on unix sockets, and nginx before them."""
     nginx_binary()
     settings = make_instance(offline_key, template_database, max_bytes=MAX_BYTES)

@@ -25,6 +25,7 @@ from stem.response.events import HSDescEvent
 from seethesigns.onion import JOURNALIST, SOURCE, OnionKeys
 from seethesigns.settings import Settings, load_settings
 from tests.conftest import OfflineKey, make_instance, short_tmpdir
+from tests.databases import TemplateDatabase
 from tests.integration.conftest import SEETHESIGNS, Server, start_server, stop_server
 from tests.integration.tor.network import PrivateTorNetwork, TorNetworkError, TorNode, wait_for
 
@@ -126,7 +127,7 @@ def tor_config(settings: Settings, control_port: int, ports: dict[str, Server]) 
 
 @pytest.fixture(scope="module")
 def onion_instance(
-    tor_network: PrivateTorNetwork, offline_key: OfflineKey, template_database: Path
+    tor_network: PrivateTorNetwork, offline_key: OfflineKey, template_database: TemplateDatabase
 ) -> Iterator[OnionInstance]:
     """Both interfaces under gunicorn, published by a real `seethesigns onion up` process."""
     settings = make_instance(offline_key, template_database)

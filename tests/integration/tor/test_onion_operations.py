@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +23,7 @@ from seethesigns.cli_options import CONTROL_PORT_ENV
 from seethesigns.onion import JOURNALIST, NO_STAFF_DEVICE, SOURCE, OnionKeys
 from seethesigns.settings import load_settings
 from tests.conftest import OfflineKey, make_instance, short_tmpdir
+from tests.databases import TemplateDatabase
 from tests.integration.conftest import SEETHESIGNS, free_port, start_server, stop_server
 from tests.integration.tor.conftest import (
     PUBLISHED_WITHIN,
@@ -38,7 +38,7 @@ pytestmark = pytest.mark.tor
 
 @pytest.fixture(scope="module")
 def fresh_instance(
-    tor_network: PrivateTorNetwork, offline_key: OfflineKey, template_database: Path
+    tor_network: PrivateTorNetwork, offline_key: OfflineKey, template_database: TemplateDatabase
 ) -> Iterator[OnionInstance]:
     """An instance served on its [tor] ports and published by `onion up --control-port`."""
     settings = make_instance(offline_key, template_database)

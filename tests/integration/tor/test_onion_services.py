@@ -20,6 +20,7 @@ from stem.descriptor.hidden_service import HiddenServiceDescriptorV3
 
 from seethesigns.onion import JOURNALIST, SOURCE, OnionKeys, publishes_clients
 from tests.conftest import OfflineKey, make_instance, short_tmpdir
+from tests.databases import TemplateDatabase
 from tests.integration.conftest import csrf, new_source, start_server, stop_server
 from tests.integration.tor.conftest import (
     PUBLISHED_WITHIN,
@@ -227,7 +228,7 @@ def test_chromium_loads_the_source_onion(onion_instance: OnionInstance, tmp_path
 
 
 def test_serve_with_onion_publishes_that_interface(
-    tor_network: PrivateTorNetwork, offline_key: OfflineKey, template_database: Path
+    tor_network: PrivateTorNetwork, offline_key: OfflineKey, template_database: TemplateDatabase
 ) -> None:
     settings = make_instance(offline_key, template_database)
     config = settings.data_dir / "seethesigns.toml"

@@ -21,6 +21,7 @@ from seethesigns.alerts.sender import run
 from seethesigns.db import make_engine, make_session_factory
 from seethesigns.settings import Settings
 from tests.conftest import OfflineKey, make_instance, short_tmpdir
+from tests.databases import TemplateDatabase
 from tests.seethesigns.alerts.relay import PASSWORD, USERNAME, Inbox, Relay, self_signed
 
 FROM = "alerts@seethesigns.invalid"
@@ -74,7 +75,7 @@ def alerts_section(relay: Relay, relay_files: Path, **overrides: str) -> str:
 
 @pytest.fixture
 def settings(
-    offline_key: OfflineKey, template_database: Path, relay: Relay, relay_files: Path
+    offline_key: OfflineKey, template_database: TemplateDatabase, relay: Relay, relay_files: Path
 ) -> Iterator[Settings]:
     """An instance whose [alerts] point at the relay."""
     found = make_instance(offline_key, template_database, extra=alerts_section(relay, relay_files))

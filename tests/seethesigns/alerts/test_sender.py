@@ -39,6 +39,7 @@ from seethesigns.teams.membership import create_team, set_teams
 from seethesigns.teams.reach import Reach
 from seethesigns.web.setup import EXTENSION, Services
 from tests.conftest import OfflineKey, SpareKeys, make_instance
+from tests.databases import TemplateDatabase
 from tests.journalist_interface.conftest import log_in
 from tests.journalist_interface.conftest import submit as submit_form
 from tests.seethesigns.alerts.relay import Relay
@@ -232,7 +233,7 @@ def test_alert_rows_are_forgotten_once_done_with(
 
 
 def test_without_alerts_configured_a_report_leaves_no_alert_row(
-    offline_key: OfflineKey, template_database: Path
+    offline_key: OfflineKey, template_database: TemplateDatabase
 ) -> None:
     settings = make_instance(offline_key, template_database)
     try:

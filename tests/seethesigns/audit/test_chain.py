@@ -7,7 +7,6 @@ import itertools
 import json
 import multiprocessing
 import threading
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -78,7 +77,7 @@ def test_an_unknown_action_is_refused(factory: sessionmaker[Session], key: bytes
     ids=["action", "who", "detail", "when", "removed", "first-removed"],
 )
 def test_a_changed_or_removed_row_is_found(
-    factory: sessionmaker[Session], key: bytes, database: Path, sql: str, bad_id: int
+    factory: sessionmaker[Session], key: bytes, database: str, sql: str, bad_id: int
 ) -> None:
     """A row altered or deleted with raw SQL: verify names the first bad entry."""
     fill(factory, key, 6)
@@ -90,7 +89,7 @@ def test_a_changed_or_removed_row_is_found(
 
 
 def test_reordered_rows_are_found(
-    factory: sessionmaker[Session], key: bytes, database: Path
+    factory: sessionmaker[Session], key: bytes, database: str
 ) -> None:
     """Swapping two entries' places (their ids) breaks the chain at the first of them."""
     fill(factory, key, 6)
@@ -122,7 +121,7 @@ INSERT = (
 
 
 def test_an_inserted_row_is_found_even_with_a_recomputed_plain_hash(
-    factory: sessionmaker[Session], key: bytes, database: Path
+    factory: sessionmaker[Session], key: bytes, database: str
 ) -> None:
     """Someone with database access but not the key appends a plausible row: it fails."""
     fill(factory, key, 3)
@@ -135,7 +134,7 @@ def test_an_inserted_row_is_found_even_with_a_recomputed_plain_hash(
 
 
 def test_a_rewritten_chain_under_another_key_is_found(
-    factory: sessionmaker[Session], key: bytes, database: Path
+    factory: sessionmaker[Session], key: bytes, database: str
 ) -> None:
     """Rewriting every hash needs the key: with any other key the first entry already fails."""
     fill(factory, key, 3)
@@ -186,9 +185,9 @@ def _append_in_process(url: str, key: bytes, count: int) -> None:
     engine.dispose()
 
 
-def test_concurrent_processes_never_fork_the_chain(database: Path, key: bytes) -> None:
-    """Four processes (as gunicorn's workers are) appending at once on one file."""
-    url = f"sqlite:///{database}"
+def test_concurrent_processes_never_fork_the_chain(database: str, key: bytes) -> None:
+    """Four processes (as gunicorn's workers are) appending at once on one database."""
+    url = database
     context = multiprocessing.get_context("spawn")
     workers = [context.Process(target=_append_in_process, args=(url, key, 20)) for _ in range(4)]
     for worker in workers:

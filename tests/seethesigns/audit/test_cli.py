@@ -31,9 +31,9 @@ def instance_db(settings: Settings) -> Iterator[sessionmaker[Session]]:
     engine.dispose()
 
 
-def database_file(settings: Settings) -> Path:
-    """The instance's SQLite file."""
-    return settings.data_dir / "seethesigns.db"
+def database_file(settings: Settings) -> str:
+    """The instance's database (a SQLite file or a PostgreSQL database), for raw()."""
+    return settings.database_url
 
 
 def key_of(settings: Settings) -> bytes:

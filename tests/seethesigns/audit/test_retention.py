@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -85,7 +84,7 @@ def test_nothing_old_enough_prunes_nothing(factory: sessionmaker[Session], key: 
 
 
 def test_removing_more_than_retention_did_is_found(
-    factory: sessionmaker[Session], key: bytes, database: Path
+    factory: sessionmaker[Session], key: bytes, database: str
 ) -> None:
     """Deleting the first entry kept after a prune: the checkpoint no longer matches."""
     age = old_then_new(factory, key, 2, 3)
