@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import secrets
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
@@ -146,6 +147,7 @@ def test_the_source_never_sees_case_metadata(
             assert secret.lower() not in shown.lower(), (path, secret)
 
 
+@pytest.mark.sqlite_only
 def test_a_deleted_source_leaves_no_note_or_label_in_any_database_file(
     logged_in: FlaskClient, reported: Reported, settings: Settings
 ) -> None:
@@ -159,6 +161,7 @@ def test_a_deleted_source_leaves_no_note_or_label_in_any_database_file(
     assert holding(label, settings) == []
 
 
+@pytest.mark.sqlite_only
 def test_a_replaced_note_and_a_removed_label_leave_no_copy(
     logged_in: FlaskClient, reported: Reported, settings: Settings
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,6 +35,7 @@ def selected(page: str, name: str) -> str:
     return found.group(1) if found else ""
 
 
+@pytest.mark.sqlite_only
 def test_a_deleted_account_leaves_a_stub_with_the_case_and_dates(
     logged_in: FlaskClient, stub: Reported, open_db: sessionmaker[Session], settings: Settings
 ) -> None:

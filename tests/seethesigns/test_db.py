@@ -9,6 +9,7 @@ import sqlite3
 import stat
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -54,6 +55,7 @@ def test_upgrade_is_idempotent() -> None:
     upgrade_database(url)  # a second `seethesigns migrate` changes nothing and does not fail
 
 
+@pytest.mark.sqlite_only
 def test_forget_deleted_leaves_a_deleted_row_in_no_file(
     db: Session, source: LoggedInSource, settings: Settings
 ) -> None:

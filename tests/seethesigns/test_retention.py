@@ -218,6 +218,7 @@ def test_systemd_units_run_purge_daily() -> None:
     )
 
 
+@pytest.mark.sqlite_only
 def test_a_purged_source_leaves_no_note_or_label_in_any_database_file(
     db: Session, store: Store, settings: Settings, instance: dict[str, Source]
 ) -> None:
