@@ -43,9 +43,9 @@ def serve(config: Path, workers: int, threads: int) -> tuple[subprocess.Popen[by
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
-            requests.get(base + "/", timeout=1)
+            requests.get(base + "/", timeout=5)
             return server, base
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.1)
     raise RuntimeError("the source interface did not start")
 

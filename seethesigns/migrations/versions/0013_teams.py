@@ -79,6 +79,9 @@ def upgrade() -> None:
             }
         ],
     )
+    if op.get_bind().dialect.name == 'postgresql':
+        # The row above took id 1 by hand; the next team must not be given it again.
+        op.execute("SELECT setval(pg_get_serial_sequence('teams', 'id'), 1)")
     op.execute('INSERT INTO team_members (team_id, staff_id) SELECT 1, id FROM staff')
     op.execute('UPDATE sources SET team_id = 1')
     op.execute('UPDATE recipients SET team_id = 1')

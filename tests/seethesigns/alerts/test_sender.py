@@ -166,7 +166,7 @@ def test_a_relay_that_is_down_blocks_nothing_and_the_alert_is_sent_once_when_it_
         assert run_once(open_db, mailer, settings.alerts) == 0
         time.sleep(0.6)  # past retry_max_seconds (0.5 s)
     with open_db() as db:
-        pending = db.scalars(select(AlertDelivery)).all()
+        pending = db.scalars(select(AlertDelivery).order_by(AlertDelivery.id)).all()
         assert len(pending) == 2
         assert all(d.sent_at is None for d in pending) and pending[0].attempts >= 2
     relay.start()
