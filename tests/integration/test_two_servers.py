@@ -46,7 +46,9 @@ class Pair:
 
 @pytest.fixture(scope="module")
 def pair(offline_key: OfflineKey, template_database: TemplateDatabase) -> Iterator[Pair]:
-    settings = make_instance(offline_key, template_database)
+    # With [alerts], reports fill the shared outbox; no sender runs (the apps never mail).
+    alerts = '\n[alerts]\nhost = "localhost"\nport = 2525\nfrom = "alerts@seethesigns.invalid"\n'
+    settings = make_instance(offline_key, template_database, extra=alerts)
     config = settings.data_dir / "seethesigns.toml"
     servers: list[Server] = []
     views = []
@@ -162,3 +164,38 @@ def test_the_cli_and_both_servers_see_the_same_new_staff(pair: Pair) -> None:
     code = pyotp.TOTP(dana["totp_secret"]).now()
     answer = _login(pair.two.journalist.url, dana, code)
     assert answer.headers.get("Location") == "/first-login", answer.status_code
+
+
+def _staff_session(server: LiveInstance) -> requests.Session:
+    staff = fresh_staff(server)
+    http = requests.Session()
+    page = http.get(server.journalist.url + "/login").text
+    form = {"username": staff["username"], "passphrase": staff["passphrase"]}
+    form |= {"token": pyotp.TOTP(staff["totp_secret"]).now(), "csrf_token": csrf(page)}
+    assert http.post(server.journalist.url + "/login", data=form, allow_redirects=False).ok
+    return http
+
+
+def test_an_urgent_report_on_one_server_alerts_staff_on_the_other(pair: Pair) -> None:
+    """The urgent banner (and the outbox the one alert sender reads) is shared; so is its end."""
+    staff = _staff_session(pair.one)
+    assert 'class="urgent-banner"' not in staff.get(pair.one.journalist.url + "/").text
+    browser = requests.Session()
+    new_source(pair.two.source.url, browser)
+    page = browser.get(pair.two.source.url + "/lookup").text
+    sent = browser.post(
+        pair.two.source.url + "/submit",
+        data={"csrf_token": csrf(page), "msg": "They are outside now.", "urgent": "1"},
+        allow_redirects=False,
+    )
+    assert sent.status_code == 302, sent.text[:500]
+    listing = staff.get(pair.one.journalist.url + "/").text
+    assert 'class="urgent-banner"' in listing
+    done = staff.post(
+        pair.two.journalist.url + "/alerts/acknowledge",
+        data={"csrf_token": csrf(listing)},
+        allow_redirects=False,
+    )
+    assert done.status_code in (302, 303)
+    for server in (pair.one, pair.two):
+        assert 'class="urgent-banner"' not in staff.get(server.journalist.url + "/").text
