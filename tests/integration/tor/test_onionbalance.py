@@ -54,8 +54,8 @@ HSDIRS = 6
 # onionbalance waits up to 45 s before its first publication, then publishes on new consensuses.
 FRONTEND_WITHIN = 240.0
 WELCOME = "You don't have to give your name"
-# A directory to copy the network (tor logs, info level for the clients' side) and
-# onionbalance's log into after the run, for a failure that needs them.
+# A directory to copy the network's tor logs (the new client's and the backends' at info level)
+# and onionbalance's log into after the run, for a failure that needs them.
 KEEP_LOGS = os.environ.get("SEETHESIGNS_OB_KEEP_LOGS")
 
 
