@@ -21,7 +21,8 @@ from seethesigns.onion_balance import (
     write_backend_config,
     write_onionbalance_files,
 )
-from seethesigns.settings import TorSettings
+from seethesigns.settings import Settings, TorSettings
+from tests.seethesigns.test_cli import assert_clean_error, run
 
 BACKEND_A = ServiceKey(bytes(range(32))).address
 BACKEND_B = ServiceKey(bytes(range(1, 33))).address
@@ -98,3 +99,16 @@ def test_onionbalance_uses_the_control_port_or_socket(tmp_path: Path) -> None:
     command = onionbalance_command(config, by_socket, testnet=True)
     assert command[-1] == "--is-testnet"
     assert command[command.index("--socket") + 1] == "/run/tor/control"
+
+
+def test_the_commands_refuse_bad_addresses_with_a_clear_error(settings: Settings) -> None:
+    config = str(settings.data_dir / "seethesigns.toml")
+    address = run("onion", "balance", "address", "--config", config)
+    assert address.exit_code == 0, address.output
+    frontend = address.output.strip()
+    assert frontend == f"{frontend_key(OnionKeys(settings.tor.keys_dir)).address}.onion"
+    bad = run("onion", "balance", "backend", str(settings.data_dir / "hs"), "--frontend", "x.onion",
+              "--config", config)  # fmt: skip
+    assert_clean_error(bad, "is not a v3 onion address")
+    alone = run("onion", "balance", "up", frontend, "--config", config)
+    assert_clean_error(alone, "the frontend address cannot also be a backend")
