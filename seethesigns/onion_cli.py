@@ -25,12 +25,22 @@ from seethesigns.cli_options import (
 )
 from seethesigns.onion import (
     JOURNALIST,
+    SOURCE,
     OnionError,
     OnionKeys,
     OnionPublisher,
     OnionService,
+    onion_target,
     publishes_clients,
     services_from_settings,
+)
+from seethesigns.onion_balance import (
+    backend_torrc,
+    frontend_key,
+    onionbalance_command,
+    supervise,
+    write_backend_config,
+    write_onionbalance_files,
 )
 from seethesigns.onion_status import onion_status
 from seethesigns.settings import Settings
@@ -206,6 +216,81 @@ def revoke_client(name: str, wait: float, config_path: Path | None) -> None:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Revoked {name}.")
     _await_staff_republication(keys, wait)
+
+
+@onion.group()
+def balance() -> None:
+    """One source onion address over several servers, with Onionbalance (docs/operators.md)."""
+
+
+@balance.command("address")
+@CONFIG_OPTION
+def balance_address(config_path: Path | None) -> None:
+    """Print the frontend onion address (its key is made on first use, in [tor] keys_dir)."""
+    keys = OnionKeys(settings_or_exit(config_path).tor.keys_dir)
+    try:
+        click.echo(f"{frontend_key(keys).address}.onion")
+    except OnionError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@balance.command("backend")
+@click.argument("service_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--frontend", required=True, metavar="ADDRESS", help="The frontend onion address.")
+@click.option("--target", help="Where port 80 leads (default: 127.0.0.1:[tor] source_port).")
+@CONFIG_OPTION
+def balance_backend(
+    service_dir: Path, frontend: str, target: str | None, config_path: Path | None
+) -> None:
+    """Make a backend's HiddenServiceDir with its ob_config; print the torrc lines for it."""
+    settings = settings_or_exit(config_path)
+    try:
+        write_backend_config(service_dir.absolute(), frontend)
+    except OnionError as exc:
+        raise click.ClickException(str(exc)) from None
+    lines = backend_torrc(
+        service_dir.absolute(), target or onion_target(settings.tor, SOURCE), settings.tor
+    )
+    click.echo("\n".join(lines))
+
+
+@balance.command("up")
+@click.argument("backends", nargs=-1, required=True)
+@click.option(
+    "--testnet",
+    is_flag=True,
+    help="A private test network with 20-second voting (onionbalance's chutney timing).",
+)
+@control_options
+@CONFIG_OPTION
+def balance_up(
+    backends: tuple[str, ...],
+    testnet: bool,
+    control_port: int | None,
+    control_socket: Path | None,
+    config_path: Path | None,
+) -> None:
+    """Publish the frontend address over BACKENDS (onion addresses) until stopped."""
+    settings = settings_or_exit(config_path, chosen_control(control_port, control_socket))
+    _log_to_stderr()
+    keys = OnionKeys(settings.tor.keys_dir)
+    try:
+        config = write_onionbalance_files(keys, backends)
+        command = onionbalance_command(config, settings.tor, testnet=testnet)
+        address = frontend_key(keys).address
+    except OnionError as exc:
+        raise click.ClickException(str(exc)) from None
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    logging.getLogger("seethesigns.onion").info(
+        "frontend http://%s.onion over %d backend(s)", address, len(backends)
+    )
+    supervise(command, stop)
 
 
 def serve_onion_hooks(settings: Settings, interface: str, target: str) -> dict[str, Any]:

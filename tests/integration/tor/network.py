@@ -93,10 +93,13 @@ def _run(command: list[str], stdin: str = "") -> str:
 class PrivateTorNetwork:
     """Generates, starts and stops the network; the service host and client get controllers."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(
+        self, root: Path, *, authorities: int = AUTHORITIES, voting_interval: int = 10
+    ) -> None:
         self.root = root
+        self.voting_interval = voting_interval
         self.nodes: list[TorNode] = []
-        for i in range(AUTHORITIES):
+        for i in range(authorities):
             self.nodes.append(
                 TorNode(
                     f"auth{i}", "authority", root / f"auth{i}", free_port(), dir_port=free_port()
@@ -115,9 +118,15 @@ class PrivateTorNetwork:
         self.nodes += [self.service, self.client, self.visitor]
         self.startup_seconds = 0.0
 
+    def add_service_host(self, name: str, extra: list[str]) -> TorNode:
+        """Another service host (control port, extra torrc lines); call before generate()."""
+        node = TorNode(name, "service", self.root / name, control_port=free_port(), extra=extra)
+        self.nodes.insert(self.nodes.index(self.client), node)
+        return node
+
     @property
     def authorities(self) -> list[TorNode]:
-        """The three directory authorities."""
+        """The directory authorities (three unless the network was made with more)."""
         return [node for node in self.nodes if node.role == "authority"]
 
     @property
@@ -236,7 +245,7 @@ class PrivateTorNetwork:
                 "TestingV3AuthInitialVotingInterval 5",
                 "TestingV3AuthInitialVoteDelay 2",
                 "TestingV3AuthInitialDistDelay 2",
-                "V3AuthVotingInterval 10",
+                f"V3AuthVotingInterval {self.voting_interval}",
                 "V3AuthVoteDelay 2",
                 "V3AuthDistDelay 2",
                 # Intro circuits need Stable relays; the flag comes at once instead of after hours.
