@@ -141,10 +141,10 @@ def _search(text: str) -> ColumnElement[bool]:
     filter, never a subquery run per source.
     """
     matching = union_all(
-        select(CaseLabel.source_id).where(CaseLabel.label.contains(text, autoescape=True)),
-        select(FILTERED.source_id).where(FILTERED.note.contains(text, autoescape=True)),
+        select(CaseLabel.source_id).where(CaseLabel.label.icontains(text, autoescape=True)),
+        select(FILTERED.source_id).where(FILTERED.note.icontains(text, autoescape=True)),
     )
-    return or_(Source.designation.contains(text, autoescape=True), Source.id.in_(matching))
+    return or_(Source.designation.icontains(text, autoescape=True), Source.id.in_(matching))
 
 
 def _conditions(query: ListQuery, staff: Staff, reach: Reach) -> list[ColumnElement[bool]]:

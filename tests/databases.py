@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
+from sqlalchemy.pool import NullPool
 
 from seethesigns.db import make_engine, upgrade_database
 
@@ -167,7 +168,7 @@ class TemplateDatabase:
     def drop(self, url: str) -> None:
         """Remove one copy (a test's database), closing whatever still holds it open."""
         if self.cluster is not None and url.startswith("postgresql"):
-            name = url.rsplit("/", 1)[1].split("?", 1)[0]
+            name = make_url(url).database
             self.cluster.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     def close(self) -> None:
@@ -179,3 +180,55 @@ class TemplateDatabase:
 def make_template(backend: str | None = None) -> TemplateDatabase:
     """Start (for PostgreSQL) and migrate a template for this run's backend."""
     return TemplateDatabase(backend or chosen_backend(), Path(tempfile.mkdtemp(dir="/tmp")))
+
+
+def run_sql(url: str, sql: str, parameters: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Run one statement on a database behind the application's back; the rows it returns.
+
+    sql uses ? placeholders, whichever the engine; booleans are written TRUE and FALSE, which
+    both engines read. A plain connection of the engine's own driver runs it and commits.
+    """
+    engine = make_engine(url, poolclass=NullPool)
+    if engine.dialect.name == "postgresql":
+        sql = sql.replace("?", "%s")
+    try:
+        with engine.begin() as connection:
+            result = connection.exec_driver_sql(sql, parameters)
+            return [tuple(row) for row in result] if result.returns_rows else []
+    finally:
+        engine.dispose()
+
+
+def empty_database(url: str) -> None:
+    """Leave the database with no tables at all, as a new one is before its first migration."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        Path(str(parsed.database)).unlink()
+        return
+    run_sql(url, "DROP SCHEMA public CASCADE")
+    run_sql(url, "CREATE SCHEMA public")
+
+
+def schema_version(url: str) -> str:
+    """The Alembic revision a database is at."""
+    ((version,),) = run_sql(url, "SELECT version_num FROM alembic_version")
+    return str(version)
+
+
+def stored_bytes(url: str) -> bytes:
+    """Every byte the database keeps on disk, as a thief who copies the server would get.
+
+    SQLite: the file and its write-ahead log. PostgreSQL: the database's own data files and
+    the cluster's write-ahead log, after a checkpoint has written everything out.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(str(parsed.database))
+        return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+    run_sql(url, "CHECKPOINT")
+    ((data_dir,),) = run_sql(url, "SHOW data_directory")
+    ((oid,),) = run_sql(url, "SELECT oid FROM pg_database WHERE datname = current_database()")
+    folders = (Path(str(data_dir)) / "base" / str(oid), Path(str(data_dir)) / "pg_wal")
+    return b"".join(
+        path.read_bytes() for folder in folders for path in folder.rglob("*") if path.is_file()
+    )

@@ -164,6 +164,7 @@ def test_only_admins_set_the_batch_interval(logged_in: FlaskClient) -> None:
     assert logged_in.get("/admin/alerts").status_code in (302, 403, 404)
 
 
+@pytest.mark.sqlite_only  # reads SQLite's query plan
 def test_the_list_reads_urgent_first_from_its_index_without_sorting(
     open_db: sessionmaker[Session], alice: NewStaff
 ) -> None:

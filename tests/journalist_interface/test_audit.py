@@ -7,7 +7,6 @@ import dataclasses
 import io
 import json
 import re
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,6 +19,7 @@ from seethesigns.models import AuditEntry, Submission
 from seethesigns.settings import Settings, SettingsError
 from seethesigns.staff_accounts import NewStaff
 from tests.conftest import csrf_token
+from tests.databases import run_sql
 from tests.journalist_interface.conftest import (
     MESSAGE,
     Reported,
@@ -124,9 +124,7 @@ def test_a_shift_is_recorded_step_by_step_and_verifies(
     passed = run("audit", "verify", "--config", config)
     assert passed.exit_code == 0, passed.output
     assert "Audit log intact: 6 entries" in passed.output
-    with sqlite3.connect(settings.data_dir / "seethesigns.db") as connection:
-        connection.execute("UPDATE audit_entries SET staff_username = 'bob' WHERE id = 2")
-    connection.close()
+    run_sql(settings.database_url, "UPDATE audit_entries SET staff_username = 'bob' WHERE id = 2")
     failed = run("audit", "verify", "--config", config)
     assert failed.exit_code == 1
     assert "Audit log BROKEN at entry 2" in failed.output

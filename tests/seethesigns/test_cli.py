@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from seethesigns.db import alembic_config
 from seethesigns.settings import CONFIG_ENV, Argon2Settings, Settings, load_settings
 from seethesigns.staff_accounts import StaffAccounts
 from tests.conftest import OfflineKey, short_tmpdir
+from tests.databases import empty_database, schema_version
 
 SCRIPT = Path(sys.executable).parent / "seethesigns"
 QR_BLOCKS = set("█▀▄")
@@ -71,9 +71,7 @@ def assert_clean_error(result: Result, message: str) -> None:
 
 def database_version(database: Path) -> str:
     """The Alembic revision a SQLite database file is at."""
-    with sqlite3.connect(database) as connection:
-        (version,) = connection.execute("SELECT version_num FROM alembic_version").fetchone()
-    return str(version)
+    return schema_version(f"sqlite:///{database}")
 
 
 def test_init_creates_a_working_instance(
@@ -180,14 +178,13 @@ def test_init_needs_an_existing_key_file(instance_dir: Path) -> None:
 
 
 def test_migrate_brings_a_database_to_head(config: Path, settings: Settings) -> None:
-    database = settings.data_dir / "seethesigns.db"
-    database.unlink()
+    empty_database(settings.database_url)
     for _ in range(2):  # and running it again changes nothing
         result = run("migrate", "--config", str(config))
         assert result.exit_code == 0, result.output
         assert "up to date" in result.output
         script = ScriptDirectory.from_config(alembic_config(settings.database_url))
-        assert database_version(database) == script.get_current_head()
+        assert schema_version(settings.database_url) == script.get_current_head()
     assert run("add-staff", "after-migrate", "--json", "--config", str(config)).exit_code == 0
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 
 import pyotp
 import pytest
 from alembic import command
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
 from seethesigns.db import alembic_config, make_engine, upgrade_database
@@ -23,6 +22,7 @@ from seethesigns.first_login import (
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import LoginFailed, NewStaff, StaffAccounts, WrongCode
 from tests.conftest import csrf_token
+from tests.databases import empty_database, run_sql
 
 
 @pytest.fixture
@@ -100,40 +100,41 @@ def test_upgrading_from_0007_leaves_existing_accounts_active(settings: Settings)
     """A real database at revision 0007 with an account in use, upgraded: it still logs in."""
     from journalist_interface import create_app
 
-    database = settings.data_dir / "seethesigns.db"
-    database.unlink()
+    empty_database(settings.database_url)
     command.upgrade(alembic_config(settings.database_url), "0007")
     accounts = StaffAccounts(settings.argon2, settings.login)
     passphrase, secret = "an existing passphrase of seven words here", pyotp.random_base32(32)
-    with sqlite3.connect(database) as old:
-        old.execute(
-            "INSERT INTO staff (uuid, username, passphrase_hash, totp_secret, session_epoch,"
-            " last_totp_step, is_admin, created_at) VALUES ('u-1', 'olga', ?, ?, 0, 0, 1,"
-            " '2026-11-01 09:00:00')",
-            (accounts.hasher.hash(passphrase), secret),
-        )
-        old.execute(
-            "INSERT INTO sources (uuid, filesystem_id, designation, pgp_fingerprint,"
-            " pgp_public_key, pgp_secret_key, interaction_count, is_starred, created_at,"
-            " last_updated) VALUES ('s-1', 'f', 'd', 'x', 'k', 'k', 1, 0, '2026-11-02',"
-            " '2026-11-02')"
-        )
-        old.execute(
-            "INSERT INTO submissions (uuid, source_id, filename, size, checksum, created_at)"
-            " VALUES ('m-1', 1, '1-d-msg.gpg', 10, 'sha256:x', '2026-11-02 10:00:00')"
-        )
-    old.close()
+    url = settings.database_url
+    run_sql(
+        url,
+        "INSERT INTO staff (uuid, username, passphrase_hash, totp_secret, session_epoch,"
+        " last_totp_step, is_admin, created_at) VALUES ('u-1', 'olga', ?, ?, 0, 0, TRUE,"
+        " '2026-11-01 09:00:00')",
+        (accounts.hasher.hash(passphrase), secret),
+    )
+    run_sql(
+        url,
+        "INSERT INTO sources (uuid, filesystem_id, designation, pgp_fingerprint,"
+        " pgp_public_key, pgp_secret_key, interaction_count, is_starred, created_at,"
+        " last_updated) VALUES ('s-1', 'f', 'd', 'x', 'k', 'k', 1, FALSE, '2026-11-02',"
+        " '2026-11-02')",
+    )
+    run_sql(
+        url,
+        "INSERT INTO submissions (uuid, source_id, filename, size, checksum, created_at)"
+        " VALUES ('m-1', 1, '1-d-msg.gpg', 10, 'sha256:x', '2026-11-02 10:00:00')",
+    )
     upgrade_database(settings.database_url)
     engine = make_engine(settings.database_url)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT status FROM staff")).all() == [("active",)]
-        assert connection.execute(text("SELECT urgent FROM submissions")).all() == [(0,)]
+        assert connection.execute(text("SELECT urgent FROM submissions")).all() == [(False,)]
         # An account made after the upgrade without the model's default still waits.
         connection.execute(
             text(
                 "INSERT INTO staff (uuid, username, passphrase_hash, totp_secret, session_epoch,"
-                " last_totp_step, is_admin, created_at) VALUES ('u-2', 'new', 'h', 's', 0, 0, 0,"
-                " '2026-12-01')"
+                " last_totp_step, is_admin, created_at)"
+                " VALUES ('u-2', 'new', 'h', 's', 0, 0, FALSE, '2026-12-01')"
             )
         )
         status = connection.execute(text("SELECT status FROM staff WHERE username = 'new'"))
@@ -160,7 +161,6 @@ def test_the_downgrade_takes_the_columns_away(settings: Settings) -> None:
     upgrade_database(settings.database_url)
     command.downgrade(alembic_config(settings.database_url), "0007")
     engine = make_engine(settings.database_url)
-    with engine.connect() as connection:
-        columns = {row[1] for row in connection.execute(text("PRAGMA table_info(staff)"))}
-        assert "status" not in columns and "username" in columns
+    columns = {column["name"] for column in inspect(engine).get_columns("staff")}
+    assert "status" not in columns and "username" in columns
     engine.dispose()

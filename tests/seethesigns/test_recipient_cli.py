@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import gnupg
@@ -20,8 +19,9 @@ from seethesigns.sources import LoggedInSource
 from seethesigns.storage import Store
 from seethesigns.submissions import submit
 from tests.conftest import OfflineKey, SpareKeys
+from tests.databases import run_sql, schema_version
 from tests.seethesigns.conftest import BadKeys
-from tests.seethesigns.test_cli import assert_clean_error, database_version, run
+from tests.seethesigns.test_cli import assert_clean_error, run
 
 
 @pytest.fixture
@@ -42,7 +42,11 @@ def listed(config: Path) -> list[dict[str, object]]:
 
 
 def test_add_list_and_retire(
-    config: Path, tmp_path: Path, offline_key: OfflineKey, spare_keys: SpareKeys
+    config: Path,
+    settings: Settings,
+    tmp_path: Path,
+    offline_key: OfflineKey,
+    spare_keys: SpareKeys,
 ) -> None:
     key_file = tmp_path / "second.asc"
     key_file.write_text(spare_keys.second.public_key)
@@ -58,10 +62,10 @@ def test_add_list_and_retire(
     assert result.exit_code == 0, result.output
     assert "Retired 'Submission key'" in result.output
     assert [row["active"] for row in listed(config)] == [False, True]
-    with sqlite3.connect(config.parent / "seethesigns.db") as connection:
-        entries = connection.execute(
-            "SELECT staff_username, action, object_id FROM audit_entries ORDER BY id"
-        ).fetchall()
+    entries = run_sql(
+        settings.database_url,
+        "SELECT staff_username, action, object_id FROM audit_entries ORDER BY id",
+    )
     assert entries == [
         ("system", "recipient.add", spare_keys.second.fingerprint),
         ("system", "recipient.retire", offline_key.fingerprint),
@@ -124,14 +128,12 @@ def test_migrate_from_0011_keeps_an_instance_with_a_configured_key_working(
     old_name = old.filename
     source_id, filesystem_id = source.source.id, source.source.filesystem_id
     db.close()
-    database = settings.data_dir / "seethesigns.db"
     command.downgrade(alembic_config(settings.database_url), "0011")
-    assert database_version(database) == "0011"
+    assert schema_version(settings.database_url) == "0011"
     result = run("migrate", "--config", str(config))
     assert result.exit_code == 0, result.output
-    assert database_version(database) == "0015"
-    with sqlite3.connect(database) as connection:
-        rows = connection.execute("SELECT name, fingerprint, retired_at FROM recipients").fetchall()
+    assert schema_version(settings.database_url) == "0015"
+    rows = run_sql(settings.database_url, "SELECT name, fingerprint, retired_at FROM recipients")
     assert rows == [(CONFIGURED_NAME, offline_key.fingerprint, None)]
     assert active_fingerprints(db, gpg, None) == [offline_key.fingerprint]
     upgraded = db.get(Source, source_id)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -31,16 +29,11 @@ from seethesigns.sources import (
 from seethesigns.staff_accounts import StaffAccounts
 from seethesigns.storage import Store
 from seethesigns.submissions import submit
+from tests.databases import stored_bytes
 
 
 def count(db: Session, table: type) -> int:
     return db.scalar(select(func.count()).select_from(table)) or 0
-
-
-def database_bytes(settings: Settings) -> bytes:
-    """The database file and its write-ahead log, as a thief would copy them."""
-    path = Path(settings.database_url.removeprefix("sqlite:///"))
-    return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
 
 
 def test_create_source(
@@ -62,7 +55,7 @@ def test_create_source(
 def test_neither_codename_nor_key_secret_is_stored(
     source: LoggedInSource, codename: str, settings: Settings
 ) -> None:
-    stored = database_bytes(settings)
+    stored = stored_bytes(settings.database_url)
     assert source.source.filesystem_id.encode() in stored  # the check can see rows
     assert codename.encode() not in stored
     assert source.key_secret.encode() not in stored
