@@ -16,10 +16,12 @@ import tempfile
 import unicodedata
 import zlib
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from werkzeug.exceptions import RequestEntityTooLarge
+
+from seethesigns.compression import choose_level
 
 CHUNK = 1024 * 1024
 # C0 and C1 controls, path separators, line separators and bidi controls: "invoice\u202egpj.exe"
@@ -126,14 +128,18 @@ class GzipReader:
     """Reads a source stream and yields it gzip-compressed, with the name in the header.
 
     The FNAME field carries the sanitised original name in UTF-8, so the offline viewer can
-    restore it. Only what one read() needs is ever held in memory.
+    restore it. Only what one read() needs is ever held in memory. Unless a level is given,
+    the first chunk chooses it (seethesigns/compression.py): stored blocks for what is
+    compressed already, a fast level for the rest.
     """
 
-    def __init__(self, source: IO[bytes], filename: str, level: int = 6) -> None:
+    def __init__(self, source: IO[bytes], filename: str, level: int | None = None) -> None:
         self._source = source
         self._crc = 0
         self._size = 0
-        self._compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+        # None: chosen from the first chunk, so photos and videos are not deflated for nothing.
+        self._level = level
+        self._compressor: Any = None
         flags = 0x08  # FNAME
         self._pending = (
             b"\x1f\x8b\x08"
@@ -145,6 +151,18 @@ class GzipReader:
         )
         self._done = False
 
+    @property
+    def level(self) -> int | None:
+        """The deflate level in use, once the first chunk has been read."""
+        return self._level if self._compressor is not None else None
+
+    def _compress(self, chunk: bytes) -> bytes:
+        if self._compressor is None:
+            if self._level is None:
+                self._level = choose_level(chunk)
+            self._compressor = zlib.compressobj(self._level, zlib.DEFLATED, -zlib.MAX_WBITS)
+        return bytes(self._compressor.compress(chunk))
+
     def read(self, size: int = -1) -> bytes:
         """Up to roughly size bytes of gzip data; b"" at the end."""
         want = CHUNK if size is None or size < 0 else max(size, 1)
@@ -153,10 +171,12 @@ class GzipReader:
             if chunk:
                 self._crc = zlib.crc32(chunk, self._crc)
                 self._size += len(chunk)
-                self._pending += self._compressor.compress(chunk)
+                self._pending += self._compress(chunk)
             else:
-                self._pending += self._compressor.flush() + struct.pack(
-                    "<II", self._crc & 0xFFFFFFFF, self._size & 0xFFFFFFFF
+                self._pending += (
+                    self._compress(b"")
+                    + self._compressor.flush()
+                    + struct.pack("<II", self._crc & 0xFFFFFFFF, self._size & 0xFFFFFFFF)
                 )
                 self._done = True
         out, self._pending = self._pending[:want], self._pending[want:]
