@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import shutil
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -153,6 +154,63 @@ def inspect_public_key(armored: str, scratch_dir: Path) -> str:
         return str(keys[0]["fingerprint"]).upper()
 
 
+class EncryptionPipe:
+    """gpg in its own process, encrypting what is written to it into a file (issue 16).
+
+    So an upload is encrypted while it arrives, on the other core. A failure of gpg while
+    writing is kept for finish() to raise, so the request that feeds it reads its body to
+    the end and gets a proper answer rather than a broken pipe.
+    """
+
+    def __init__(self, command: list[str]) -> None:
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - owned by this object
+        self._process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=self._stderr,
+            bufsize=0,
+        )
+        assert self._process.stdin is not None
+        self._stdin = self._process.stdin
+        # Fewer, larger hand-overs between the two processes (Linux; the default is 64 KiB).
+        with suppress(OSError, AttributeError):
+            fcntl.fcntl(self._stdin.fileno(), fcntl.F_SETPIPE_SZ, BUFFER_SIZE)
+        self._broken = False
+
+    def write(self, data: bytes) -> None:
+        """Hand data to gpg; if gpg has died, drop it (finish() will say why)."""
+        if self._broken:
+            return
+        try:
+            self._stdin.write(data)
+        except BrokenPipeError:
+            self._broken = True
+
+    def finish(self) -> None:
+        """End the input, wait for gpg, and raise unless the ciphertext is complete."""
+        with suppress(BrokenPipeError):
+            self._stdin.close()
+        code = self._process.wait()
+        self._stderr.seek(0)
+        stderr = self._stderr.read().decode("utf-8", errors="replace")
+        self._stderr.close()
+        if code == 0 and not self._broken:
+            return
+        if "No space left on device" in stderr:
+            raise OutOfSpace("encrypting an upload: the disk is full")
+        raise EncryptionError(f"encrypting an upload failed (gpg exit status {code})")
+
+    def abort(self) -> None:
+        """Stop gpg before it ends the message: a cut-off upload must never look complete."""
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+        with suppress(BrokenPipeError):
+            self._stdin.close()
+        self._stderr.close()
+
+
 class GpgService:
     """Encryption to the submission key, and the per-source reply keys.
 
@@ -227,6 +285,20 @@ class GpgService:
                 extra_args=NO_COMPRESSION,
             )
         _check(result, "encrypting to the submission keys")
+
+    def start_encryption(self, output: Path, recipients: Sequence[str]) -> EncryptionPipe:
+        """A gpg process encrypting what is written to it to every recipient key, into output.
+
+        The same OpenPGP message as encrypt_to_submission_key makes of a stream.
+        """
+        if not recipients:
+            raise SubmissionKeyUnavailable("there is no active recipient key")
+        command = [self._gpg.gpgbinary, "--homedir", str(self._homedir), "--batch", "--no-tty"]
+        command += ["--quiet", "--yes", "--trust-model", "always", *NO_COMPRESSION]
+        command += ["--output", str(output), "--encrypt"]
+        for fingerprint in recipients:
+            command += ["--recipient", fingerprint]
+        return EncryptionPipe(command)
 
     def generate_source_keypair(self, passphrase: str) -> SourceKeyPair:
         """Make an ed25519/cv25519 keypair protected by passphrase; keep it only as armor."""

@@ -21,7 +21,7 @@ from typing import IO, Any
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from seethesigns.compression import choose_level
+from seethesigns.compression import TRIAL_BYTES, choose_level
 
 CHUNK = 1024 * 1024
 # C0 and C1 controls, path separators, line separators and bidi controls: "invoice\u202egpj.exe"
@@ -124,24 +124,23 @@ def sanitize_filename(name: str | None) -> str:
     return text or "document"
 
 
-class GzipReader:
-    """Reads a source stream and yields it gzip-compressed, with the name in the header.
+class GzipStream:
+    """Gzip as a push stream: feed() plaintext and get gzip bytes back; finish() ends it.
 
     The FNAME field carries the sanitised original name in UTF-8, so the offline viewer can
-    restore it. Only what one read() needs is ever held in memory. Unless a level is given,
-    the first chunk chooses it (seethesigns/compression.py): stored blocks for what is
-    compressed already, a fast level for the rest.
+    restore it. Unless a level is given, the first TRIAL_BYTES choose it
+    (seethesigns/compression.py): stored blocks for what is compressed already, a fast level
+    for the rest; until then those bytes are held back.
     """
 
-    def __init__(self, source: IO[bytes], filename: str, level: int | None = None) -> None:
-        self._source = source
+    def __init__(self, filename: str, level: int | None = None) -> None:
         self._crc = 0
         self._size = 0
-        # None: chosen from the first chunk, so photos and videos are not deflated for nothing.
         self._level = level
         self._compressor: Any = None
+        self._held = b""
         flags = 0x08  # FNAME
-        self._pending = (
+        self._header = (
             b"\x1f\x8b\x08"
             + bytes([flags])
             + struct.pack("<I", 0)
@@ -149,19 +148,53 @@ class GzipReader:
             + sanitize_filename(filename).encode("utf-8")
             + b"\x00"
         )
+
+    @property
+    def level(self) -> int | None:
+        """The deflate level in use, once chosen."""
+        return self._level if self._compressor is not None else None
+
+    def feed(self, data: bytes) -> bytes:
+        """Gzip bytes for data (maybe none yet)."""
+        self._crc = zlib.crc32(data, self._crc)
+        self._size += len(data)
+        if self._compressor is not None:
+            return bytes(self._compressor.compress(data))
+        self._held += data
+        if self._level is None and len(self._held) < TRIAL_BYTES:
+            return b""
+        return self._start()
+
+    def finish(self) -> bytes:
+        """The last gzip bytes: whatever was held, the end of the deflate stream, the trailer."""
+        head = self._start() if self._compressor is None else b""
+        trailer = struct.pack("<II", self._crc & 0xFFFFFFFF, self._size & 0xFFFFFFFF)
+        return head + bytes(self._compressor.flush()) + trailer
+
+    def _start(self) -> bytes:
+        held, self._held = self._held, b""
+        if self._level is None:
+            self._level = choose_level(held)
+        self._compressor = zlib.compressobj(self._level, zlib.DEFLATED, -zlib.MAX_WBITS)
+        return self._header + bytes(self._compressor.compress(held))
+
+
+class GzipReader:
+    """Reads a source stream and yields it gzip-compressed (GzipStream), a chunk at a time.
+
+    Only what one read() needs is ever held in memory.
+    """
+
+    def __init__(self, source: IO[bytes], filename: str, level: int | None = None) -> None:
+        self._source = source
+        self._gzip = GzipStream(filename, level)
+        self._pending = b""
         self._done = False
 
     @property
     def level(self) -> int | None:
         """The deflate level in use, once the first chunk has been read."""
-        return self._level if self._compressor is not None else None
-
-    def _compress(self, chunk: bytes) -> bytes:
-        if self._compressor is None:
-            if self._level is None:
-                self._level = choose_level(chunk)
-            self._compressor = zlib.compressobj(self._level, zlib.DEFLATED, -zlib.MAX_WBITS)
-        return bytes(self._compressor.compress(chunk))
+        return self._gzip.level
 
     def read(self, size: int = -1) -> bytes:
         """Up to roughly size bytes of gzip data; b"" at the end."""
@@ -169,15 +202,9 @@ class GzipReader:
         while len(self._pending) < want and not self._done:
             chunk = self._source.read(CHUNK)
             if chunk:
-                self._crc = zlib.crc32(chunk, self._crc)
-                self._size += len(chunk)
-                self._pending += self._compress(chunk)
+                self._pending += self._gzip.feed(chunk)
             else:
-                self._pending += (
-                    self._compress(b"")
-                    + self._compressor.flush()
-                    + struct.pack("<II", self._crc & 0xFFFFFFFF, self._size & 0xFFFFFFFF)
-                )
+                self._pending += self._gzip.finish()
                 self._done = True
         out, self._pending = self._pending[:want], self._pending[want:]
         return out
