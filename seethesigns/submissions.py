@@ -18,14 +18,14 @@ from seethesigns.models.base import utcnow
 from seethesigns.recipients import active_fingerprints
 from seethesigns.sources import reserve_number
 from seethesigns.storage import Store, checksum, document_name, message_name
-from seethesigns.uploads import GzipReader
+from seethesigns.uploads import EncryptingUpload, GzipReader
 
 
 @dataclass(frozen=True)
 class Document:
-    """An uploaded file: its stream (already spooled encrypted) and its name as sent."""
+    """An uploaded file: its stream (spooled encrypted, or EncryptingUpload) and its name."""
 
-    stream: IO[bytes]
+    stream: IO[bytes] | EncryptingUpload
     filename: str
 
 
@@ -76,10 +76,13 @@ def submit(
             rows.append(_stored(store, source, name, arrived, urgent))
         for document in documents:
             name = document_name(reserve_number(db, source), source.designation)
-            with store.arriving(source.filesystem_id, name) as partial:
-                gpg.encrypt_to_submission_key(
-                    GzipReader(document.stream, document.filename), partial, recipients
-                )
+            if isinstance(document.stream, EncryptingUpload):  # encrypted as it arrived
+                store.adopt(document.stream.ciphertext(recipients), source.filesystem_id, name)
+            else:
+                with store.arriving(source.filesystem_id, name) as partial:
+                    gpg.encrypt_to_submission_key(
+                        GzipReader(document.stream, document.filename), partial, recipients
+                    )
             written.append(store.path(source.filesystem_id, name))
             rows.append(_stored(store, source, name, arrived, urgent))
         db.add_all(rows)

@@ -15,6 +15,7 @@ import struct
 import tempfile
 import unicodedata
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,6 +23,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from seethesigns.compression import TRIAL_BYTES, choose_level
+from seethesigns.encryption import EncryptionError, EncryptionPipe
 
 CHUNK = 1024 * 1024
 # C0 and C1 controls, path separators, line separators and bidi controls: "invoice\u202egpj.exe"
@@ -208,3 +210,85 @@ class GzipReader:
                 self._done = True
         out, self._pending = self._pending[:want], self._pending[want:]
         return out
+
+
+class EncryptingUpload:
+    """An uploaded file gzipped and encrypted as its bytes arrive (issue 16).
+
+    The form parser writes each piece of the file here as it reads it from the socket; gzip
+    runs in this thread and gpg in its own process (EncryptionPipe), so the two overlap and
+    nothing but ciphertext, under a .partial name, ever reaches the disk. The parser's
+    seek(0) at the end of the part ends the message; the submission then renames the file
+    into place (Store.adopt). Closed before that, gpg is killed and the file removed, so an
+    aborted request leaves nothing.
+    """
+
+    def __init__(
+        self,
+        pipe: EncryptionPipe,
+        partial: Path,
+        filename: str,
+        recipients: Sequence[str],
+        max_bytes: int,
+    ) -> None:
+        self._pipe: EncryptionPipe | None = pipe
+        self._gzip = GzipStream(filename)
+        self.partial = partial
+        self.recipients = tuple(recipients)
+        self._max = max_bytes
+        self._size = 0
+        self._failure: EncryptionError | None = None
+        self.closed = False
+
+    def write(self, data: bytes) -> int:
+        """Compress and encrypt the next piece of the file."""
+        if self._pipe is None:
+            raise OSError("the upload has ended")
+        self._size += len(data)
+        if self._size > self._max:
+            raise UploadTooLarge()
+        out = self._gzip.feed(bytes(data))
+        if out:
+            self._pipe.write(out)
+        return len(data)
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        """The parser's rewind at the end of the part: end the gzip member and the message."""
+        if (offset, whence) != (0, os.SEEK_SET):
+            raise OSError("an upload encrypted as it arrives cannot seek")
+        if self._pipe is not None:
+            pipe, self._pipe = self._pipe, None
+            pipe.write(self._gzip.finish())
+            try:
+                pipe.finish()
+            except EncryptionError as exc:  # raised by ciphertext(), where the view expects it
+                self._failure = exc
+        return 0
+
+    def tell(self) -> int:
+        """How many bytes of the file have arrived."""
+        return self._size
+
+    def read(self, size: int = -1) -> bytes:
+        """Nothing: only ciphertext is kept, and the server cannot decrypt it."""
+        raise OSError("an upload encrypted as it arrives cannot be read back")
+
+    def ciphertext(self, recipients: Sequence[str]) -> Path:
+        """The complete encrypted file, if it was encrypted to exactly these recipients."""
+        if self._pipe is not None or self.closed:
+            raise EncryptionError("the upload did not arrive completely")
+        if self._failure is not None:
+            raise self._failure
+        if tuple(recipients) != self.recipients:
+            raise EncryptionError("the recipient keys changed while the upload arrived")
+        return self.partial
+
+    def close(self) -> None:
+        """Stop gpg if it is still running and remove whatever was not stored."""
+        if self.closed:
+            return
+        self.closed = True
+        if self._pipe is not None:
+            self._pipe.abort()
+            self._pipe = None
+        self.partial.unlink(missing_ok=True)  # gone already once stored under its name
