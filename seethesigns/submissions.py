@@ -29,13 +29,15 @@ class Document:
     filename: str
 
 
-def _stored(store: Store, source: Source, name: str, arrived: datetime, urgent: bool) -> Submission:
+def _stored(
+    store: Store, source: Source, name: str, arrived: datetime, urgent: bool, digest: str = ""
+) -> Submission:
     path = store.path(source.filesystem_id, name)
     return Submission(
         source_id=source.id,
         filename=name,
         size=path.stat().st_size,
-        checksum=checksum(path),
+        checksum=digest or checksum(path),
         created_at=arrived,
         urgent=urgent,
     )
@@ -76,15 +78,17 @@ def submit(
             rows.append(_stored(store, source, name, arrived, urgent))
         for document in documents:
             name = document_name(reserve_number(db, source), source.designation)
-            if isinstance(document.stream, EncryptingUpload):  # encrypted as it arrived
-                store.adopt(document.stream.ciphertext(recipients), source.filesystem_id, name)
+            digest = ""  # known already for a file encrypted as it arrived
+            if isinstance(document.stream, EncryptingUpload):
+                partial, digest = document.stream.ciphertext(recipients)
+                store.adopt(partial, source.filesystem_id, name)
             else:
                 with store.arriving(source.filesystem_id, name) as partial:
                     gpg.encrypt_to_submission_key(
                         GzipReader(document.stream, document.filename), partial, recipients
                     )
             written.append(store.path(source.filesystem_id, name))
-            rows.append(_stored(store, source, name, arrived, urgent))
+            rows.append(_stored(store, source, name, arrived, urgent, digest))
         db.add_all(rows)
         if urgent:
             source.urgent = True

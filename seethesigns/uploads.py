@@ -238,6 +238,7 @@ class EncryptingUpload:
         self._max = max_bytes
         self._size = 0
         self._failure: EncryptionError | None = None
+        self._checksum = ""
         self.closed = False
 
     def write(self, data: bytes) -> int:
@@ -260,7 +261,7 @@ class EncryptingUpload:
             pipe, self._pipe = self._pipe, None
             pipe.write(self._gzip.finish())
             try:
-                pipe.finish()
+                self._checksum = pipe.finish()
             except EncryptionError as exc:  # raised by ciphertext(), where the view expects it
                 self._failure = exc
         return 0
@@ -273,15 +274,15 @@ class EncryptingUpload:
         """Nothing: only ciphertext is kept, and the server cannot decrypt it."""
         raise OSError("an upload encrypted as it arrives cannot be read back")
 
-    def ciphertext(self, recipients: Sequence[str]) -> Path:
-        """The complete encrypted file, if it was encrypted to exactly these recipients."""
+    def ciphertext(self, recipients: Sequence[str]) -> tuple[Path, str]:
+        """The complete encrypted file and its checksum, if encrypted to exactly recipients."""
         if self._pipe is not None or self.closed:
             raise EncryptionError("the upload did not arrive completely")
         if self._failure is not None:
             raise self._failure
         if tuple(recipients) != self.recipients:
             raise EncryptionError("the recipient keys changed while the upload arrived")
-        return self.partial
+        return self.partial, self._checksum
 
     def close(self) -> None:
         """Stop gpg if it is still running and remove whatever was not stored."""

@@ -11,7 +11,7 @@ import pytest
 from seethesigns.encryption import EncryptionError, GpgService
 from seethesigns.settings import Settings
 from seethesigns.sources import LoggedInSource
-from seethesigns.storage import Store
+from seethesigns.storage import Store, checksum
 from seethesigns.uploads import EncryptingUpload, UploadTooLarge
 from tests.conftest import OfflineKey
 
@@ -53,7 +53,9 @@ def test_the_whole_file_arrives_encrypted(
     feed(upload, content)
     assert upload.partial.exists() or not content  # gpg opens its output on its first block
     assert upload.seek(0) == 0  # the parser's rewind: the end of the part
-    ciphertext = upload.ciphertext([gpg.submission_fingerprint]).read_bytes()
+    partial, digest = upload.ciphertext([gpg.submission_fingerprint])
+    assert digest == checksum(partial)
+    ciphertext = partial.read_bytes()
     assert MARKER not in ciphertext
     gzipped = offline_key.decrypt(ciphertext)
     assert gzipped[10 : gzipped.index(b"\x00", 10)] == "notes ü.txt".encode()
@@ -134,3 +136,20 @@ def test_a_gpg_failure_is_raised_when_the_file_is_stored(
         upload.ciphertext(recipients)
     upload.close()
     assert not Path(folder).exists()
+
+
+def test_gpg_refusing_the_key_is_raised_when_the_file_is_stored(
+    store: Store, gpg: GpgService, source: LoggedInSource
+) -> None:
+    """gpg exits at once (no such key): the parser's writes are dropped, storing raises."""
+    partial = store.partial_path(source.source.filesystem_id)
+    recipients = ["0" * 40]
+    upload = EncryptingUpload(
+        gpg.start_encryption(partial, recipients), partial, "a", recipients, 2**30
+    )
+    feed(upload, os.urandom(4 * 1024 * 1024))
+    upload.seek(0)
+    with pytest.raises(EncryptionError, match="gpg exit status 2"):
+        upload.ciphertext(recipients)
+    upload.close()
+    assert list(store.source_dir(source.source.filesystem_id).iterdir()) == []
