@@ -7,7 +7,8 @@ may be busy, so each figure is the median of --rounds, and the ratio to the floo
 median of each round's ratio. The worker's resident memory is sampled during the upload.
 Prints figures; asserts nothing about timings.
 
-Usage: python -m bench.upload [--mib 1024] [--kind random|text|both] [--rounds 3] [--keep]
+Usage: python -m bench.upload [--mib 1024] [--kind random|text|both] [--rounds 3] [--no-old]
+[--keep]
 """
 
 from __future__ import annotations
@@ -178,7 +179,9 @@ class Uploader:
         return seconds, max(samples, default=self.idle) - self.idle
 
 
-def run_kind(kind: str, mib: int, rounds: int, work: Path, uploader: Uploader, fpr: str) -> Figures:
+def run_kind(
+    kind: str, mib: int, rounds: int, work: Path, uploader: Uploader, fpr: str, old: bool
+) -> Figures:
     """Every round of one kind of file; the stored and command-line sizes of the last."""
     upload = work / f"upload-{kind}.bin"
     make_file(upload, kind, mib)
@@ -197,11 +200,13 @@ def run_kind(kind: str, mib: int, rounds: int, work: Path, uploader: Uploader, f
         (stored,) = set(store.rglob("*-doc.gz.gpg")) - before
         figures.sizes["upload"] = stored.stat().st_size
         stored.unlink()
-        for name, command in (
-            ("floor", f"{gpg} --compress-algo none -o {out} {upload}"),
-            ("gpg_default", f"{gpg} -o {out} {upload}"),
-            ("gzip_gpg", f"gzip -c {upload} | {gpg} -o {out}"),
-        ):
+        commands = [("floor", f"{gpg} --compress-algo none -o {out} {upload}")]
+        if old:
+            commands += [
+                ("gpg_default", f"{gpg} -o {out} {upload}"),
+                ("gzip_gpg", f"gzip -c {upload} | {gpg} -o {out}"),
+            ]
+        for name, command in commands:
             getattr(figures, name).append(timed(command))
             figures.sizes[name] = out.stat().st_size
             out.unlink()
@@ -223,6 +228,8 @@ def report(kind: str, mib: int, figures: Figures) -> None:
     )
     for label, name in rows:
         times = getattr(figures, name)
+        if not times:
+            continue
         ratio = median(t / f for t, f in zip(times, figures.floor, strict=True))
         print(
             f"{label:34}{median(times):9.2f}{mib / median(times):8.0f}{ratio:9.2f}"
@@ -254,6 +261,7 @@ def main() -> None:
     parser.add_argument("--mib", type=int, default=1024, help="file size in MiB (default 1024)")
     parser.add_argument("--kind", choices=["random", "text", "both"], default="both")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per kind (default 3)")
+    parser.add_argument("--no-old", action="store_true", help="skip the old baselines")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="stsb", dir="/tmp"))
@@ -266,7 +274,9 @@ def main() -> None:
         kinds = ["random", "text"] if args.kind == "both" else [args.kind]
         print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
         for kind in kinds:
-            figures = run_kind(kind, args.mib, args.rounds, work, uploader, instance.fingerprint)
+            figures = run_kind(
+                kind, args.mib, args.rounds, work, uploader, instance.fingerprint, not args.no_old
+            )
             report(kind, args.mib, figures)
         print(f"\nworker VmHWM (peak over the whole run): {rss_mib(worker, 'VmHWM'):.1f} MiB")
     finally:
