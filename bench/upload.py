@@ -18,6 +18,7 @@ import http.client
 import os
 import random
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -92,11 +93,24 @@ def make_file(path: Path, kind: str, mib: int) -> None:
                 handle.write(block[start : start + CHUNK])
 
 
-def timed(command: str) -> float:
-    """Seconds a shell pipeline takes."""
+def children_cpu() -> float:
+    """CPU seconds of this process's children that have ended (and been waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(command: str) -> tuple[float, float]:
+    """Seconds a shell pipeline takes, and the CPU seconds it used."""
+    cpu = children_cpu()
     start = time.perf_counter()
     subprocess.run(command, shell=True, check=True)  # noqa: S602 - fixed benchmark pipeline
-    return time.perf_counter() - start
+    return time.perf_counter() - start, children_cpu() - cpu
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds of a process, its threads and its children it has waited for (gpg)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mib(pid: int, field_name: str = "VmRSS") -> float:
@@ -136,6 +150,8 @@ class Figures:
     gpg_default: list[float] = field(default_factory=list)
     gzip_gpg: list[float] = field(default_factory=list)
     rss_growth: list[float] = field(default_factory=list)
+    # CPU seconds: less sensitive to a busy machine than wall time.
+    cpu: dict[str, list[float]] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)
 
 
@@ -154,11 +170,15 @@ class Uploader:
         # Idle: logged in, no upload yet; every round's peak is measured against this.
         self.idle = rss_mib(worker)
 
-    def upload(self, path: Path) -> tuple[float, float]:
-        """Seconds to upload path, and how far the worker's RSS rose above its idle level."""
+    def upload(self, path: Path) -> tuple[float, float, float]:
+        """Seconds to upload path, how far the worker's RSS rose above idle, CPU seconds.
+
+        The CPU seconds are the worker's and its gpg processes', not the client's.
+        """
         body = MultipartFile({"csrf_token": self.token}, path)
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=3600, blocksize=CHUNK)
         cookie = "; ".join(f"{c.name}={c.value}" for c in self.web.cookies)
+        cpu = process_cpu(self.worker)
         with sampling_rss(self.worker) as samples:
             start = time.perf_counter()
             conn.request(
@@ -176,7 +196,8 @@ class Uploader:
         conn.close()
         if status != 302:
             raise SystemExit(f"upload failed with HTTP {status}")
-        return seconds, max(samples, default=self.idle) - self.idle
+        used = process_cpu(self.worker) - cpu
+        return seconds, max(samples, default=self.idle) - self.idle, used
 
 
 def run_kind(
@@ -194,8 +215,9 @@ def run_kind(
     figures = Figures()
     for _ in range(rounds):
         before = set(store.rglob("*-doc.gz.gpg"))
-        seconds, growth = uploader.upload(upload)
+        seconds, growth, cpu = uploader.upload(upload)
         figures.upload.append(seconds)
+        figures.cpu.setdefault("upload", []).append(cpu)
         figures.rss_growth.append(growth)
         (stored,) = set(store.rglob("*-doc.gz.gpg")) - before
         figures.sizes["upload"] = stored.stat().st_size
@@ -207,7 +229,9 @@ def run_kind(
                 ("gzip_gpg", f"gzip -c {upload} | {gpg} -o {out}"),
             ]
         for name, command in commands:
-            getattr(figures, name).append(timed(command))
+            seconds, cpu = timed(command)
+            getattr(figures, name).append(seconds)
+            figures.cpu.setdefault(name, []).append(cpu)
             figures.sizes[name] = out.stat().st_size
             out.unlink()
     upload.unlink()
@@ -219,7 +243,7 @@ def report(kind: str, mib: int, figures: Figures) -> None:
     median = statistics.median
     rounds = len(figures.upload)
     print(f"\n{mib} MiB of {kind} data, median of {rounds} round(s)")
-    print(f"{'':34}{'seconds':>9}{'MiB/s':>8}{'x floor':>9}{'stored MiB':>12}")
+    print(f"{'':34}{'seconds':>9}{'MiB/s':>8}{'x floor':>9}{'stored MiB':>12}{'CPU s':>8}")
     rows = (
         ("through the source interface", "upload"),
         ("gpg --compress-algo none (floor)", "floor"),
@@ -233,7 +257,7 @@ def report(kind: str, mib: int, figures: Figures) -> None:
         ratio = median(t / f for t, f in zip(times, figures.floor, strict=True))
         print(
             f"{label:34}{median(times):9.2f}{mib / median(times):8.0f}{ratio:9.2f}"
-            f"{figures.sizes[name] / CHUNK:12.1f}"
+            f"{figures.sizes[name] / CHUNK:12.1f}{median(figures.cpu[name]):8.2f}"
         )
     ratios = [round(u / f, 2) for u, f in zip(figures.upload, figures.floor, strict=True)]
     print(f"per-round upload / floor:          {ratios}")
