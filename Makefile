@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 LOCK_ARGS ?=
 
-.PHONY: help system-packages venv run test deploy-test wheelhouse lint format bench translations lock clean
+.PHONY: help system-packages venv run test deploy-test wheelhouse lint format bench profile-upload translations lock clean
 
 help: ## List these targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z-]+:.*## / { printf "  make %-16s %s\n", $$1, $$2 }' \
@@ -71,6 +71,9 @@ bench: venv ## Print benchmark figures: 1 GiB upload (BENCH_ARGS for it), 50,000
 	$(BIN)/python -m bench.create_burst
 	$(BIN)/python -m bench.backup
 	$(BIN)/python -m bench.figures
+
+profile-upload: venv ## Profile one upload through the source app with cProfile (BENCH_ARGS="--mib 256 --kind random")
+	$(BIN)/python -m bench.profile_upload $(BENCH_ARGS)
 
 translations: venv ## Extract the source pages' messages, update every catalogue, compile them
 	$(BIN)/python scripts/translations.py

@@ -53,6 +53,10 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _storage_error(exc: OSError) -> StorageError:
+    return StorageFull("the disk is full") if exc.errno == errno.ENOSPC else StorageError(str(exc))
+
+
 class Store:
     """The store directory: one folder per source, named by its filesystem_id."""
 
@@ -71,6 +75,12 @@ class Store:
             raise StorageError("not a stored file name")
         return self.source_dir(filesystem_id) / filename
 
+    def partial_path(self, filesystem_id: str) -> Path:
+        """A new temporary name in a source's folder, for a file that is still arriving."""
+        folder = self.source_dir(filesystem_id)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return folder / f".partial-{secrets.token_hex(8)}"
+
     @contextmanager
     def arriving(self, filesystem_id: str, filename: str) -> Iterator[Path]:
         """Yield a temporary path to write; on success make it durable under its final name.
@@ -81,21 +91,36 @@ class Store:
         final = self.path(filesystem_id, filename)
         if final.exists():
             raise StorageError(f"{filename} already exists")
-        folder = final.parent
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        partial = folder / f".partial-{secrets.token_hex(8)}"
+        partial = self.partial_path(filesystem_id)
         try:
             yield partial
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise _storage_error(exc) from exc
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        self.adopt(partial, filesystem_id, filename)
+
+    def adopt(self, partial: Path, filesystem_id: str, filename: str) -> None:
+        """Make a complete file from partial_path() durable under its final name.
+
+        On failure the partial file is removed, so nothing half-stored stays behind.
+        """
+        final = self.path(filesystem_id, filename)
+        try:
+            if partial.parent != final.parent or not partial.name.startswith(".partial-"):
+                raise StorageError("not an arriving file of this source")
+            if final.exists():
+                raise StorageError(f"{filename} already exists")
             with partial.open("rb+") as handle:
                 os.fchmod(handle.fileno(), 0o600)  # whatever umask the writer (gpg) had
                 os.fsync(handle.fileno())
             os.rename(partial, final)
-            _fsync_dir(folder)
+            _fsync_dir(final.parent)
         except OSError as exc:
             partial.unlink(missing_ok=True)
-            if exc.errno == errno.ENOSPC:
-                raise StorageFull("the disk is full") from exc
-            raise StorageError(str(exc)) from exc
+            raise _storage_error(exc) from exc
         except BaseException:
             partial.unlink(missing_ok=True)
             raise

@@ -18,24 +18,26 @@ from seethesigns.models.base import utcnow
 from seethesigns.recipients import active_fingerprints
 from seethesigns.sources import reserve_number
 from seethesigns.storage import Store, checksum, document_name, message_name
-from seethesigns.uploads import GzipReader
+from seethesigns.uploads import EncryptingUpload, GzipReader
 
 
 @dataclass(frozen=True)
 class Document:
-    """An uploaded file: its stream (already spooled encrypted) and its name as sent."""
+    """An uploaded file: its stream (spooled encrypted, or EncryptingUpload) and its name."""
 
-    stream: IO[bytes]
+    stream: IO[bytes] | EncryptingUpload
     filename: str
 
 
-def _stored(store: Store, source: Source, name: str, arrived: datetime, urgent: bool) -> Submission:
+def _stored(
+    store: Store, source: Source, name: str, arrived: datetime, urgent: bool, digest: str = ""
+) -> Submission:
     path = store.path(source.filesystem_id, name)
     return Submission(
         source_id=source.id,
         filename=name,
         size=path.stat().st_size,
-        checksum=checksum(path),
+        checksum=digest or checksum(path),
         created_at=arrived,
         urgent=urgent,
     )
@@ -76,12 +78,17 @@ def submit(
             rows.append(_stored(store, source, name, arrived, urgent))
         for document in documents:
             name = document_name(reserve_number(db, source), source.designation)
-            with store.arriving(source.filesystem_id, name) as partial:
-                gpg.encrypt_to_submission_key(
-                    GzipReader(document.stream, document.filename), partial, recipients
-                )
+            digest = ""  # known already for a file encrypted as it arrived
+            if isinstance(document.stream, EncryptingUpload):
+                partial, digest = document.stream.ciphertext(recipients)
+                store.adopt(partial, source.filesystem_id, name)
+            else:
+                with store.arriving(source.filesystem_id, name) as partial:
+                    gpg.encrypt_to_submission_key(
+                        GzipReader(document.stream, document.filename), partial, recipients
+                    )
             written.append(store.path(source.filesystem_id, name))
-            rows.append(_stored(store, source, name, arrived, urgent))
+            rows.append(_stored(store, source, name, arrived, urgent, digest))
         db.add_all(rows)
         if urgent:
             source.urgent = True

@@ -15,11 +15,15 @@ import struct
 import tempfile
 import unicodedata
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from werkzeug.exceptions import RequestEntityTooLarge
+
+from seethesigns.compression import TRIAL_BYTES, choose_level
+from seethesigns.encryption import EncryptionError, EncryptionPipe
 
 CHUNK = 1024 * 1024
 # C0 and C1 controls, path separators, line separators and bidi controls: "invoice\u202egpj.exe"
@@ -122,20 +126,23 @@ def sanitize_filename(name: str | None) -> str:
     return text or "document"
 
 
-class GzipReader:
-    """Reads a source stream and yields it gzip-compressed, with the name in the header.
+class GzipStream:
+    """Gzip as a push stream: feed() plaintext and get gzip bytes back; finish() ends it.
 
     The FNAME field carries the sanitised original name in UTF-8, so the offline viewer can
-    restore it. Only what one read() needs is ever held in memory.
+    restore it. Unless a level is given, the first TRIAL_BYTES choose it
+    (seethesigns/compression.py): stored blocks for what is compressed already, a fast level
+    for the rest; until then those bytes are held back.
     """
 
-    def __init__(self, source: IO[bytes], filename: str, level: int = 6) -> None:
-        self._source = source
+    def __init__(self, filename: str, level: int | None = None) -> None:
         self._crc = 0
         self._size = 0
-        self._compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+        self._level = level
+        self._compressor: Any = None
+        self._held = b""
         flags = 0x08  # FNAME
-        self._pending = (
+        self._header = (
             b"\x1f\x8b\x08"
             + bytes([flags])
             + struct.pack("<I", 0)
@@ -143,7 +150,53 @@ class GzipReader:
             + sanitize_filename(filename).encode("utf-8")
             + b"\x00"
         )
+
+    @property
+    def level(self) -> int | None:
+        """The deflate level in use, once chosen."""
+        return self._level if self._compressor is not None else None
+
+    def feed(self, data: bytes) -> bytes:
+        """Gzip bytes for data (maybe none yet)."""
+        self._crc = zlib.crc32(data, self._crc)
+        self._size += len(data)
+        if self._compressor is not None:
+            return bytes(self._compressor.compress(data))
+        self._held += data
+        if self._level is None and len(self._held) < TRIAL_BYTES:
+            return b""
+        return self._start()
+
+    def finish(self) -> bytes:
+        """The last gzip bytes: whatever was held, the end of the deflate stream, the trailer."""
+        head = self._start() if self._compressor is None else b""
+        trailer = struct.pack("<II", self._crc & 0xFFFFFFFF, self._size & 0xFFFFFFFF)
+        return head + bytes(self._compressor.flush()) + trailer
+
+    def _start(self) -> bytes:
+        held, self._held = self._held, b""
+        if self._level is None:
+            self._level = choose_level(held)
+        self._compressor = zlib.compressobj(self._level, zlib.DEFLATED, -zlib.MAX_WBITS)
+        return self._header + bytes(self._compressor.compress(held))
+
+
+class GzipReader:
+    """Reads a source stream and yields it gzip-compressed (GzipStream), a chunk at a time.
+
+    Only what one read() needs is ever held in memory.
+    """
+
+    def __init__(self, source: IO[bytes], filename: str, level: int | None = None) -> None:
+        self._source = source
+        self._gzip = GzipStream(filename, level)
+        self._pending = b""
         self._done = False
+
+    @property
+    def level(self) -> int | None:
+        """The deflate level in use, once the first chunk has been read."""
+        return self._gzip.level
 
     def read(self, size: int = -1) -> bytes:
         """Up to roughly size bytes of gzip data; b"" at the end."""
@@ -151,13 +204,92 @@ class GzipReader:
         while len(self._pending) < want and not self._done:
             chunk = self._source.read(CHUNK)
             if chunk:
-                self._crc = zlib.crc32(chunk, self._crc)
-                self._size += len(chunk)
-                self._pending += self._compressor.compress(chunk)
+                self._pending += self._gzip.feed(chunk)
             else:
-                self._pending += self._compressor.flush() + struct.pack(
-                    "<II", self._crc & 0xFFFFFFFF, self._size & 0xFFFFFFFF
-                )
+                self._pending += self._gzip.finish()
                 self._done = True
         out, self._pending = self._pending[:want], self._pending[want:]
         return out
+
+
+class EncryptingUpload:
+    """An uploaded file gzipped and encrypted as its bytes arrive (issue 16).
+
+    The form parser writes each piece of the file here as it reads it from the socket; gzip
+    runs in this thread and gpg in its own process (EncryptionPipe), so the two overlap and
+    nothing but ciphertext, under a .partial name, ever reaches the disk. The parser's
+    seek(0) at the end of the part ends the message; the submission then renames the file
+    into place (Store.adopt). Closed before that, gpg is killed and the file removed, so an
+    aborted request leaves nothing.
+    """
+
+    def __init__(
+        self,
+        pipe: EncryptionPipe,
+        partial: Path,
+        filename: str,
+        recipients: Sequence[str],
+        max_bytes: int,
+    ) -> None:
+        self._pipe: EncryptionPipe | None = pipe
+        self._gzip = GzipStream(filename)
+        self.partial = partial
+        self.recipients = tuple(recipients)
+        self._max = max_bytes
+        self._size = 0
+        self._failure: EncryptionError | None = None
+        self._checksum = ""
+        self.closed = False
+
+    def write(self, data: bytes) -> int:
+        """Compress and encrypt the next piece of the file."""
+        if self._pipe is None:
+            raise OSError("the upload has ended")
+        self._size += len(data)
+        if self._size > self._max:
+            raise UploadTooLarge()
+        out = self._gzip.feed(bytes(data))
+        if out:
+            self._pipe.write(out)
+        return len(data)
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        """The parser's rewind at the end of the part: end the gzip member and the message."""
+        if (offset, whence) != (0, os.SEEK_SET):
+            raise OSError("an upload encrypted as it arrives cannot seek")
+        if self._pipe is not None:
+            pipe, self._pipe = self._pipe, None
+            pipe.write(self._gzip.finish())
+            try:
+                self._checksum = pipe.finish()
+            except EncryptionError as exc:  # raised by ciphertext(), where the view expects it
+                self._failure = exc
+        return 0
+
+    def tell(self) -> int:
+        """How many bytes of the file have arrived."""
+        return self._size
+
+    def read(self, size: int = -1) -> bytes:
+        """Nothing: only ciphertext is kept, and the server cannot decrypt it."""
+        raise OSError("an upload encrypted as it arrives cannot be read back")
+
+    def ciphertext(self, recipients: Sequence[str]) -> tuple[Path, str]:
+        """The complete encrypted file and its checksum, if encrypted to exactly recipients."""
+        if self._pipe is not None or self.closed:
+            raise EncryptionError("the upload did not arrive completely")
+        if self._failure is not None:
+            raise self._failure
+        if tuple(recipients) != self.recipients:
+            raise EncryptionError("the recipient keys changed while the upload arrived")
+        return self.partial, self._checksum
+
+    def close(self) -> None:
+        """Stop gpg if it is still running and remove whatever was not stored."""
+        if self.closed:
+            return
+        self.closed = True
+        if self._pipe is not None:
+            self._pipe.abort()
+            self._pipe = None
+        self.partial.unlink(missing_ok=True)  # gone already once stored under its name

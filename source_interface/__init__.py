@@ -8,6 +8,7 @@ from seethesigns.settings import Settings
 from seethesigns.web.branding import register_branding
 from seethesigns.web.setup import Services, register_core
 from source_interface.languages import register_languages
+from source_interface.upload_request import ArrivingUploadRequest
 from source_interface.views import advice, auth, clearnet, main, quick_exit, reports, waiting
 
 
@@ -15,6 +16,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Flask:
     """Build the source app from settings (and, in tests, ready-made services)."""
     app = Flask(__name__)
     register_core(app, settings, settings.source, "source", services)
+    app.request_class = ArrivingUploadRequest
     app.register_blueprint(clearnet.bp)  # first: with Tor required, nothing else answers
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)

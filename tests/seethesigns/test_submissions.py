@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import struct
 
 import pytest
 from sqlalchemy import func, select
@@ -177,3 +178,92 @@ def test_deleting_a_submission_someone_just_deleted_is_fine(
         delete_submission(other, store, same_source, same)
     engine.dispose()
     assert db.scalar(select(func.count()).select_from(Submission)) == 0
+
+
+def deflate_blocks(gzipped: bytes) -> list[tuple[int, int]]:
+    """(type, stored length) of each deflate block, read until the first non-stored one.
+
+    A stored block (type 0) is byte-aligned after its 3 header bits: LEN, NLEN, then LEN
+    bytes. Only stored blocks are walked: a compressed block ends the walk.
+    """
+    pos = gzipped.index(b"\x00", 10) + 1  # after the FNAME
+    blocks = []
+    while True:
+        header = gzipped[pos]
+        kind = (header >> 1) & 3
+        if kind != 0:
+            blocks.append((kind, 0))
+            return blocks
+        length, inverse = struct.unpack("<HH", gzipped[pos + 1 : pos + 5])
+        assert length ^ inverse == 0xFFFF
+        blocks.append((0, length))
+        pos += 5 + length
+        if header & 1:
+            return blocks
+
+
+def stored_document(
+    content: bytes,
+    name: str,
+    db: Session,
+    store: Store,
+    gpg: GpgService,
+    source: LoggedInSource,
+    offline_key: OfflineKey,
+    settings: Settings,
+) -> bytes:
+    """Submit one document; its gzip as the workstation gets it after decrypting."""
+    with spooled(content, settings) as stream:
+        (row,) = submit(db, store, gpg, source.source, None, [Document(stream, name)])
+    return offline_key.decrypt(store.path(source.source.filesystem_id, row.filename).read_bytes())
+
+
+def test_random_bytes_are_stored_not_deflated(
+    db: Session,
+    store: Store,
+    gpg: GpgService,
+    source: LoggedInSource,
+    offline_key: OfflineKey,
+    settings: Settings,
+) -> None:
+    """Issue 16: incompressible data goes in gzip's stored blocks (level 0), 64 KiB each."""
+    upload = os.urandom(3 * 1024 * 1024 + 17)
+    gzipped = stored_document(upload, "clip.bin", db, store, gpg, source, offline_key, settings)
+    assert gunzip_named(gzipped) == ("clip.bin", upload)
+    blocks = deflate_blocks(gzipped)
+    assert {kind for kind, _ in blocks} == {0}
+    assert sum(length for _, length in blocks) == len(upload)
+    # Level 0 fills blocks of up to 64 KiB; deflating at any level > 0 ends a block every
+    # 16 K symbols, so its stored blocks are 16 KiB (192 of them here, against about 50).
+    assert len(blocks) < len(upload) // 32768
+    assert len(gzipped) <= len(upload) + 10 + len("clip.bin") + 1 + 5 * len(blocks) + 8
+
+
+def test_text_is_deflated(
+    db: Session,
+    store: Store,
+    gpg: GpgService,
+    source: LoggedInSource,
+    offline_key: OfflineKey,
+    settings: Settings,
+) -> None:
+    words = b" ".join(os.urandom(3).hex().encode() for _ in range(200_000))
+    gzipped = stored_document(words, "notes.txt", db, store, gpg, source, offline_key, settings)
+    assert gunzip_named(gzipped) == ("notes.txt", words)
+    assert deflate_blocks(gzipped)[0][0] != 0
+    assert len(gzipped) < 0.65 * len(words)
+
+
+def test_a_compressed_format_is_stored_even_when_its_start_compresses(
+    db: Session,
+    store: Store,
+    gpg: GpgService,
+    source: LoggedInSource,
+    offline_key: OfflineKey,
+    settings: Settings,
+) -> None:
+    """A JPEG may open with a long, compressible EXIF block; what follows is entropy-coded."""
+    photo = b"\xff\xd8\xff\xe1" + bytes(100_000) + os.urandom(200_000)
+    gzipped = stored_document(photo, "photo.jpg", db, store, gpg, source, offline_key, settings)
+    assert gunzip_named(gzipped) == ("photo.jpg", photo)
+    assert {kind for kind, _ in deflate_blocks(gzipped)} == {0}

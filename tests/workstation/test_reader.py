@@ -86,6 +86,29 @@ def test_a_gzip_bomb_is_refused_by_name(
     assert not (workdir / "out/.work").exists()
 
 
+def test_stored_and_deflated_documents_both_open(
+    workstation_key: WorkstationKey, server_side: ServerSide, workdir: Path
+) -> None:
+    """Issue 16: the server stores incompressible files at gzip level 0, deflates the rest."""
+    noise = os.urandom(2 * 1024 * 1024)
+    text = b" ".join(os.urandom(3).hex().encode() for _ in range(300_000))
+    noise_item = server_side.document(noise, "clip.mp4")
+    text_item = server_side.document(text, "notes.txt")
+    assert len(noise_item) > len(noise)
+    assert len(text_item) < 0.7 * len(text)
+    entries = {
+        **good_entries(server_side),
+        "good_otter/3-good_otter-doc.gz.gpg": noise_item,
+        "good_otter/4-good_otter-doc.gz.gpg": text_item,
+    }
+    export = write_zip(workdir / "export.zip", entries)
+
+    assert open_export(workstation_key, export, workdir / "out") == 0
+
+    assert (workdir / "out/good_otter/documents/clip.mp4").read_bytes() == noise
+    assert (workdir / "out/good_otter/documents/notes.txt").read_bytes() == text
+
+
 def test_an_item_over_the_size_limit_is_refused_whatever_its_ratio(
     workstation_key: WorkstationKey,
     server_side: ServerSide,
