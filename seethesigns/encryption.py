@@ -249,7 +249,10 @@ class EncryptionPipe:
         code = self._process.wait()
         self._copier.join()
         self._stdout.close()
-        self._output.close()
+        try:
+            self._output.close()  # writes what is still buffered: the disk may be full now
+        except OSError as exc:
+            self._error = self._error or exc
         self._stderr.seek(0)
         return code
 
