@@ -16,6 +16,7 @@ import tempfile
 import unicodedata
 import zlib
 from collections.abc import Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -293,3 +294,7 @@ class EncryptingUpload:
             self._pipe.abort()
             self._pipe = None
         self.partial.unlink(missing_ok=True)  # gone already once stored under its name
+        # A source's first upload made its folder; if it was cut off, leave no empty folder
+        # (its time would say when). A folder with anything in it stays (OSError).
+        with suppress(OSError):
+            self.partial.parent.rmdir()

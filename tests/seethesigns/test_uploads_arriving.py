@@ -82,7 +82,7 @@ def test_closed_before_its_end_nothing_stays(
     upload = arriving(store, gpg, source, "notes.txt")
     feed(upload, text(2 * 1024 * 1024))
     upload.close()
-    assert list(store.source_dir(source.source.filesystem_id).iterdir()) == []
+    assert not store.source_dir(source.source.filesystem_id).exists()  # not even the folder
     with pytest.raises(EncryptionError, match="did not arrive"):
         upload.ciphertext([gpg.submission_fingerprint])
 
@@ -95,7 +95,7 @@ def test_closed_after_its_end_but_never_stored_nothing_stays(
     feed(upload, text(100_000))
     upload.seek(0)
     upload.close()
-    assert list(store.source_dir(source.source.filesystem_id).iterdir()) == []
+    assert not store.source_dir(source.source.filesystem_id).exists()  # not even the folder
 
 
 def test_a_file_over_the_limit_is_refused(
@@ -106,7 +106,7 @@ def test_a_file_over_the_limit_is_refused(
     with pytest.raises(UploadTooLarge):
         upload.write(b"x")
     upload.close()
-    assert list(store.source_dir(source.source.filesystem_id).iterdir()) == []
+    assert not store.source_dir(source.source.filesystem_id).exists()  # not even the folder
 
 
 def test_keys_that_changed_meanwhile_are_not_trusted(
@@ -152,4 +152,4 @@ def test_gpg_refusing_the_key_is_raised_when_the_file_is_stored(
     with pytest.raises(EncryptionError, match="gpg exit status 2"):
         upload.ciphertext(recipients)
     upload.close()
-    assert list(store.source_dir(source.source.filesystem_id).iterdir()) == []
+    assert not store.source_dir(source.source.filesystem_id).exists()  # not even the folder
