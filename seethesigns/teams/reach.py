@@ -82,9 +82,10 @@ class Reach:
         """Sources something was shared with their teams from (admins: none needed)."""
         if self.everything or not self.team_ids:
             return false()
-        return exists().where(
-            Submission.source_id == Source.id,
-            Submission.shared_with_team_id.in_(self.team_ids),
+        # The few shared copies are found once from their index, and each source is looked up
+        # among their sources: not a search of the source's submissions for every source.
+        return Source.id.in_(
+            select(Submission.source_id).where(Submission.shared_with_team_id.in_(self.team_ids))
         )
 
     def visible_sources(self) -> ColumnElement[bool]:
@@ -99,7 +100,7 @@ class Reach:
             return true()
         if not self.team_ids:
             return false()
-        owned = exists().where(OWNER.id == Submission.source_id, OWNER.team_id.in_(self.team_ids))
+        owned = Submission.source_id.in_(select(OWNER.id).where(OWNER.team_id.in_(self.team_ids)))
         return or_(
             and_(Submission.shared_with_team_id.is_(None), owned),
             Submission.shared_with_team_id.in_(self.team_ids),
