@@ -100,7 +100,7 @@ class Reach:
             return true()
         if not self.team_ids:
             return false()
-        owned = Submission.source_id.in_(select(OWNER.id).where(OWNER.team_id.in_(self.team_ids)))
+        owned = exists().where(OWNER.id == Submission.source_id, OWNER.team_id.in_(self.team_ids))
         return or_(
             and_(Submission.shared_with_team_id.is_(None), owned),
             Submission.shared_with_team_id.in_(self.team_ids),
