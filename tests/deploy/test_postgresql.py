@@ -1,6 +1,7 @@
 """`seethesigns_database: postgresql`: Debian's PostgreSQL on the server, reached as the service
-account over its unix socket; reports land there, no SQLite file exists, and a new release
-migrates it (or, when its migration fails, the pg_dump taken before is put back)."""
+account over its unix socket; reports land there and no SQLite file exists; a backup restores
+onto a fresh server; a new release migrates it (or, when its migration fails, the pg_dump
+taken before is put back)."""
 
 from __future__ import annotations
 
@@ -130,6 +131,57 @@ def test_a_report_is_a_row_in_postgresql_and_no_sqlite_file_exists(
         address, port = line.split()[3].rsplit(":", 1)
         assert port == "22" or address in {"127.0.0.1", "[::1]"}, line
     assert "postgresql" in host.check_output("systemctl show -P After seethesigns-source.service")
+
+
+def test_a_postgresql_backup_restores_onto_a_fresh_server(
+    lab: Lab, operator: Operator, on_postgresql: Deployed
+) -> None:
+    # Before the new release below: this release restores backups of its own schema.
+    original = on_postgresql.host
+    backup = operator.converge(
+        on_postgresql.inventory, "backup.yml", label="backup playbook on postgresql"
+    )
+    assert backup.recap[on_postgresql.target.name]["failed"] == 0
+    folder = on_postgresql.inventory / "backups" / on_postgresql.target.name
+    archive = sorted(folder.glob("*.tar.gpg"))[-1]
+    secret_key = operator.workdir / "pg-backup-secret.asc"
+    secret_key.write_bytes(
+        subprocess.run(
+            [
+                "gpg",
+                "--homedir",
+                str(operator.backup_key.homedir),
+                "--armor",
+                "--export-secret-keys",
+                operator.backup_key.fingerprint,
+            ],
+            capture_output=True,
+            check=True,
+        ).stdout
+    )
+    secret_key.chmod(0o600)
+
+    fresh = lab.boot("pgsql2")
+    inventory = operator.inventory(fresh, extra={"seethesigns_database": "postgresql"})
+    operator.converge(
+        inventory,
+        "restore.yml",
+        label="restore playbook on postgresql",
+        seethesigns_restore_archive=str(archive),
+        seethesigns_restore_secret_key=str(secret_key),
+    )
+    restored = host_of(lab, fresh)
+    for table in ("sources", "submissions", "staff"):
+        query = f"SELECT count(*) FROM {table}"  # noqa: S608 - fixed table names
+        assert sql(restored, query) == sql(original, query), table
+    assert no_sqlite_files(restored) == ""
+    assert restored.check_output("ls /run/seethesigns-restore 2>&1 || true").endswith(
+        "No such file or directory"
+    )
+    before = int(sql(restored, "SELECT count(*) FROM submissions"))
+    with tunnel(fresh, 8080) as source_url:
+        make_report(source_url, "The restored PostgreSQL server takes new reports.")
+    assert int(sql(restored, "SELECT count(*) FROM submissions")) == before + 1
 
 
 def test_a_new_release_migrates_postgresql_and_a_failed_one_puts_it_back(
