@@ -96,7 +96,7 @@ def no_sqlite_files(host: testinfra.host.Host) -> str:
     """Any SQLite database file under the instance's folders (there must be none)."""
     return str(
         host.check_output(
-            "find /var/lib/seethesigns /etc/seethesigns /opt/seethesigns/releases "
+            "find /var/lib/seethesigns /etc/seethesigns /var/backups/seethesigns "
             "\\( -name '*.db' -o -name '*.db-wal' -o -name '*.sqlite' \\) -print"
         )
     )
