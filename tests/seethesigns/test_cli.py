@@ -218,6 +218,7 @@ def test_init_needs_an_existing_key_file(instance_dir: Path) -> None:
     assert "does not exist" in result.output
 
 
+@pytest.mark.sqlite_only  # starts from no database file at all
 def test_migrate_brings_a_database_to_head(config: Path, settings: Settings) -> None:
     database = settings.data_dir / "seethesigns.db"
     database.unlink()
