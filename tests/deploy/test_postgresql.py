@@ -200,7 +200,7 @@ def test_a_new_release_migrates_postgresql_and_a_failed_one_puts_it_back(
     assert sql(host, "SELECT id FROM next_release") == "42"
     assert sql(host, "SELECT count(*) FROM submissions") == reports
     # The backup taken before it holds the PostgreSQL dump; the rollback dump is gone.
-    assert host.check_output("ls /var/backups/seethesigns/").count(".tar.gpg") == 1
+    assert len(host.check_output("ls /var/backups/seethesigns/before-*.tar.gpg").split()) == 1
     assert host.check_output("ls /var/lib/seethesigns/tmp/") == ""
     assert no_sqlite_files(host) == ""
     with tunnel(on_postgresql.target, 8080) as source_url:
