@@ -133,6 +133,15 @@ def test_a_report_is_a_row_in_postgresql_and_no_sqlite_file_exists(
     assert "postgresql" in host.check_output("systemctl show -P After seethesigns-source.service")
 
 
+def test_a_second_run_on_postgresql_changes_nothing(
+    on_postgresql: Deployed, operator: Operator
+) -> None:
+    run = operator.converge(on_postgresql.inventory, label="second run on postgresql")
+    recap = run.recap[on_postgresql.target.name]
+    assert recap["failed"] == 0
+    assert recap["changed"] == 0, run.output[-6000:]
+
+
 def test_a_postgresql_backup_restores_onto_a_fresh_server(
     lab: Lab, operator: Operator, on_postgresql: Deployed
 ) -> None:
