@@ -2,8 +2,8 @@
 
 Exit codes: 0 done; 1 failed; 2 usage or configuration; 3 key refused, wrong key or
 passphrase; 4 disk full; 5 archive damaged, tampered with or unsafe; 6 target exists;
-7 unsupported (PostgreSQL, or a backup from a newer version). Nothing is asked on the
-terminal except a missing passphrase, and only when stdin is a terminal.
+7 unsupported (a dump for the other database engine, or a backup from a newer version).
+Nothing is asked on the terminal except a missing passphrase, and only when stdin is one.
 """
 
 from __future__ import annotations
@@ -193,6 +193,11 @@ def backup(
     type=click.Path(file_okay=False, path_type=Path),
     help="Restore the data here instead (the configuration is rewritten to match).",
 )
+@click.option(
+    "--database-url",
+    help="Restore the database into this one instead (the configuration is rewritten to "
+    "match); a PostgreSQL backup needs a PostgreSQL database, made empty for it.",
+)
 @click.option("--force", is_flag=True, help="Replace an existing configuration and data.")
 @JSON_OPTION
 def restore_command(
@@ -201,6 +206,7 @@ def restore_command(
     passphrase_file: Path | None,
     config_path: Path | None,
     data_dir: Path | None,
+    database_url: str | None,
     force: bool,
     as_json: bool,
 ) -> None:
@@ -208,7 +214,7 @@ def restore_command(
     key = _read_secret_key(secret_key)
 
     def attempt(phrase: str | None) -> RestoreSummary:
-        request = RestoreRequest(archive, key, phrase, config_path, data_dir, force)
+        request = RestoreRequest(archive, key, phrase, config_path, data_dir, force, database_url)
         return restore(request)
 
     done = _decrypting(attempt, passphrase_file, as_json)
@@ -217,6 +223,7 @@ def restore_command(
         "config": str(done.targets.config),
         "data_dir": str(done.targets.data_dir),
         "relocated": done.targets.relocated,
+        "database": header.database,
         "files": len(done.contents.manifest.files),
         "data_bytes": done.contents.data_bytes,
         "app_version": header.app_version,

@@ -14,6 +14,8 @@ from pathlib import Path
 import click
 import pyotp
 import segno
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
 
 from seethesigns.alerts.cli import alerts
 from seethesigns.audit.cli import audit, audit_key_or_exit
@@ -56,6 +58,21 @@ def private_files() -> Iterator[None]:
         os.umask(old)
 
 
+def _database_url(
+    _context: click.Context, _param: click.Parameter, value: str | None
+) -> str | None:
+    """Refuse a --database-url that is not a database URL, before anything is written."""
+    if value is None:
+        return None
+    try:
+        backend = make_url(value).get_backend_name()
+    except ArgumentError:
+        raise click.BadParameter("not a database URL") from None
+    if backend not in ("sqlite", "postgresql"):
+        raise click.BadParameter(f"SQLite or PostgreSQL, not {backend}")
+    return value
+
+
 @click.group()
 def main() -> None:
     """See the Signs: an anonymous drop box for young people."""
@@ -74,11 +91,18 @@ def main() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The PUBLIC submission key, armored (its private half stays offline).",
 )
+@click.option(
+    "--database-url",
+    callback=_database_url,
+    help="The database, if not an SQLite file in --data-dir: an empty PostgreSQL database, "
+    "e.g. postgresql+psycopg://seethesigns@/seethesigns?host=/run/postgresql",
+)
 @control_options
 @CONFIG_OPTION
 def init(
     data_dir: Path,
     submission_key: Path,
+    database_url: str | None,
     control_port: int | None,
     control_socket: Path | None,
     config_path: Path | None,
@@ -98,7 +122,8 @@ def init(
             fingerprint = gpg.import_submission_key(armored)
         except EncryptionError as exc:
             raise click.ClickException(f"{submission_key}: {exc}") from None
-        write_private(config_path, render_config(data_dir, fingerprint, control=control))
+        text = render_config(data_dir, fingerprint, control=control, database_url=database_url)
+        write_private(config_path, text)
         settings = settings_or_exit(config_path)
         upgrade_database(settings.database_url)
         _first_recipient(settings)

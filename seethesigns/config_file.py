@@ -18,7 +18,7 @@ data_dir = "{data_dir}"
 
 [database]
 # SQLite by default; for PostgreSQL: "postgresql+psycopg://user@/seethesigns"
-url = "sqlite:///{data_dir}/seethesigns.db"
+url = "{database_url}"
 
 [gnupg]
 homedir = "gnupg"
@@ -113,8 +113,10 @@ def render_config(
     argon2: Argon2Settings | None = None,
     max_bytes: int = 2 * 1024**3,
     control: TorControl | None = None,
+    database_url: str | None = None,
 ) -> str:
-    """A complete configuration with freshly generated secrets (and tor's control choice)."""
+    """A complete configuration with freshly generated secrets (and tor's control choice);
+    the database is an SQLite file in data_dir unless database_url names another."""
     cost = argon2 or Argon2Settings()
     pepper1, pepper2 = secrets.token_hex(32), secrets.token_hex(32)
     while pepper2 == pepper1:  # pragma: no cover - 2**-256
@@ -122,6 +124,7 @@ def render_config(
     control = control or TorControl(socket=DEFAULT_CONTROL_SOCKET)
     return TEMPLATE.format(
         data_dir=_toml_string(data_dir),
+        database_url=_toml_string(database_url or f"sqlite:///{data_dir}/seethesigns.db"),
         tor_control=f"control_port = {control.port}"
         if control.port is not None
         else f'control_socket = "{_toml_string(control.socket)}"',
@@ -149,8 +152,8 @@ def add_audit_key(path: Path, text: str) -> None:
         handle.write(("" if text.endswith("\n") else "\n") + "\n" + audit_section())
 
 
-def _toml_string(path: Path | None) -> str:
-    """A path as the inside of a TOML basic string."""
+def _toml_string(path: Path | str | None) -> str:
+    """A path (or URL) as the inside of a TOML basic string."""
     return str(path).replace("\\", "\\\\").replace('"', '\\"')
 
 

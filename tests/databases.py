@@ -161,6 +161,13 @@ class TemplateDatabase:
         self.cluster.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_NAME}")
         return self.cluster.url(name)
 
+    def empty_url(self) -> str:
+        """A new PostgreSQL database with nothing in it (a restore's target); its URL."""
+        assert self.cluster is not None, "an empty database is a PostgreSQL run's"
+        name = f"e{os.getpid()}_{next(self._numbers)}"
+        self.cluster.execute(f"CREATE DATABASE {name}")
+        return self.cluster.url(name)
+
     def config_section(self, data_dir: Path) -> str:
         """The [database] lines for an instance config using a fresh copy."""
         return f'url = "{self.new_url(data_dir)}"\n'

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from seethesigns.backups.archive import Part, TarStream
 from seethesigns.backups.contents import keyring_parts, onion_parts, store_parts
-from seethesigns.backups.database import sqlite_path, sqlite_snapshot
+from seethesigns.backups.database import database_kind, database_snapshot
 from seethesigns.backups.encrypt import encrypt_archive, read_backup_key
 from seethesigns.backups.errors import BackupError
-from seethesigns.backups.manifest import CONFIG, DATABASE, FORMAT, HEADER, STORE, BackupHeader
+from seethesigns.backups.manifest import CONFIG, FORMATS, HEADER, STORE, BackupHeader
 from seethesigns.backups.output import atomic_output
 from seethesigns.settings import Settings
 
@@ -46,32 +46,37 @@ def app_version() -> str:
 def make_backup(settings: Settings, config: Path, key_file: Path, output: Path) -> BackupSummary:
     """Write one archive of the instance to output, encrypted to the public key in key_file.
 
-    The database is copied first, then the store is read: a submission's file is stored
-    before its row is committed, so every row in the copy finds its file in the archive.
+    The database is copied first (SQLite's file, or a pg_dump of PostgreSQL), then the store
+    is read: a submission's file is stored before its row is committed, so every row in the
+    copy finds its file in the archive.
     """
     started = time.monotonic()
     config = config.resolve()
-    database = sqlite_path(settings.database_url)
+    database = database_kind(settings.database_url)
     key = read_backup_key(key_file, settings.tmp_dir)
     try:
         config_text = config.read_bytes()
     except OSError as exc:
         raise BackupError(f"cannot read {config}: {exc.strerror}") from None
     skipped: list[str] = []
-    with atomic_output(output) as out, sqlite_snapshot(database, settings.tmp_dir) as snapshot:
+    with (
+        atomic_output(output) as out,
+        database_snapshot(settings.database_url, settings.tmp_dir) as snapshot,
+    ):
         header = BackupHeader(
-            format=FORMAT,
+            format=FORMATS[database],
             app_version=app_version(),
             alembic_revision=snapshot.alembic_revision,
             created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             config_path=str(config),
             data_dir=str(settings.data_dir),
+            database=database,
         )
         parts = itertools.chain(
             [
                 Part(HEADER, data=header.to_json()),
                 Part(CONFIG, data=config_text),
-                Part(DATABASE, snapshot.path),
+                Part(snapshot.member, snapshot.path),
             ],
             keyring_parts(settings.gnupg_homedir),
             onion_parts(settings.tor.keys_dir),

@@ -55,7 +55,7 @@ class TargetInUse(BackupError):
 
 
 class Unsupported(BackupError):
-    """This instance or archive is one this version cannot handle (PostgreSQL, a newer
-    archive format or database schema)."""
+    """This instance or archive is one this version cannot handle (a database other than
+    SQLite or PostgreSQL, a dump for the other engine, a newer archive format or schema)."""
 
     exit_code = EXIT_UNSUPPORTED

@@ -16,10 +16,18 @@ from typing import Any
 from seethesigns.backups.errors import ArchiveDamaged, Unsupported
 from seethesigns.storage import FILESYSTEM_ID, STORED_NAME
 
+SQLITE = "sqlite"
+POSTGRESQL = "postgresql"
+# Format 2 added PostgreSQL dumps. An SQLite backup is still format 1, so an older release
+# restores it; that release refuses a PostgreSQL backup by its format, not as a damaged archive.
 FORMAT = 1
+FORMATS = {SQLITE: FORMAT, POSTGRESQL: 2}
 HEADER = "backup.json"
 CONFIG = "config.toml"
 DATABASE = "database.sqlite"
+PG_DUMP = "database.pgdump"
+DATABASE_MEMBERS = {SQLITE: DATABASE, POSTGRESQL: PG_DUMP}
+ENGINE_NAMES = {SQLITE: "SQLite", POSTGRESQL: "PostgreSQL"}
 MANIFEST = "manifest.json"
 GNUPG = "gnupg"
 ONION = "onion"
@@ -41,7 +49,7 @@ KINDS = {
 
 def is_member_name(name: str) -> bool:
     """Whether name is one a backup writes: never absolute, never '..', never unexpected."""
-    if name in (HEADER, CONFIG, DATABASE, MANIFEST):
+    if name in (HEADER, CONFIG, DATABASE, PG_DUMP, MANIFEST):
         return True
     parts = name.split("/")
     if len(parts) == 2 and parts[0] in (GNUPG, ONION):
@@ -90,6 +98,12 @@ class BackupHeader:
     created: str
     config_path: str
     data_dir: str
+    database: str = SQLITE
+
+    @property
+    def database_member(self) -> str:
+        """The archive member holding the database: a file copy, or a pg_dump dump."""
+        return DATABASE_MEMBERS[self.database]
 
     def to_json(self) -> bytes:
         """The header as a JSON document."""
@@ -99,16 +113,22 @@ class BackupHeader:
     def from_doc(cls, doc: dict[str, Any]) -> BackupHeader:
         """Read and check a header from a parsed JSON object."""
         version = _field(doc, "format", int)
-        if version != FORMAT:
+        if version not in FORMATS.values():
+            known = " and ".join(str(known) for known in sorted(set(FORMATS.values())))
             raise Unsupported(
-                f"this backup has archive format {version}; this version reads format {FORMAT}"
+                f"this backup has archive format {version}; this version reads formats {known}"
             )
+        # A format 1 header from before PostgreSQL names no database: it is SQLite.
+        database = doc.get("database", SQLITE)
+        if FORMATS.get(database) != version:
+            raise ArchiveDamaged("the backup's header names an unknown database for its format")
         return cls(
             format=version,
             **{
                 key: _field(doc, key, str)
                 for key in ("app_version", "alembic_revision", "created", "config_path", "data_dir")
             },
+            database=database,
         )
 
     @classmethod

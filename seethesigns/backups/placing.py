@@ -13,8 +13,9 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from seethesigns.backups import postgresql
 from seethesigns.backups.cleanup import shred_tree
-from seethesigns.backups.manifest import DATABASE, GNUPG, ONION, STORE
+from seethesigns.backups.manifest import DATABASE, GNUPG, ONION, PG_DUMP, STORE
 from seethesigns.backups.output import fsync_dir
 from seethesigns.backups.targets import Targets
 from seethesigns.storage import write_private_atomically
@@ -80,16 +81,20 @@ def put_in_place(staging: Path, targets: Targets) -> None:
     """Move the staged parts and the configuration into place, replacing what is there.
 
     Whatever they replace (only with --force) is set aside first and shredded once the
-    restored instance is complete.
+    restored instance is complete. A PostgreSQL dump goes into its database first, in one
+    transaction: if pg_restore fails, nothing has been moved and the database is as it was.
     """
+    if targets.database is None:
+        postgresql.restore_dump(staging / PG_DUMP, targets.database_url)
     os.sync()  # the staged files are durable before anything points at them
     aside: list[Path] = []
     for name, target in ((STORE, targets.store), (GNUPG, targets.keyring), (ONION, targets.onion)):
         _set_aside(target, aside)
         _move(staging / name, target)
-    for suffix in ("", *SQLITE_COMPANIONS):
-        _set_aside(Path(f"{targets.database}{suffix}"), aside)
-    _move(staging / DATABASE, targets.database)
+    if targets.database is not None:
+        for suffix in ("", *SQLITE_COMPANIONS):
+            _set_aside(Path(f"{targets.database}{suffix}"), aside)
+        _move(staging / DATABASE, targets.database)
     _set_aside(targets.config, aside)
     make_private_dirs(targets.config.parent)
     write_private_atomically(targets.config, targets.config_text)

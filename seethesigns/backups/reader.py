@@ -16,7 +16,7 @@ from typing import IO, Protocol
 from seethesigns.backups.errors import ArchiveDamaged, UnsafeMember
 from seethesigns.backups.manifest import (
     CONFIG,
-    DATABASE,
+    DATABASE_MEMBERS,
     HEADER,
     MANIFEST,
     MAX_SMALL_MEMBER,
@@ -119,8 +119,11 @@ def read_archive(stream: IO[bytes], sink: Sink) -> ArchiveContents:
         raise ArchiveDamaged(f"the archive is damaged: {exc}") from None
     while stream.read(CHUNK):
         pass  # the tar format's trailing padding; gpg must be read to its end
-    if header is None or manifest is None or DATABASE not in seen:
+    if header is None or manifest is None or header.database_member not in seen:
         raise ArchiveDamaged("the archive is incomplete: it has no database or no manifest")
+    if seen & set(DATABASE_MEMBERS.values()) != {header.database_member}:
+        # Never restore a dump of one engine as if it were the other's.
+        raise ArchiveDamaged("the archive holds a database of another kind than its header says")
     manifest.check(header, found)
     return ArchiveContents(header, config, manifest)
 

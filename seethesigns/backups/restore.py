@@ -16,7 +16,12 @@ from seethesigns.backups.errors import BackupError, DiskFull, Unsupported
 from seethesigns.backups.manifest import BackupHeader
 from seethesigns.backups.placing import Staging, make_private_dirs, put_in_place
 from seethesigns.backups.reader import ArchiveContents, Discard, Sink, read_archive
-from seethesigns.backups.targets import Targets, plan_targets, refuse_if_in_use
+from seethesigns.backups.targets import (
+    Targets,
+    plan_targets,
+    refuse_database_in_use,
+    refuse_if_in_use,
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,7 @@ class RestoreRequest:
     config: Path | None = None
     data_dir: Path | None = None
     force: bool = False
+    database_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,10 +77,15 @@ class StagingSink:
         """Check the schema and the targets, then open the staging folder."""
         _require_known_schema(header)
         request = self._request
-        targets = plan_targets(header, config, request.config, request.data_dir)
+        targets = plan_targets(
+            header, config, request.config, request.data_dir, request.database_url
+        )
         if not request.force:
-            others = [targets.database, targets.store, targets.keyring, targets.onion]
+            others = [targets.store, targets.keyring, targets.onion]
+            if targets.database is not None:
+                others.append(targets.database)
             refuse_if_in_use(targets.config, targets.data_dir, others)
+            refuse_database_in_use(targets)
         self.targets = targets
         self.staging = Staging(targets.data_dir)
         self.root = self.staging.open()

@@ -3,7 +3,10 @@
 By default everything goes back where the backup says it was. `--data-dir` moves the data
 elsewhere: the configuration's `[instance] data_dir` (and `[database] url`, when the database
 lived inside the data directory) are rewritten line by line, leaving every comment and other
-setting as it was; the paths relative to data_dir follow by themselves.
+setting as it was; the paths relative to data_dir follow by themselves. `--database-url` points
+the restored configuration at another database (a PostgreSQL database made for the restore).
+A dump is never restored into the other engine: the configuration restored into must name a
+database of the kind the backup holds.
 """
 
 from __future__ import annotations
@@ -14,9 +17,12 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from seethesigns.backups.database import sqlite_path
-from seethesigns.backups.errors import ArchiveDamaged, BackupError, TargetInUse
-from seethesigns.backups.manifest import BackupHeader
+from sqlalchemy.engine import make_url
+
+from seethesigns.backups import postgresql
+from seethesigns.backups.database import database_kind, sqlite_path
+from seethesigns.backups.errors import ArchiveDamaged, BackupError, TargetInUse, Unsupported
+from seethesigns.backups.manifest import ENGINE_NAMES, POSTGRESQL, SQLITE, BackupHeader
 from seethesigns.settings import Settings, SettingsError, parse_settings
 
 SECTION = re.compile(r"^\s*\[\s*([A-Za-z0-9_-]+)\s*\]\s*(#.*)?$")
@@ -30,7 +36,9 @@ class Targets:
     config: Path
     config_text: bytes
     data_dir: Path
-    database: Path
+    database_url: str
+    database_kind: str
+    database: Path | None  # the SQLite file; None for PostgreSQL
     store: Path
     keyring: Path
     onion: Path
@@ -65,26 +73,52 @@ def _set_values(text: str, values: dict[tuple[str, str], str]) -> str:
     return "".join(lines)
 
 
-def relocated_config(text: str, header: BackupHeader, config: Path, data_dir: Path) -> str:
-    """The configuration text, rewritten so that data_dir is where the data now lives."""
-    if _settings(text, config).data_dir == data_dir:
+def relocated_config(
+    text: str,
+    header: BackupHeader,
+    config: Path,
+    data_dir: Path,
+    database_url: str | None = None,
+) -> str:
+    """The configuration text, rewritten so that data_dir is where the data now lives (and
+    database_url, if given, is the database)."""
+    values: dict[tuple[str, str], str] = {}
+    if database_url is not None:
+        values[("database", "url")] = database_url
+    if _settings(text, config).data_dir != data_dir:
+        original = _settings(text, Path(header.config_path))
+        values[("instance", "data_dir")] = str(data_dir)
+        if database_url is None and database_kind(original.database_url) == SQLITE:
+            database = sqlite_path(original.database_url)
+            if "url" in tomllib.loads(text).get("database", {}) and database.is_relative_to(
+                original.data_dir
+            ):
+                moved = data_dir / database.relative_to(original.data_dir)
+                values[("database", "url")] = f"sqlite:///{moved}"
+    if not values:
         return text
-    original = _settings(text, Path(header.config_path))
-    values = {("instance", "data_dir"): str(data_dir)}
-    database = sqlite_path(original.database_url)
-    if "url" in tomllib.loads(text).get("database", {}) and database.is_relative_to(
-        original.data_dir
-    ):
-        moved = data_dir / database.relative_to(original.data_dir)
-        values[("database", "url")] = f"sqlite:///{moved}"
     rewritten = _set_values(text, values)
     if _settings(rewritten, config).data_dir != data_dir:
         raise BackupError("rewriting the configuration's data_dir did not take effect")
     return rewritten
 
 
+def _require_same_engine(header: BackupHeader, kind: str) -> None:
+    if kind != header.database:
+        backup, target = ENGINE_NAMES[header.database], ENGINE_NAMES[kind]
+        raise Unsupported(
+            f"this backup holds a {backup} database, but the configuration it would be restored "
+            f"with names a {target} one ([database] url): a dump is never restored into the "
+            f"other engine; give --database-url a {backup} database"
+        )
+
+
 def plan_targets(
-    header: BackupHeader, config_text: bytes, config: Path | None, data_dir: Path | None
+    header: BackupHeader,
+    config_text: bytes,
+    config: Path | None,
+    data_dir: Path | None,
+    database_url: str | None = None,
 ) -> Targets:
     """Where everything goes: the paths given, else those the backup was taken from."""
     config = (config or Path(header.config_path)).absolute()
@@ -93,14 +127,17 @@ def plan_targets(
         text = config_text.decode("utf-8")
     except UnicodeDecodeError:
         raise ArchiveDamaged("the backed-up configuration is not UTF-8 text") from None
-    rewritten = relocated_config(text, header, config, data_dir)
+    rewritten = relocated_config(text, header, config, data_dir, database_url)
     settings = _settings(rewritten, config)
+    kind = database_kind(settings.database_url)
+    _require_same_engine(header, kind)
     old_data_dir = Path(header.data_dir)
     placed = {
-        "the database": sqlite_path(settings.database_url),
         "[gnupg] homedir": settings.gnupg_homedir,
         "[tor] keys_dir": settings.tor.keys_dir,
     }
+    if kind == SQLITE:
+        placed["the database"] = sqlite_path(settings.database_url)
     for what, path in placed.items():
         if data_dir != old_data_dir and path.is_relative_to(old_data_dir):
             raise BackupError(
@@ -111,7 +148,9 @@ def plan_targets(
         config=config,
         config_text=rewritten.encode("utf-8"),
         data_dir=data_dir,
-        database=placed["the database"],
+        database_url=settings.database_url,
+        database_kind=kind,
+        database=placed.get("the database"),
         store=settings.store_dir,
         keyring=settings.gnupg_homedir,
         onion=settings.tor.keys_dir,
@@ -134,3 +173,13 @@ def refuse_if_in_use(config: Path | None, data_dir: Path | None, others: list[Pa
     for path in others:
         if _in_use(path):
             raise TargetInUse(f"{path} already exists; refusing to overwrite it (see --force)")
+
+
+def refuse_database_in_use(targets: Targets) -> None:
+    """Refuse a PostgreSQL database that already holds tables (an instance's, or anyone's)."""
+    if targets.database_kind == POSTGRESQL and postgresql.holds_tables(targets.database_url):
+        name = make_url(targets.database_url).database
+        raise TargetInUse(
+            f"the PostgreSQL database {name} already holds tables; refusing to restore into it "
+            "(see --force)"
+        )

@@ -16,15 +16,16 @@ import pyotp
 import pytest
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner, Result
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from seethesigns.cli import main
 from seethesigns.cli_options import CONTROL_PORT_ENV, CONTROL_SOCKET_ENV
-from seethesigns.db import alembic_config
+from seethesigns.db import alembic_config, make_engine
 from seethesigns.settings import CONFIG_ENV, Argon2Settings, Settings, load_settings
 from seethesigns.staff_accounts import StaffAccounts
 from tests.conftest import OfflineKey, short_tmpdir
-from tests.databases import empty_database, schema_version
+from tests.databases import TemplateDatabase, empty_database, schema_version
 
 SCRIPT = Path(sys.executable).parent / "seethesigns"
 QR_BLOCKS = set("█▀▄")
@@ -110,6 +111,43 @@ def test_init_writes_the_config_where_asked(instance_dir: Path, public_key_file:
     assert result.exit_code == 0, result.output
     assert load_settings(config).data_dir == (instance_dir / "data").resolve()
     assert not (instance_dir / "data" / "seethesigns.toml").exists()
+
+
+def test_init_writes_the_database_url_it_is_given(
+    instance_dir: Path, public_key_file: Path, template_database: TemplateDatabase
+) -> None:
+    data_dir = instance_dir / "data"
+    if template_database.is_postgresql:
+        url = template_database.empty_url()  # as the playbook makes one: empty, for init
+    else:
+        (instance_dir / "elsewhere").mkdir()
+        url = f"sqlite:///{instance_dir / 'elsewhere' / 'site.db'}"
+    args = ("init", "--data-dir", str(data_dir), "--submission-key", str(public_key_file))
+    try:
+        result = run(*args, "--database-url", url)
+        assert result.exit_code == 0, result.output
+        assert load_settings(data_dir / "seethesigns.toml").database_url == url
+        assert not (data_dir / "seethesigns.db").exists()
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            version = connection.execute(text("SELECT version_num FROM alembic_version"))
+            head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+            assert version.scalar_one() == head
+        engine.dispose()
+    finally:
+        template_database.drop(url)
+
+
+@pytest.mark.parametrize("url", ["nonsense", "mysql://x@y/z"])
+def test_init_refuses_a_database_url_it_cannot_use(
+    instance_dir: Path, public_key_file: Path, url: str
+) -> None:
+    data_dir = instance_dir / "data"
+    args = ("init", "--data-dir", str(data_dir), "--submission-key", str(public_key_file))
+    result = run(*args, "--database-url", url)
+    assert result.exit_code == 2
+    assert "--database-url" in result.output
+    assert not data_dir.exists()
 
 
 def test_init_writes_the_control_port_it_is_given(

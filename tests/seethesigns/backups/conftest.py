@@ -15,6 +15,7 @@ from pathlib import Path
 import gnupg
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import MetaData, select
 
 from seethesigns.cases import update_case
 from seethesigns.cli import main
@@ -29,6 +30,7 @@ from seethesigns.staff_accounts import StaffAccounts
 from seethesigns.storage import Store
 from seethesigns.submissions import Document, submit
 from tests.conftest import OfflineKey, make_offline_key, short_tmpdir
+from tests.databases import TemplateDatabase
 
 MESSAGE = "The man at the park gives my brother phones. unique-message-7c1f"
 REPLY = "Thank you for telling us. unique-reply-51d0"
@@ -147,8 +149,24 @@ def back_up(instance: Populated, key: BackupKeyFiles, output: Path) -> dict[str,
     return json_out(result)
 
 
-def restore_args(archive: Path, key: BackupKeyFiles, target: Path) -> list[str | Path]:
-    """Arguments restoring archive into target/etc/site.toml and target/data."""
+@pytest.fixture
+def fresh_database(template_database: TemplateDatabase) -> Iterator[str | None]:
+    """On PostgreSQL, an empty database for a restore to go into (the backed-up instance's own
+    is in use); on SQLite None: the database file goes into the restored data directory."""
+    if not template_database.is_postgresql:
+        yield None
+        return
+    url = template_database.empty_url()
+    yield url
+    template_database.drop(url)
+
+
+def restore_args(
+    archive: Path, key: BackupKeyFiles, target: Path, database_url: str | None = None
+) -> list[str | Path]:
+    """Arguments restoring archive into target/etc/site.toml and target/data (and the database
+    into database_url, if given)."""
+    extra: list[str | Path] = ["--database-url", database_url] if database_url else []
     return [
         "restore",
         "--archive",
@@ -160,6 +178,7 @@ def restore_args(archive: Path, key: BackupKeyFiles, target: Path) -> list[str |
         "--data-dir",
         target / "data",
         "--json",
+        *extra,
     ]
 
 
@@ -176,6 +195,26 @@ def table_rows(database: Path) -> dict[str, list[tuple[object, ...]]]:
             table: connection.execute(f'SELECT * FROM "{table}" ORDER BY rowid').fetchall()  # noqa: S608
             for table in tables
         }
+
+
+def database_rows(url: str) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table of any engine's database, in primary key order."""
+    engine = make_engine(url)
+    try:
+        metadata = MetaData()
+        metadata.reflect(engine)
+        with engine.connect() as connection:
+            return {
+                name: [
+                    tuple(row)
+                    for row in connection.execute(
+                        select(table).order_by(*(table.primary_key.columns or table.columns))
+                    )
+                ]
+                for name, table in sorted(metadata.tables.items())
+            }
+    finally:
+        engine.dispose()
 
 
 def files_under(root: Path) -> dict[str, bytes]:

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from seethesigns.backups.database import sqlite_path, sqlite_snapshot
-from seethesigns.backups.errors import EXIT_UNSUPPORTED, BackupError, Unsupported
+from seethesigns.backups.database import database_kind, sqlite_path, sqlite_snapshot
+from seethesigns.backups.errors import BackupError, Unsupported
+from seethesigns.backups.postgresql import libpq_target
 from seethesigns.settings import Settings
-from tests.seethesigns.backups.conftest import BackupKeyFiles, Populated, json_out, run
 
 
 def count(database: Path, table: str) -> int:
@@ -39,6 +39,7 @@ def live_writer(settings: Settings) -> Iterator[sqlite3.Connection]:
     connection.close()
 
 
+@pytest.mark.sqlite_only
 def test_the_snapshot_holds_what_is_only_in_the_write_ahead_log(
     settings: Settings, live_writer: sqlite3.Connection, work: Path
 ) -> None:
@@ -55,6 +56,7 @@ def test_the_snapshot_holds_what_is_only_in_the_write_ahead_log(
     assert list(settings.tmp_dir.iterdir()) == []
 
 
+@pytest.mark.sqlite_only
 def test_snapshots_taken_during_writes_are_consistent(
     settings: Settings, live_writer: sqlite3.Connection
 ) -> None:
@@ -86,38 +88,39 @@ def test_snapshots_taken_during_writes_are_consistent(
     assert seen[-1] > 0 and len(set(seen)) > 1  # the writes really were going on
 
 
-def test_postgresql_is_refused_with_a_pointer_to_pg_dump(
-    populated: Populated, backup_key: BackupKeyFiles, work: Path
-) -> None:
-    text = populated.config.read_text()
-    start = text.index('url = "sqlite:///')
-    end = text.index("\n", start)
-    populated.config.write_text(text[:start] + 'url = "postgresql+psycopg://sts@/sts"' + text[end:])
-    result = run(
-        "backup",
-        "--config",
-        populated.config,
-        "--backup-key",
-        backup_key.public,
-        "--output",
-        work / "b.gpg",
-        "--json",
+def test_a_postgresql_url_becomes_a_libpq_connection_string_without_its_password() -> None:
+    conninfo, environment = libpq_target(
+        "postgresql+psycopg://sts:pa'ss@/seethesigns?host=/run/postgresql&sslmode=disable"
     )
-    assert result.exit_code == EXIT_UNSUPPORTED
-    assert "back it up with pg_dump" in str(json_out(result)["error"])
-    assert list(work.iterdir()) == []
+    assert conninfo == ("user='sts' dbname='seethesigns' host='/run/postgresql' sslmode='disable'")
+    assert "pa" not in conninfo  # the command line is readable by every local user
+    assert environment == {"PGPASSWORD": "pa'ss"}
+    conninfo, environment = libpq_target("postgresql://me@db.internal:5433/x y")
+    assert conninfo == "user='me' dbname='x y' host='db.internal' port='5433'"
+    assert environment == {}
 
 
 @pytest.mark.parametrize(
     ("url", "error"),
     [
+        ("postgresql+psycopg://sts@/sts", Unsupported),
         ("sqlite://", Unsupported),
         ("sqlite:///:memory:", Unsupported),
         ("mysql://x@y/z", Unsupported),
         ("nonsense", BackupError),
     ],
 )
-def test_only_sqlite_files_are_backed_up(url: str, error: type[BackupError]) -> None:
+def test_only_sqlite_files_have_a_path(url: str, error: type[BackupError]) -> None:
     with pytest.raises(error):
         sqlite_path(url)
     assert sqlite_path("sqlite:////srv/x.db") == Path("/srv/x.db")
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [("sqlite:////srv/x.db", "sqlite"), ("postgresql+psycopg://sts@/sts", "postgresql")],
+)
+def test_sqlite_files_and_postgresql_are_backed_up(url: str, kind: str) -> None:
+    assert database_kind(url) == kind
+    with pytest.raises(Unsupported, match="not mysql"):
+        database_kind("mysql://x@y/z")

@@ -19,6 +19,7 @@ from seethesigns.backups.manifest import (
     FORMAT,
     HEADER,
     MANIFEST,
+    PG_DUMP,
     BackupHeader,
     is_member_name,
 )
@@ -105,6 +106,7 @@ HOSTILE = {
 }
 
 
+@pytest.mark.sqlite_only  # a crafted archive of an SQLite instance
 @pytest.mark.parametrize("member", HOSTILE.values(), ids=HOSTILE.keys())
 def test_unsafe_members_are_refused_and_nothing_is_written(
     populated: Populated,
@@ -121,6 +123,7 @@ def test_unsafe_members_are_refused_and_nothing_is_written(
     assert not (work.parent / "seethesigns-evil").exists()
 
 
+@pytest.mark.sqlite_only  # a crafted archive of an SQLite instance
 def test_the_crafted_archive_is_restorable_without_the_hostile_member(
     populated: Populated, backup_key: BackupKeyFiles, work: Path
 ) -> None:
@@ -138,6 +141,7 @@ def test_the_crafted_archive_is_restorable_without_the_hostile_member(
     )
 
 
+@pytest.mark.sqlite_only  # a crafted archive of an SQLite instance
 @pytest.mark.parametrize("problem", ["wrong sum", "unlisted file", "no manifest", "after it"])
 def test_an_archive_that_does_not_match_its_manifest_is_refused(
     populated: Populated, backup_key: BackupKeyFiles, work: Path, problem: str
@@ -159,6 +163,23 @@ def test_an_archive_that_does_not_match_its_manifest_is_refused(
     assert leftovers(work / "new") == []
 
 
+@pytest.mark.sqlite_only  # a crafted archive of an SQLite instance
+@pytest.mark.parametrize("found", [[PG_DUMP], [DATABASE, PG_DUMP]], ids=["other", "both"])
+def test_a_database_of_another_kind_than_the_header_says_is_refused(
+    populated: Populated, backup_key: BackupKeyFiles, work: Path, found: list[str]
+) -> None:
+    # A dump is never handed to the other engine, even with a true manifest.
+    safe = [(name, b"db") for name in found]
+    listed = [(HEADER, header(populated)), (CONFIG, populated.config.read_bytes()), *safe]
+    members = [regular(name, data) for name, data in safe]
+    members.append(regular(MANIFEST, manifest_for(populated, listed)))
+    code, error = restore_crafted(populated, backup_key, work, members)
+    assert code == EXIT_DAMAGED
+    assert "no database" in error or "another kind" in error
+    assert leftovers(work / "new") == []
+
+
+@pytest.mark.sqlite_only  # a crafted archive of an SQLite instance
 def test_an_archive_must_start_with_its_header_and_configuration(
     populated: Populated, backup_key: BackupKeyFiles, work: Path
 ) -> None:

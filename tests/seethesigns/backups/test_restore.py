@@ -70,10 +70,14 @@ def protected_key() -> Iterator[BackupKeyFiles]:
 
 
 def restore(
-    archive: Path, key: BackupKeyFiles, target: Path, *extra: str | Path
+    archive: Path,
+    key: BackupKeyFiles,
+    target: Path,
+    *extra: str | Path,
+    database_url: str | None = None,
 ) -> tuple[int, str]:
-    """Restore into target; return the exit code and the error, if any."""
-    result = run(*restore_args(archive, key, target), *extra)
+    """Restore into target (and database_url); return the exit code and the error, if any."""
+    result = run(*restore_args(archive, key, target, database_url), *extra)
     return result.exit_code, str(json_out(result).get("error"))
 
 
@@ -99,13 +103,13 @@ def test_a_public_key_is_not_a_secret_key(
 
 @pytest.mark.parametrize("where", ["middle", "end"])
 def test_a_flipped_byte_is_a_clear_error_and_nothing_is_left(
-    archive: Path, backup_key: BackupKeyFiles, work: Path, where: str
+    archive: Path, backup_key: BackupKeyFiles, work: Path, where: str, fresh_database: str | None
 ) -> None:
     data = bytearray(archive.read_bytes())
     at = len(data) // 2 if where == "middle" else len(data) - 5
     data[at] ^= 0x01
     archive.write_bytes(bytes(data))
-    code, error = restore(archive, backup_key, work / "new")
+    code, error = restore(archive, backup_key, work / "new", database_url=fresh_database)
     assert code == EXIT_DAMAGED
     assert "altered or damaged" in error
     assert leftovers(work / "new") == []
@@ -114,10 +118,10 @@ def test_a_flipped_byte_is_a_clear_error_and_nothing_is_left(
 
 
 def test_a_truncated_archive_is_a_clear_error(
-    archive: Path, backup_key: BackupKeyFiles, work: Path
+    archive: Path, backup_key: BackupKeyFiles, work: Path, fresh_database: str | None
 ) -> None:
     archive.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
-    code, error = restore(archive, backup_key, work / "new")
+    code, error = restore(archive, backup_key, work / "new", database_url=fresh_database)
     assert code == EXIT_DAMAGED
     assert leftovers(work / "new") == []
     assert error
@@ -156,6 +160,7 @@ def test_targets_read_from_the_archive_are_checked_too(
     assert not [p for p in populated.settings.data_dir.iterdir() if p.name.startswith(".")]
 
 
+@pytest.mark.sqlite_only  # a stale -wal file; test_postgresql.py has PostgreSQL's --force
 def test_force_puts_an_existing_instance_back_as_it_was(
     archive: Path, backup_key: BackupKeyFiles, work: Path
 ) -> None:
@@ -183,7 +188,7 @@ def test_force_puts_an_existing_instance_back_as_it_was(
 
 
 def test_a_protected_key_needs_its_passphrase(
-    populated: Populated, protected_key: BackupKeyFiles, work: Path
+    populated: Populated, protected_key: BackupKeyFiles, work: Path, fresh_database: str | None
 ) -> None:
     back_up(populated, protected_key, work / "backup.gpg")
     code, error = restore(work / "backup.gpg", protected_key, work / "new")
@@ -198,11 +203,17 @@ def test_a_protected_key_needs_its_passphrase(
     assert leftovers(work / "new") == []
     (work / "right").write_text(PASSPHRASE + "\n")
     code, error = restore(
-        work / "backup.gpg", protected_key, work / "new", "--passphrase-file", work / "right"
+        work / "backup.gpg",
+        protected_key,
+        work / "new",
+        "--passphrase-file",
+        work / "right",
+        database_url=fresh_database,
     )
     assert code == 0, error
 
 
+@pytest.mark.sqlite_only  # edits the revision in the SQLite file
 def test_a_backup_from_a_newer_schema_is_refused(
     populated: Populated, backup_key: BackupKeyFiles, work: Path
 ) -> None:
@@ -221,13 +232,11 @@ def test_a_backup_from_a_newer_schema_is_refused(
 
 
 def test_on_a_terminal_the_passphrase_is_asked_for(
-    populated: Populated, protected_key: BackupKeyFiles, work: Path
+    populated: Populated, protected_key: BackupKeyFiles, work: Path, fresh_database: str | None
 ) -> None:
     back_up(populated, protected_key, work / "backup.gpg")
-    command = [
-        str(SEETHESIGNS),
-        *map(str, restore_args(work / "backup.gpg", protected_key, work / "new")),
-    ]
+    args = restore_args(work / "backup.gpg", protected_key, work / "new", fresh_database)
+    command = [str(SEETHESIGNS), *map(str, args)]
     pid, terminal = pty.fork()
     if pid == 0:  # the child, with the pseudo-terminal as its controlling terminal
         os.execv(command[0], command)  # noqa: S606 - a fixed argument list
