@@ -14,6 +14,7 @@ from seethesigns.models.seen import SeenReply, SeenSubmission
 from seethesigns.models.source import Source
 from seethesigns.models.staff import STAFF_STATUSES, Staff
 from seethesigns.models.submission import Submission
+from seethesigns.models.sync_state import SyncState
 from seethesigns.models.team import Team, TeamMember
 from seethesigns.models.web_session import WebSession
 
@@ -38,6 +39,7 @@ __all__ = [
     "Source",
     "Staff",
     "Submission",
+    "SyncState",
     "Team",
     "TeamMember",
     "WebSession",
