@@ -16,6 +16,7 @@ from seethesigns.models.staff import STAFF_STATUSES, Staff
 from seethesigns.models.submission import Submission
 from seethesigns.models.sync_state import SyncState
 from seethesigns.models.team import Team, TeamMember
+from seethesigns.models.unread_source import UnreadSource
 from seethesigns.models.web_session import WebSession
 
 __all__ = [
@@ -42,5 +43,6 @@ __all__ = [
     "SyncState",
     "Team",
     "TeamMember",
+    "UnreadSource",
     "WebSession",
 ]

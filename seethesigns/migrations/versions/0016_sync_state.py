@@ -1,4 +1,8 @@
-"""sync state: a token the database replaces on every change the Journalist API lists (issue 16)
+"""sync state and unread sources: kept by the database's own triggers (issue 16)
+
+sync_state holds a token replaced on every change the Journalist API lists, for its Etags.
+unread_sources holds, per staff member, the sources that may have news for them, so the staff
+list's unread filter reads those instead of checking every source.
 
 Revision ID: 0016
 Revises: 0015
@@ -58,6 +62,120 @@ def _postgresql_triggers() -> list[str]:
     return found
 
 
+# Rows of unread_sources, added (never too few) and taken away (only when nothing is unseen).
+# {ignore}/{conflict}: SQLite's and PostgreSQL's spelling of "skip a row already there".
+ADD = "INSERT {ignore}INTO unread_sources (staff_id, source_id) "
+MEMBERS_OF = "SELECT m.staff_id FROM team_members m WHERE m.team_id = "
+OWNER_OF = "(SELECT o.team_id FROM sources o WHERE o.id = NEW.source_id)"
+UNSEEN = (
+    " AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.source_id = unread_sources.source_id"
+    " AND NOT EXISTS (SELECT 1 FROM seen_submissions x WHERE x.submission_id = s.id"
+    " AND x.staff_id = NEW.staff_id))"
+    " AND NOT EXISTS (SELECT 1 FROM replies r WHERE r.source_id = unread_sources.source_id"
+    " AND r.staff_id IS DISTINCT FROM NEW.staff_id"
+    " AND NOT EXISTS (SELECT 1 FROM seen_replies y WHERE y.reply_id = r.id"
+    " AND y.staff_id = NEW.staff_id))"
+)
+# On PostgreSQL a new item and a seen mark of the same source take turns on the source's row:
+# else a seen mark's check, not yet seeing the new item, could take its row away (the
+# function's next statement reads afresh once the lock is granted).
+LOCK_NEW_SOURCE = "PERFORM 1 FROM sources WHERE id = NEW.source_id FOR UPDATE"
+# (name, table, event, only when, PostgreSQL lock first, statement)
+UNREAD_TRIGGERS = [
+    (
+        "unread_submission", "submissions", "INSERT", None, LOCK_NEW_SOURCE,
+        ADD + "SELECT staff.id, NEW.source_id FROM staff WHERE staff.is_admin OR staff.id IN ("
+        + MEMBERS_OF + OWNER_OF + " OR m.team_id = NEW.shared_with_team_id){conflict}",
+    ),
+    (
+        "unread_reply", "replies", "INSERT", None, LOCK_NEW_SOURCE,
+        ADD + "SELECT staff.id, NEW.source_id FROM staff WHERE staff.id IS DISTINCT FROM"
+        " NEW.staff_id AND (staff.is_admin OR staff.id IN (" + MEMBERS_OF + OWNER_OF + ")){conflict}",
+    ),
+    (
+        "unread_handover", "sources", "UPDATE OF team_id", None, None,
+        ADD + "SELECT m.staff_id, NEW.id FROM team_members m WHERE m.team_id = NEW.team_id{conflict}",
+    ),
+    (
+        "unread_team_join", "team_members", "INSERT", None, None,
+        ADD + "SELECT NEW.staff_id, id FROM sources WHERE team_id = NEW.team_id UNION"
+        " SELECT NEW.staff_id, source_id FROM submissions WHERE shared_with_team_id = NEW.team_id"
+        "{conflict}",
+    ),
+    (
+        "unread_new_admin", "staff", "INSERT", "NEW.is_admin", None,
+        ADD + "SELECT NEW.id, id FROM sources{conflict}",
+    ),
+    (
+        "unread_made_admin", "staff", "UPDATE OF is_admin", "NEW.is_admin", None,
+        ADD + "SELECT NEW.id, id FROM sources{conflict}",
+    ),
+    (
+        "unread_unseen_submission", "seen_submissions", "DELETE", None, None,
+        ADD + "SELECT OLD.staff_id, s.source_id FROM submissions s WHERE s.id = OLD.submission_id"
+        " AND EXISTS (SELECT 1 FROM staff WHERE staff.id = OLD.staff_id){conflict}",
+    ),
+    (
+        "unread_unseen_reply", "seen_replies", "DELETE", None, None,
+        ADD + "SELECT OLD.staff_id, r.source_id FROM replies r WHERE r.id = OLD.reply_id"
+        " AND EXISTS (SELECT 1 FROM staff WHERE staff.id = OLD.staff_id){conflict}",
+    ),
+    (
+        "unread_seen_submission", "seen_submissions", "INSERT", None,
+        "PERFORM 1 FROM sources WHERE id = (SELECT source_id FROM submissions"
+        " WHERE id = NEW.submission_id) FOR SHARE",
+        "DELETE FROM unread_sources WHERE staff_id = NEW.staff_id AND source_id = (SELECT"
+        " source_id FROM submissions WHERE id = NEW.submission_id)" + UNSEEN,
+    ),
+    (
+        "unread_seen_reply", "seen_replies", "INSERT", None,
+        "PERFORM 1 FROM sources WHERE id = (SELECT source_id FROM replies"
+        " WHERE id = NEW.reply_id) FOR SHARE",
+        "DELETE FROM unread_sources WHERE staff_id = NEW.staff_id AND source_id = (SELECT"
+        " source_id FROM replies WHERE id = NEW.reply_id)" + UNSEEN,
+    ),
+]
+
+
+def _unread_sqlite() -> list[str]:
+    found = []
+    for name, table, event, when, _, statement in UNREAD_TRIGGERS:
+        sql = statement.format(ignore="OR IGNORE ", conflict="")
+        condition = f" WHEN {when}" if when else ""
+        found.append(f"CREATE TRIGGER {name} AFTER {event} ON {table}{condition} BEGIN {sql}; END")
+    return found
+
+
+def _unread_postgresql() -> list[str]:
+    found = []
+    for name, table, event, when, lock, statement in UNREAD_TRIGGERS:
+        sql = statement.format(ignore="", conflict=" ON CONFLICT DO NOTHING") + ";"
+        if lock:
+            sql = f"{lock}; {sql}"
+        if when:
+            sql = f"IF {when} THEN {sql} END IF;"
+        found.append(
+            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$"
+            f" BEGIN {sql} RETURN NULL; END $$"
+        )
+        found.append(
+            f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()"
+        )
+    return found
+
+
+# Every staff member's sources with something unseen, as unread_sources starts out: all their
+# unseen items, whoever may see them (a superset, as the triggers keep it).
+START_UNREAD = (
+    "INSERT INTO unread_sources (staff_id, source_id)"
+    " SELECT staff.id, s.source_id FROM staff JOIN submissions s ON NOT EXISTS (SELECT 1 FROM"
+    " seen_submissions x WHERE x.submission_id = s.id AND x.staff_id = staff.id)"
+    " UNION SELECT staff.id, r.source_id FROM staff JOIN replies r ON r.staff_id IS DISTINCT FROM"
+    " staff.id AND NOT EXISTS (SELECT 1 FROM seen_replies y WHERE y.reply_id = r.id"
+    " AND y.staff_id = staff.id)"
+)
+
+
 def upgrade() -> None:
     op.create_table(
         'sync_state',
@@ -70,10 +188,29 @@ def upgrade() -> None:
     postgresql = op.get_bind().dialect.name == 'postgresql'
     for statement in _postgresql_triggers() if postgresql else _sqlite_triggers():
         op.execute(statement)
+    op.create_table(
+        'unread_sources',
+        sa.Column('staff_id', sa.Integer(), nullable=False),
+        sa.Column('source_id', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['source_id'], ['sources.id'], name=op.f('fk_unread_sources_source_id_sources'), ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_unread_sources_staff_id_staff'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('staff_id', 'source_id', name=op.f('pk_unread_sources')),
+    )
+    op.create_index(op.f('ix_unread_sources_source_id'), 'unread_sources', ['source_id'], unique=False)
+    op.execute(START_UNREAD)
+    for statement in _unread_postgresql() if postgresql else _unread_sqlite():
+        op.execute(statement)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == 'postgresql':
+    postgresql = op.get_bind().dialect.name == 'postgresql'
+    for name, table, *_ in UNREAD_TRIGGERS:
+        op.execute(f"DROP TRIGGER {name} ON {table}" if postgresql else f"DROP TRIGGER {name}")
+        if postgresql:
+            op.execute(f"DROP FUNCTION {name}()")
+    op.drop_index(op.f('ix_unread_sources_source_id'), table_name='unread_sources')
+    op.drop_table('unread_sources')
+    if postgresql:
         for table in (*WATCHED, 'staff'):
             op.execute(f"DROP TRIGGER sync_{table} ON {table}")
         op.execute("DROP FUNCTION sync_state_changed()")
