@@ -96,6 +96,17 @@ def test_shares_handovers_and_new_admins_reach_the_right_staff(
         )
         db.commit()
         assert unread(db, paul) == [mash.designation]
+        # Each has seen all they may see: the rows go, though the other's items stay unseen.
+        copy = db.scalars(select(Submission).where(Submission.shared_with_team_id.is_not(None)))
+        for staff_id, seen in ((paul, [copy.one()]), (fiona, items(db, Submission, source)[:2])):
+            staff = db.get(Staff, staff_id)
+            assert staff is not None
+            for item in [*seen, *(items(db, Reply, source) if staff_id == fiona else [])]:
+                mark_seen(db, staff, item)
+            assert candidates(db, staff_id) == set(), staff.username
+        db.add(Submission(source_id=source.id, filename="10-x-msg.gpg", size=1, checksum="x"))
+        db.commit()
+        assert unread(db, fiona) == [mash.designation] and unread(db, paul) == []
         assert unread(db, hana) == []  # (a row left from joining the front door first is checked)
         # As for a health member who never passed through the front door: nothing to find yet.
         db.execute(delete(UnreadSource).where(UnreadSource.staff_id == hana))

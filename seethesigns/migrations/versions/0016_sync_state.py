@@ -67,14 +67,50 @@ def _postgresql_triggers() -> list[str]:
 ADD = "INSERT {ignore}INTO unread_sources (staff_id, source_id) "
 MEMBERS_OF = "SELECT m.staff_id FROM team_members m WHERE m.team_id = "
 OWNER_OF = "(SELECT o.team_id FROM sources o WHERE o.id = NEW.source_id)"
+
+
+def _teams_of(staff: str) -> str:
+    return f"(SELECT t.team_id FROM team_members t WHERE t.staff_id = {staff})"
+
+
+def _sees_submission(staff: str, item: str, source: str) -> str:
+    """The reach rules of seethesigns/teams/reach.py, as SQL: may staff see this submission?"""
+    owner = f"(SELECT o.team_id FROM sources o WHERE o.id = {source})"
+    return (
+        f"((SELECT a.is_admin FROM staff a WHERE a.id = {staff})"
+        f" OR ({item}.shared_with_team_id IS NULL AND {owner} IN {_teams_of(staff)})"
+        f" OR {item}.shared_with_team_id IN {_teams_of(staff)})"
+    )
+
+
+def _sees_replies(staff: str, source: str) -> str:
+    """May staff see this source's replies (only the owning team and admins)?"""
+    owner = f"(SELECT o.team_id FROM sources o WHERE o.id = {source})"
+    return f"((SELECT a.is_admin FROM staff a WHERE a.id = {staff}) OR {owner} IN {_teams_of(staff)})"
+
+
+def _unseen_submission(staff: str, source: str) -> str:
+    return (
+        f"EXISTS (SELECT 1 FROM submissions s WHERE s.source_id = {source}"
+        f" AND {_sees_submission(staff, 's', source)}"
+        " AND NOT EXISTS (SELECT 1 FROM seen_submissions x WHERE x.submission_id = s.id"
+        f" AND x.staff_id = {staff}))"
+    )
+
+
+def _unseen_reply(staff: str, source: str) -> str:
+    return (
+        f"EXISTS (SELECT 1 FROM replies r WHERE r.source_id = {source}"
+        f" AND r.staff_id IS DISTINCT FROM {staff} AND {_sees_replies(staff, source)}"
+        " AND NOT EXISTS (SELECT 1 FROM seen_replies y WHERE y.reply_id = r.id"
+        f" AND y.staff_id = {staff}))"
+    )
+
+
+# Nothing left that they may see and have not: the row goes.
 UNSEEN = (
-    " AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.source_id = unread_sources.source_id"
-    " AND NOT EXISTS (SELECT 1 FROM seen_submissions x WHERE x.submission_id = s.id"
-    " AND x.staff_id = NEW.staff_id))"
-    " AND NOT EXISTS (SELECT 1 FROM replies r WHERE r.source_id = unread_sources.source_id"
-    " AND r.staff_id IS DISTINCT FROM NEW.staff_id"
-    " AND NOT EXISTS (SELECT 1 FROM seen_replies y WHERE y.reply_id = r.id"
-    " AND y.staff_id = NEW.staff_id))"
+    f" AND NOT {_unseen_submission('NEW.staff_id', 'unread_sources.source_id')}"
+    f" AND NOT {_unseen_reply('NEW.staff_id', 'unread_sources.source_id')}"
 )
 # On PostgreSQL a new item and a seen mark of the same source take turns on the source's row:
 # else a seen mark's check, not yet seeing the new item, could take its row away (the
@@ -84,8 +120,9 @@ LOCK_NEW_SOURCE = "PERFORM 1 FROM sources WHERE id = NEW.source_id FOR UPDATE"
 UNREAD_TRIGGERS = [
     (
         "unread_submission", "submissions", "INSERT", None, LOCK_NEW_SOURCE,
+        # Only whom reach.py lets see it: a shared copy is for its team, not the owner's.
         ADD + "SELECT staff.id, NEW.source_id FROM staff WHERE staff.is_admin OR staff.id IN ("
-        + MEMBERS_OF + OWNER_OF + " OR m.team_id = NEW.shared_with_team_id){conflict}",
+        + MEMBERS_OF + "COALESCE(NEW.shared_with_team_id, " + OWNER_OF + ")){conflict}",
     ),
     (
         "unread_reply", "replies", "INSERT", None, LOCK_NEW_SOURCE,
@@ -164,15 +201,13 @@ def _unread_postgresql() -> list[str]:
     return found
 
 
-# Every staff member's sources with something unseen, as unread_sources starts out: all their
-# unseen items, whoever may see them (a superset, as the triggers keep it).
+# Every staff member's sources with something they may see and have not: where it starts.
 START_UNREAD = (
     "INSERT INTO unread_sources (staff_id, source_id)"
-    " SELECT staff.id, s.source_id FROM staff JOIN submissions s ON NOT EXISTS (SELECT 1 FROM"
-    " seen_submissions x WHERE x.submission_id = s.id AND x.staff_id = staff.id)"
-    " UNION SELECT staff.id, r.source_id FROM staff JOIN replies r ON r.staff_id IS DISTINCT FROM"
-    " staff.id AND NOT EXISTS (SELECT 1 FROM seen_replies y WHERE y.reply_id = r.id"
-    " AND y.staff_id = staff.id)"
+    " SELECT staff.id, sources.id FROM staff JOIN sources ON "
+    + _unseen_submission("staff.id", "sources.id")
+    + " OR "
+    + _unseen_reply("staff.id", "sources.id")
 )
 
 
