@@ -17,6 +17,8 @@ the police. Every request is measured as a front-door member; the list and the A
 police member (who sees their own cases and the shared ones) and as an admin (who sees all).
 Issue 16: the API's list is also measured as a client's sync when nothing changed (it sends
 back the Etag it was given: a 304 with no body), and what gzip would save on it is printed.
+The unread filter reads unread_sources, which the database's triggers fill as the rows are
+inserted here, as they would be as reports arrive and staff read them.
 Usage: python -m bench.source_list [--sources 50000] [--submissions-per-source 4]
 """
 
