@@ -15,12 +15,20 @@ Teams (issue 14): the sources are split across three teams, 60 % owned by the fr
 by Police liaison and 10 % by Health, and one front-door case in 100 has a copy shared with
 the police. Every request is measured as a front-door member; the list and the API also as a
 police member (who sees their own cases and the shared ones) and as an admin (who sees all).
+Issue 16: the API's list is also measured as a client's sync when nothing changed (it sends
+back the Etag it was given: a 304 with no body), and what gzip would save on it is printed.
+The unread filter reads unread_sources, which the database's triggers fill as the rows are
+inserted here, as they would be as reports arrive and staff read them.
 Usage: python -m bench.source_list [--sources 50000] [--submissions-per-source 4]
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import gzip
+import json
+import os
 import re
 import shutil
 import statistics
@@ -73,6 +81,7 @@ class Client:
         self.http = requests.Session()
         self.tail = ""  # the cursor of the list's last page, set for each size
         self.api_token = ""  # a Journalist API token, for api_sources
+        self.sources_etag = ""  # the Etag of /api/v1/sources as it is now, for api_unchanged
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> int:
         """GET path; the status code (the body is read in full either way)."""
@@ -141,12 +150,29 @@ def api_sources(client: Client) -> int:
     return client.get("/api/v1/sources", headers={"Authorization": f"Token {client.api_token}"})
 
 
+def api_unchanged(client: Client) -> int:
+    """A client's sync when nothing changed: it sends the Etag it has and gets a 304."""
+    headers = {"Authorization": f"Token {client.api_token}", "If-None-Match": client.sources_etag}
+    return client.get("/api/v1/sources", headers=headers)
+
+
+# The requests that succeed with a 304, not a 200.
+NOT_MODIFIED = {api_unchanged}
+
+
+def expected(request: Callable[[Client], int]) -> int:
+    """The status a measured request must answer with."""
+    return 304 if request in NOT_MODIFIED else 200
+
+
 # What the other roles are measured on: the list as first seen, its worst filter, and the API.
 BY_ROLE: list[tuple[str, Callable[[Client], int]]] = [
     ("GET / (first page)", first_page),
     ("GET /?q=<no match>", rare_search),
     ("GET /api/v1/sources", api_sources),
+    ("GET /api/v1/sources (304)", api_unchanged),
 ]
+API_PAIR = ("GET /api/v1/sources", "GET /api/v1/sources (304)")
 POLICE, HEALTH = 2, 3  # team ids: the front door is 1, made by migration 0013
 SHARED_ID = 100_000_000  # shared copies' ids start here, clear of the submissions'
 
@@ -164,6 +190,7 @@ MEASURED: list[tuple[str, Callable[[Client], int]]] = [
     ("GET /?status=<none>", rare_status),
     ("GET /?after=<last page>", last_page),
     ("GET /api/v1/sources", api_sources),
+    ("GET /api/v1/sources (304)", api_unchanged),
 ]
 
 
@@ -291,11 +318,11 @@ def serving(config: Path) -> Iterator[str]:
 
 def median_ms(client: Client, request: Callable[[Client], int]) -> float:
     """Median wall time of a request, in ms, after one warm-up."""
-    assert request(client) == 200
+    assert request(client) == expected(request)
     times = []
     for _ in range(REPEATS):
         start = time.perf_counter()
-        assert request(client) == 200
+        assert request(client) == expected(request)
         times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)
 
@@ -309,7 +336,7 @@ def queries(engine: Engine, client: Client, request: Callable[[Client], int]) ->
 
     event.listen(engine, "before_cursor_execute", record)
     try:
-        assert request(client) == 200
+        assert request(client) == expected(request)
     finally:
         event.remove(engine, "before_cursor_execute", record)
     return len(statements)
@@ -346,6 +373,56 @@ def api_token(url: str, staff: NewStaff) -> str:
     assert response.status_code == 200, response.text
     token: str = response.json()["token"]
     return token
+
+
+def sources_body(client: Client) -> tuple[bytes, str]:
+    """The body of /api/v1/sources, and its Etag."""
+    response = client.http.get(
+        f"{client.base_url}/api/v1/sources",
+        headers={"Authorization": f"Token {client.api_token}"},
+        timeout=600,
+    )
+    assert response.status_code == 200
+    return response.content, response.headers["Etag"]
+
+
+def distinct_keys(body: bytes) -> bytes:
+    """The list as it would be with a key of its own per source, re-encoded as Flask does.
+
+    The bench gives every source the same keypair, which gzip would fold into back-references;
+    real keys are random to a compressor. Each key's base64 lines and each fingerprint are
+    replaced with random ones of the same length, the armour lines kept.
+    """
+    found = json.loads(body)
+    for source in found["sources"]:
+        key = source["key"]
+        lines = key["public"].split("\n")
+        key["public"] = "\n".join(
+            line
+            if not line or line.startswith(("-----", "=")) or ":" in line
+            else base64.b64encode(os.urandom(len(line) * 3 // 4)).decode()[: len(line)]
+            for line in lines
+        )
+        key["fingerprint"] = os.urandom(20).hex().upper()
+    return json.dumps(found, separators=(",", ":"), sort_keys=True).encode()
+
+
+def gzip_figures(body: bytes) -> list[str]:
+    """What gzip Content-Encoding would save on this body, and what it would cost, per level."""
+    real = distinct_keys(body)
+    lines = [
+        f"/api/v1/sources as admin: {len(body):,} bytes ({len(real):,} with distinct keys);"
+        f" pretty-printed: {b', ' in body[:2000] or b': ' in body[:2000]}"
+    ]
+    for level in (1, 6):
+        start = time.perf_counter()
+        packed = gzip.compress(real, compresslevel=level)
+        took = (time.perf_counter() - start) * 1000
+        lines.append(
+            f"  gzip level {level}: {len(packed):,} bytes ({len(packed) / len(real):.0%}),"
+            f" {took:,.0f} ms to compress"
+        )
+    return lines
 
 
 def measure(config: Path, sizes: list[int], per_source: int) -> dict[tuple[str, int], Any]:
@@ -385,9 +462,11 @@ def measure(config: Path, sizes: list[int], per_source: int) -> dict[tuple[str, 
             done = size
             for role, (web, local) in clients.items():
                 web.tail = local.tail = tail
+                web.sources_etag = local.sources_etag = sources_body(web)[1]
                 for name, request in MEASURED if role == "front door" else BY_ROLE:
                     key = f"{role}: {name}"
                     results[key, size] = (median_ms(web, request), queries(engine, local, request))
+        results["gzip", done] = gzip_figures(sources_body(clients["admin"][0])[0])
     return results
 
 
@@ -402,6 +481,13 @@ def report(results: dict[tuple[str, int], Any], large: int, per_source: int) -> 
     rows += [f"{role}: {name}" for role in ("police", "admin") for name, _ in BY_ROLE]
     print("teams: front door 60 %, police 30 %, health 10 %; 1 front-door case in 100 shared")
     print_ratio_table(rows, results, SMALL, large, width=40)
+    for role in ("front door", "police", "admin"):
+        full, unchanged = (results[f"{role}: {name}", large][0] for name in API_PAIR)
+        print(
+            f"{role}: /api/v1/sources at {large:,}: full {full:,.1f} ms, unchanged (304)"
+            f" {unchanged:,.1f} ms: {full / unchanged:,.0f} times less"
+        )
+    print("\n".join(results["gzip", large]))
 
 
 def main() -> None:

@@ -37,10 +37,14 @@ from seethesigns.models import (
     Source,
     Staff,
     Submission,
+    UnreadSource,
 )
 from seethesigns.teams.reach import Reach
 
 PAGE_SIZE = 50
+# Up to this many candidate sources, the unread filter looks them up by id (a seek each, then
+# a sort); beyond, it walks the list and stops at a page of them (dense enough to stop soon).
+UNREAD_BY_ID = 2000
 # The case row a filter looks at: apart from the one joined in to show each row's case.
 FILTERED = aliased(Case)
 # The list order, matching the ix_sources_list_order index read backwards; Cursor.values()
@@ -147,7 +151,24 @@ def _search(text: str) -> ColumnElement[bool]:
     return or_(Source.designation.icontains(text, autoescape=True), Source.id.in_(matching))
 
 
-def _conditions(query: ListQuery, staff: Staff, reach: Reach) -> list[ColumnElement[bool]]:
+def _unread(db: Session, staff_id: int, reach: Reach) -> ColumnElement[bool]:
+    """True for a source with something unseen, found from unread_sources, not by a walk.
+
+    unread_sources (kept by the database's triggers, migration 0016) holds every source that
+    may have news for them and a few that no longer do; each candidate is checked exactly.
+    Without it the filter checked every source in the list for unseen items: 93 ms at 50,000
+    sources when nearly all had been read (issue 16).
+    """
+    candidates = select(UnreadSource.source_id).where(UnreadSource.staff_id == staff_id)
+    ids = list(db.scalars(candidates.limit(UNREAD_BY_ID + 1)))
+    if len(ids) <= UNREAD_BY_ID:
+        return and_(Source.id.in_(ids), _has_unread(staff_id, reach))
+    return and_(Source.id.in_(candidates), _has_unread(staff_id, reach))
+
+
+def _conditions(
+    db: Session, query: ListQuery, staff: Staff, reach: Reach
+) -> list[ColumnElement[bool]]:
     # Codenames that never sent anything are not listed (issue 13); a day on they are purged.
     found: list[ColumnElement[bool]] = [Source.interaction_count > 0]
     if query.search:
@@ -155,7 +176,7 @@ def _conditions(query: ListQuery, staff: Staff, reach: Reach) -> list[ColumnElem
     if query.starred:
         found.append(Source.is_starred.is_(True))
     if query.unread:
-        found.append(_has_unread(staff.id, reach))
+        found.append(_unread(db, staff.id, reach))
     if query.mine:
         found.append(_case_is(FILTERED.assignee_id == staff.id))
     if query.status == "new":  # a source nobody has touched has no case row, and is new
@@ -214,7 +235,7 @@ def _page_rows(db: Session, query: ListQuery, staff: Staff, reach: Reach) -> tup
         )
         .outerjoin(Case, Case.source_id == Source.id)
         .outerjoin(Staff, Staff.id == Case.assignee_id)
-        .where(*_conditions(query, staff, reach))
+        .where(*_conditions(db, query, staff, reach))
         .limit(PAGE_SIZE + 1)
     )
     backwards = query.before is not None

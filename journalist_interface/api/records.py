@@ -128,7 +128,8 @@ def submission_records(
     seen = select(SeenSubmission.submission_id, Staff.uuid).join(
         Staff, Staff.id == SeenSubmission.staff_id
     )
-    seen = seen.order_by(SeenSubmission.seen_at)
+    # The staff id breaks ties: a strong Etag promises the same bytes every time.
+    seen = seen.order_by(SeenSubmission.seen_at, SeenSubmission.staff_id)
     if submission is not None:
         rows = rows.where(Submission.id == submission.id)
         seen = seen.where(SeenSubmission.submission_id == submission.id)
@@ -164,7 +165,7 @@ def reply_records(
     )
     rows = rows.order_by(Reply.id).where(reach.visible_replies())
     seen = select(SeenReply.reply_id, Staff.uuid).join(Staff, Staff.id == SeenReply.staff_id)
-    seen = seen.order_by(SeenReply.seen_at)
+    seen = seen.order_by(SeenReply.seen_at, SeenReply.staff_id)
     if reply is not None:
         rows = rows.where(Reply.id == reply.id)
         seen = seen.where(SeenReply.reply_id == reply.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request
 
@@ -12,6 +13,7 @@ from journalist_interface.api.downloads import send_stored
 from journalist_interface.api.guard import current_staff, json_object
 from journalist_interface.api.representations import reply_json, sources_url
 from journalist_interface.api.sources import owned_or_403, source_or_404
+from journalist_interface.api.sync import conditional_list
 from journalist_interface.staff_reach import reach
 from seethesigns.audit.actions import ITEM_DELETE, REPLY_SEND
 from seethesigns.models import Reply, Source
@@ -45,11 +47,13 @@ def _requested_uuid(value: object) -> str | None:
 
 @bp.get("/replies")
 def all_replies() -> tuple[Response, int]:
-    """Every reply to every source, in two queries."""
-    base = sources_url()
-    return jsonify(
-        {"replies": [reply_json(item, base) for item in records.reply_records(db(), reach())]}
-    ), 200
+    """Every reply to every source, in two queries; or a 304 if the client's is current."""
+
+    def build() -> list[dict[str, Any]]:
+        base = sources_url()
+        return [reply_json(item, base) for item in records.reply_records(db(), reach())]
+
+    return conditional_list("replies", build)
 
 
 @bp.route("/sources/<source_uuid>/replies", methods=["GET", "POST"])

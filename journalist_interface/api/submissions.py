@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, abort, jsonify, request
 
 from journalist_interface import audit_trail
@@ -9,6 +11,7 @@ from journalist_interface.api import records
 from journalist_interface.api.downloads import send_stored
 from journalist_interface.api.representations import sources_url, submission_json
 from journalist_interface.api.sources import owned_or_403, source_or_404
+from journalist_interface.api.sync import conditional_list
 from journalist_interface.staff_reach import reach
 from seethesigns.audit.actions import ITEM_DELETE
 from seethesigns.models import Source, Submission
@@ -24,10 +27,13 @@ def _submission_or_404(source: Source, submission_uuid: str) -> Submission:
 
 @bp.get("/submissions")
 def all_submissions() -> tuple[Response, int]:
-    """Every submission of every source, in two queries."""
-    base = sources_url()
-    found = records.submission_records(db(), reach())
-    return jsonify({"submissions": [submission_json(item, base) for item in found]}), 200
+    """Every submission of every source, in two queries; or a 304 if the client's is current."""
+
+    def build() -> list[dict[str, Any]]:
+        base = sources_url()
+        return [submission_json(item, base) for item in records.submission_records(db(), reach())]
+
+    return conditional_list("submissions", build)
 
 
 @bp.get("/sources/<source_uuid>/submissions")

@@ -14,7 +14,9 @@ from seethesigns.models.seen import SeenReply, SeenSubmission
 from seethesigns.models.source import Source
 from seethesigns.models.staff import STAFF_STATUSES, Staff
 from seethesigns.models.submission import Submission
+from seethesigns.models.sync_state import SyncState
 from seethesigns.models.team import Team, TeamMember
+from seethesigns.models.unread_source import UnreadSource
 from seethesigns.models.web_session import WebSession
 
 __all__ = [
@@ -38,7 +40,9 @@ __all__ = [
     "Source",
     "Staff",
     "Submission",
+    "SyncState",
     "Team",
     "TeamMember",
+    "UnreadSource",
     "WebSession",
 ]

@@ -297,3 +297,28 @@ def test_a_client_works_through_every_endpoint(live: LiveInstance, offline_key: 
     assert client.call("GET", path).status_code == 404
     assert not folder.exists()
     assert staff["username"] in {user["username"] for user in users}
+
+
+def test_a_client_syncs_with_the_etag_over_http(live: LiveInstance) -> None:
+    """Issue 16: an unchanged list is an empty 304 through gunicorn; a new report ends that."""
+    reporter = report(live)
+    client, _ = client_for(live)
+    tags = {}
+    for kind in ("sources", "submissions", "replies"):
+        full = client.call("GET", f"/{kind}")
+        assert full.status_code == 200 and kind in full.json()
+        tags[kind] = dict(full.headers)["Etag"]  # a plain dict, as securedrop-sdk reads it
+        again = client.call("GET", f"/{kind}", headers={"If-None-Match": tags[kind]})
+        assert (again.status_code, again.content) == (304, b"")
+        assert dict(again.headers)["Etag"] == tags[kind]
+    page = reporter.http.get(live.source.url + "/lookup").text
+    sent = reporter.http.post(
+        live.source.url + "/submit",
+        data={"csrf_token": csrf(page), "msg": "and again tonight"},
+        allow_redirects=False,
+    )
+    assert sent.status_code == 302
+    for kind, tag in tags.items():
+        after = client.call("GET", f"/{kind}", headers={"If-None-Match": tag})
+        assert after.status_code == 200 and kind in after.json()
+        assert dict(after.headers)["Etag"] != tag

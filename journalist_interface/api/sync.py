@@ -1,0 +1,53 @@
+"""ETags for the lists a client syncs, and a 304 for an unchanged one without building it.
+
+SecureDrop's client pulls every source, submission and reply on each sync; at 50,000 sources
+that is tens of megabytes. A client that sends back the Etag it was given gets an empty 304
+when nothing it can see has changed: a token read, no list built.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, jsonify, request
+
+from journalist_interface.staff_reach import reach
+from seethesigns.sync_token import sync_token
+from seethesigns.web.setup import db
+
+# Bumped when the JSON of a list changes shape, so that no old Etag matches the new shape.
+REPRESENTATION = "1"
+
+
+def list_etag(kind: str) -> str:
+    """The strong, quoted validator of one list as this staff member sees it.
+
+    What the list holds depends only on the database (the token) and on the asker's reach
+    (their teams, or everything for an admin), never on who they are otherwise: no field
+    is per staff member. The URLs in it depend on where the app is mounted.
+    """
+    seen = reach()
+    teams = "all" if seen.everything else ",".join(str(i) for i in sorted(seen.team_ids))
+    parts = (REPRESENTATION, kind, sync_token(db()), teams, request.script_root)
+    return '"' + hashlib.sha256("|".join(parts).encode()).hexdigest()[:32] + '"'
+
+
+def conditional_list(kind: str, build: Callable[[], list[dict[str, Any]]]) -> tuple[Response, int]:
+    """{kind: build()} with its Etag, or a bodiless 304 if the client's copy is current.
+
+    The token is read before the rows: a change committed in between gives the new rows an
+    old tag (one needless 200 next time), never old rows a new tag.
+    """
+    etag = list_etag(kind)
+    # Weak comparison, as RFC 9110 asks of If-None-Match; "*" matches too.
+    if request.if_none_match.contains_weak(etag.strip('"')):
+        response = Response(status=304)
+        status = 304
+    else:
+        response = jsonify({kind: build()})
+        status = 200
+    # Spelled "Etag" as SecureDrop sends it: securedrop-sdk reads its headers as a plain dict.
+    response.headers["Etag"] = etag
+    return response, status
