@@ -12,7 +12,16 @@ from typing import Any
 from flask import Blueprint, Flask, Response, jsonify, request
 from flask.sessions import SessionInterface, SessionMixin
 
-from journalist_interface.api import guard, replies, seen, sources, submissions, tokens, users
+from journalist_interface.api import (
+    guard,
+    list_cache,
+    replies,
+    seen,
+    sources,
+    submissions,
+    tokens,
+    users,
+)
 from seethesigns.web.sessions import ServerSession
 
 PREFIX = "/api/v1"
@@ -65,6 +74,7 @@ class WebSessionsOutsideApi(SessionInterface):
 
 def register(app: Flask) -> None:
     """Mount the API on the staff app, exempt from CSRF, away from the session cookie."""
+    list_cache.register(app)
     app.register_blueprint(bp)
     csrf = app.extensions["csrf"]
     for name, blueprint in app.blueprints.items():
