@@ -17,6 +17,7 @@ from journalist_interface.api import (
     list_cache,
     replies,
     seen,
+    source_fragments,
     sources,
     submissions,
     tokens,
@@ -75,6 +76,7 @@ class WebSessionsOutsideApi(SessionInterface):
 def register(app: Flask) -> None:
     """Mount the API on the staff app, exempt from CSRF, away from the session cookie."""
     list_cache.register(app)
+    source_fragments.register(app)
     app.register_blueprint(bp)
     csrf = app.extensions["csrf"]
     for name, blueprint in app.blueprints.items():

@@ -1,9 +1,11 @@
 """The bodies of the lists a client syncs, kept by Etag so that a repeat costs no rebuilding.
 
-At 50,000 sources `/api/v1/sources` is about 70 MB of JSON and takes a second or more to
-build, mostly in reading rows and encoding them. Every staff member of a team who syncs after
-the same change asks for the same bytes: a strong Etag (journalist_interface/api/sync.py)
-names exactly those bytes, so a body kept under its Etag can be sent again as it is.
+At 50,000 sources (200,000 submissions) `/api/v1/submissions` is tens of megabytes of JSON
+and takes a second or more to build. Every staff member of a team who syncs after the same
+change asks for the same bytes: a strong Etag (journalist_interface/api/sync.py) names
+exactly those bytes, so a body kept under its Etag can be sent again as it is. (The source
+list keeps each source's part instead, journalist_interface/api/source_fragments.py, so that
+a change rebuilds only what changed.)
 
 Nothing here can go stale: the Etag is made from the database's sync token (replaced by
 triggers on every change a list shows), the asker's reach and the mount point, and it is read
@@ -24,7 +26,7 @@ from collections import OrderedDict
 from flask import Flask, current_app
 
 EXTENSION = "seethesigns.list_cache"
-# Per worker: the admin's and one team's list at 50,000 sources (about 70 and 45 MB).
+# Per worker: the submissions and replies lists of an admin and a team at 50,000 sources.
 DEFAULT_BUDGET = 128 * 1024 * 1024
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, abort, jsonify, request
 
 from journalist_interface import audit_trail
 from journalist_interface.api import records
 from journalist_interface.api.representations import source_json, sources_url
-from journalist_interface.api.sync import conditional_list
+from journalist_interface.api.source_fragments import source_fragments
+from journalist_interface.api.sync import conditional_body
 from journalist_interface.staff_reach import reach, visible_source
 from seethesigns.audit.actions import CONVERSATION_DELETE, SOURCE_DELETE, STAR, UNSTAR
 from seethesigns.models import Source
@@ -36,16 +35,14 @@ def owned_or_403(source: Source) -> Source:
 
 @bp.get("/sources")
 def all_sources() -> tuple[Response, int]:
-    """Every source that has sent something, with counts and public key, in one query.
+    """Every source that has sent something, with counts and public key.
 
-    Or a 304 if the client's Etag is current (journalist_interface/api/sync.py).
+    Built from each source's kept JSON (journalist_interface/api/source_fragments.py); or a
+    304 if the client's Etag is current (journalist_interface/api/sync.py).
     """
-
-    def build() -> list[dict[str, Any]]:
-        base = sources_url()
-        return [source_json(record, base) for record in records.source_records(db(), reach())]
-
-    return conditional_list("sources", build)
+    return conditional_body(
+        "sources", lambda: source_fragments().body(db(), reach(), sources_url()), keep=False
+    )
 
 
 @bp.route("/sources/<source_uuid>", methods=["GET", "DELETE"])

@@ -36,7 +36,23 @@ def list_etag(kind: str) -> str:
 
 
 def conditional_list(kind: str, build: Callable[[], list[dict[str, Any]]]) -> tuple[Response, int]:
-    """{kind: build()} with its Etag, or a bodiless 304 if the client's copy is current.
+    """{kind: build()} with its Etag, or a bodiless 304 if the client's copy is current."""
+
+    def render() -> bytes:
+        # The bytes jsonify sends outside debug: compact, keys sorted, a final newline.
+        text = current_app.json.dumps({kind: build()}, separators=(",", ":"))
+        return (text + "\n").encode()
+
+    return conditional_body(kind, render)
+
+
+def conditional_body(
+    kind: str, render: Callable[[], bytes], *, keep: bool = True
+) -> tuple[Response, int]:
+    """The list render() makes, with its Etag, or a bodiless 304 if the client's is current.
+
+    keep=False for a list that keeps its parts instead (the sources: source_fragments.py),
+    which would otherwise be held twice.
 
     The token is read before the rows: a change committed in between gives the new rows an
     old tag (one needless 200 next time), never old rows a new tag. A body already built for
@@ -48,13 +64,12 @@ def conditional_list(kind: str, build: Callable[[], list[dict[str, Any]]]) -> tu
         response = Response(status=304)
         status = 304
     else:
-        cache = list_cache()
-        body = cache.get(etag)
+        cache = list_cache() if keep else None
+        body = cache.get(etag) if cache is not None else None
         if body is None:
-            # The bytes jsonify sends outside debug: compact, keys sorted, a final newline.
-            text = current_app.json.dumps({kind: build()}, separators=(",", ":"))
-            body = (text + "\n").encode()
-            cache.put(etag, body)
+            body = render()
+            if cache is not None:
+                cache.put(etag, body)
         response = Response(body, mimetype="application/json")
         status = 200
     # Spelled "Etag" as SecureDrop sends it: securedrop-sdk reads its headers as a plain dict.

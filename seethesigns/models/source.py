@@ -46,6 +46,21 @@ class Source(Base):
             "designation",
             "interaction_count",
         ),
+        # What the Journalist API's kept JSON of each source is checked against, in list
+        # order: every column that JSON shows but the key, whose fingerprint is here (issue 16,
+        # journalist_interface/api/source_fragments.py).
+        Index(
+            "ix_sources_api_stamp",
+            "urgent",
+            "id",
+            "interaction_count",
+            "team_id",
+            "is_starred",
+            "last_updated",
+            "submissions_version",
+            "uuid",
+            "pgp_fingerprint",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,3 +85,7 @@ class Source(Base):
     # a handover. A plain integer, as Team explains; None only in a database from before teams
     # that `migrate` has not brought up to date.
     team_id: Mapped[int | None] = mapped_column(default=None)
+    # Bumped by the database's triggers whenever one of the source's submissions is added,
+    # changed or removed (migration 0017), so the API can tell its counts may have changed
+    # without counting them. Never written by the app.
+    submissions_version: Mapped[int] = mapped_column(server_default="0", default=0)
