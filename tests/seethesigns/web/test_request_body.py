@@ -8,7 +8,9 @@ import pytest
 from flask import Flask
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+from seethesigns.settings import Settings
 from seethesigns.web.request_body import SMALL_BODY_BYTES, SMALL_FORM_PARTS
+from seethesigns.web.setup import LargeReadsFormParser
 from tests.conftest import csrf_token, multipart
 from tests.source_interface.test_journey import new_source
 
@@ -92,6 +94,41 @@ def test_the_upload_route_takes_a_large_body_only_as_multipart(source_app: Flask
     assert as_form.status_code == 413
     body, content_type = multipart({"csrf_token": token}, "fh", "big.bin", b"a" * 3 * MEBIBYTE)
     assert client.post("/submit", data=body, content_type=content_type).status_code == 302
+
+
+def test_the_longest_message_in_the_widest_characters_fits_the_larger_reads(
+    source_app: Flask, settings: Settings
+) -> None:
+    """The form parser reads the body in pieces of half the field limit (LargeReadsFormParser).
+
+    Werkzeug refuses a read that, with what it holds, passes that limit: the longest message
+    allowed, in 4-byte characters, beside a file, must still arrive whole.
+    """
+    client = source_app.test_client()
+    new_source(client)
+    token = csrf_token(client.get("/lookup").get_data(as_text=True))
+    text = "\U0001f642" * settings.max_message_chars
+    body, content_type = multipart(
+        {"csrf_token": token, "msg": text}, "fh", "photo.jpg", b"\xff\xd8\xff" + b"b" * MEBIBYTE
+    )
+    assert client.post("/submit", data=body, content_type=content_type).status_code == 302
+    assert len(list(settings.store_dir.rglob("*.gpg"))) == 2
+
+
+@pytest.mark.parametrize(
+    ("field_limit", "read"),
+    [
+        (None, 1024 * 1024),
+        (SMALL_BODY_BYTES, 128 * 1024),
+        (64 * 1024, 64 * 1024),
+        (1 << 30, 1 << 20),
+    ],
+)
+def test_reads_are_half_the_field_limit_within_64_kib_and_1_mib(
+    field_limit: int | None, read: int
+) -> None:
+    parser = LargeReadsFormParser(max_form_memory_size=field_limit)
+    assert parser.read_size() == read
 
 
 def test_the_report_form_takes_a_few_dozen_parts_not_a_thousand(source_app: Flask) -> None:
