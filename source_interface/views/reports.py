@@ -10,7 +10,7 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from seethesigns.codenames import DerivationBusy
-from seethesigns.encryption import DecryptionFailed, OutOfSpace
+from seethesigns.encryption import DecryptionFailed, EncryptionError, OutOfSpace
 from seethesigns.instance_settings import (
     instance_config,
     reply_promise,
@@ -154,6 +154,13 @@ def submit() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
         )
     except (StorageFull, OutOfSpace):
         return _page(507, error="full", answers=report.form_answers())
+    except EncryptionError:
+        # gpg failed, or the case's keys changed while a file was arriving (it was encrypted
+        # to the old ones as it came, and its plaintext is gone). Nothing was kept: the words
+        # go back into the form, and the file must be chosen again.
+        error = "file_again" if documents else "busy"
+        body, status = _page(503, error=error, answers=report.form_answers())
+        return body, status, RETRY_AFTER
     # Who it was about decides what the confirmation says ("You are not in trouble" is for
     # a child about themselves); kept in the server-side session, never in the address.
     remember_report(report.answers.get("who"), utcnow())
