@@ -238,8 +238,8 @@ def _scopes(db: Session, reach: Reach) -> list[ColumnElement[bool]]:
     An admin's list is one walk of the list index. A team member's is one walk per team, on
     the team index (team_id first), and a lookup of the few cases shared with their teams,
     found first by their ids (so the database never walks the whole list looking for them);
-    the pages are merged. So a small team's page costs a seek, not a walk past every other
-    team's cases (issue 14).
+    the parts are disjoint, and merged by the page's query. So a small team's page costs a
+    seek, not a walk past every other team's cases (issue 14).
     """
     if reach.everything:
         return [Source.id.is_not(None)]
@@ -257,13 +257,31 @@ def _scopes(db: Session, reach: Reach) -> list[ColumnElement[bool]]:
     return scopes
 
 
-def _sort_key(row: Any) -> tuple[bool, bool, datetime, int]:
-    return (row.urgent, row.is_starred, row.last_updated, row.id)
-
-
 def _page_rows(db: Session, query: ListQuery, staff: Staff, reach: Reach) -> tuple[list[Any], bool]:
-    """Up to PAGE_SIZE rows from the cursor on, and whether more lie beyond them."""
-    statement = (
+    """Up to PAGE_SIZE rows from the cursor on, and whether more lie beyond them.
+
+    One query: each part of the list (_scopes) gives the ids of its first PAGE_SIZE + 1
+    matches from its index alone, and only the page the merged ids make is read in full and
+    joined to its case. Joining first read every shared case's row and case before sorting
+    them (5 ms for the police's 500 at 50,000 sources, issue 16).
+    """
+    backwards = query.before is not None
+    found = _conditions(db, query, staff, reach)
+    if query.before is not None:  # towards the top: read the order backwards, then turn it round
+        found.append(query.before.values() < LIST_KEY)
+        order = [key.asc() for key in LIST_KEY.clauses]
+    else:
+        if query.after is not None:
+            found.append(query.after.values() > LIST_KEY)
+        order = [key.desc() for key in LIST_KEY.clauses]
+    parts = [
+        select(Source.id).where(*found, scope).order_by(*order).limit(PAGE_SIZE + 1).subquery()
+        for scope in _scopes(db, reach)
+    ]
+    if not parts:
+        return [], False
+    page = union_all(*(part.select() for part in parts)).subquery()
+    rows = db.execute(
         select(
             Source.id,
             Source.uuid,
@@ -275,24 +293,12 @@ def _page_rows(db: Session, query: ListQuery, staff: Staff, reach: Reach) -> tup
             Case.status,
             func.coalesce(Staff.display_name, Staff.username).label("assignee"),
         )
+        .join(page, page.c.id == Source.id)
         .outerjoin(Case, Case.source_id == Source.id)
         .outerjoin(Staff, Staff.id == Case.assignee_id)
-        .where(*_conditions(db, query, staff, reach))
+        .order_by(*order)
         .limit(PAGE_SIZE + 1)
-    )
-    backwards = query.before is not None
-    if query.before is not None:  # towards the top: read the order backwards, then turn it round
-        statement = statement.where(query.before.values() < LIST_KEY)
-        statement = statement.order_by(*(key.asc() for key in LIST_KEY.clauses))
-    else:
-        if query.after is not None:
-            statement = statement.where(query.after.values() > LIST_KEY)
-        statement = statement.order_by(*(key.desc() for key in LIST_KEY.clauses))
-    found: dict[int, Any] = {}
-    for scope in _scopes(db, reach):
-        for row in db.execute(statement.where(scope)):
-            found[row.id] = row
-    rows = sorted(found.values(), key=_sort_key, reverse=not backwards)
+    ).all()
     if backwards:
         return rows[:PAGE_SIZE][::-1], len(rows) > PAGE_SIZE
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
