@@ -223,7 +223,10 @@ def _conditions(
     if query.search:
         found.append(_search(query.search))
     if query.starred:
-        found.append(Source.is_starred.is_(True))
+        # Urgent or not, spelt out: the list indexes put urgent before is_starred, and SQLite
+        # (no skip-scan without ANALYZE) then walked past every unstarred source for a page of
+        # starred ones; now it seeks them under each value, in order (issue 16).
+        found.append(and_(Source.urgent.in_([True, False]), Source.is_starred.is_(True)))
     if query.unread:
         found.append(_unread(db, staff.id, reach))
     found += _case_filters(db, query, staff)

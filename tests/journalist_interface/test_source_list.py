@@ -366,6 +366,7 @@ def test_a_member_of_two_teams_pages_through_the_admins_order_of_their_cases(
             for args, wanted in [
                 ({}, sees),
                 ({"unread": "1"}, unseen),
+                ({"starred": "1"}, sees & {ids[n] for n in range(0, 3400, 50)}),
                 ({"status": "in_review"}, sees & in_review),
                 ({"label": "knife"}, sees & labelled),
                 ({"q": "case 1"}, {id_ for n, id_ in ids.items() if str(n).startswith("1")} & sees),
