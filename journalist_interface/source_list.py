@@ -260,6 +260,10 @@ def _scopes(db: Session, reach: Reach) -> list[ColumnElement[bool]]:
     return scopes
 
 
+def _sort_key(row: Any) -> tuple[bool, bool, datetime, int]:
+    return (row.urgent, row.is_starred, row.last_updated, row.id)
+
+
 def _page_rows(db: Session, query: ListQuery, staff: Staff, reach: Reach) -> tuple[list[Any], bool]:
     """Up to PAGE_SIZE rows from the cursor on, and whether more lie beyond them.
 
@@ -284,7 +288,7 @@ def _page_rows(db: Session, query: ListQuery, staff: Staff, reach: Reach) -> tup
     if not parts:
         return [], False
     page = union_all(*(part.select() for part in parts)).subquery()
-    rows = db.execute(
+    found_rows = db.execute(
         select(
             Source.id,
             Source.uuid,
@@ -299,9 +303,10 @@ def _page_rows(db: Session, query: ListQuery, staff: Staff, reach: Reach) -> tup
         .join(page, page.c.id == Source.id)
         .outerjoin(Case, Case.source_id == Source.id)
         .outerjoin(Staff, Staff.id == Case.assignee_id)
-        .order_by(*order)
-        .limit(PAGE_SIZE + 1)
-    ).all()
+    )
+    # The parts' few rows (PAGE_SIZE + 1 at most each) are merged here, so the database
+    # sorts nothing at all: each part reads its index in order.
+    rows = sorted(found_rows, key=_sort_key, reverse=not backwards)
     if backwards:
         return rows[:PAGE_SIZE][::-1], len(rows) > PAGE_SIZE
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
