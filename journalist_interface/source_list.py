@@ -341,8 +341,9 @@ def source_page(
 ) -> SourcePage:
     """One page of the list, with unread counts and labels: a few queries, whatever the size.
 
-    Three for an admin; a team member's list reads one more per team and one for what was
-    shared with them.
+    Three for an admin; a team member's list first reads their teams and what was shared with
+    them; the unread, status or assigned, and label filters each read one more, to find how
+    many sources they match (_by_id_or_walk).
     """
     reach = reach or Reach.of(db, staff)
     rows, more = _page_rows(db, query, staff, reach)
