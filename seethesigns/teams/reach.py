@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, false, or_, select, true
+from sqlalchemy import case, exists, false, or_, select, true
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -101,9 +101,13 @@ class Reach:
         if not self.team_ids:
             return false()
         owned = exists().where(OWNER.id == Submission.source_id, OWNER.team_id.in_(self.team_ids))
-        return or_(
-            and_(Submission.shared_with_team_id.is_(None), owned),
-            Submission.shared_with_team_id.in_(self.team_ids),
+        # A CASE, not the OR it means: SQLite answers an OR of two indexed terms by searching
+        # the index for each, and "shared_with_team_id IS NULL" is nearly every submission, so
+        # the unread counts of one page read all 200,000 at 50,000 sources (45 ms, not 1)
+        # rather than the page's few by source_id (issue 16).
+        return case(
+            (Submission.shared_with_team_id.is_(None), owned),
+            else_=Submission.shared_with_team_id.in_(self.team_ids),
         )
 
     def visible_replies(self) -> ColumnElement[bool]:

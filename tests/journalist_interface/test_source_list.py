@@ -6,24 +6,35 @@ import html
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from journalist_interface.inbox import items_of, mark_seen
 from journalist_interface.list_query import ListQuery
-from journalist_interface.source_list import PAGE_SIZE, SourcePage, source_page
+from journalist_interface.source_list import BY_ID, PAGE_SIZE, SourcePage, source_page
 from seethesigns.cases import add_label, set_starred, update_case
-from seethesigns.models import Source
+from seethesigns.models import (
+    Case,
+    CaseLabel,
+    SeenSubmission,
+    Source,
+    Staff,
+    Submission,
+    UnreadSource,
+)
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import NewStaff
+from seethesigns.teams.membership import create_team, front_door_id, set_teams
 from seethesigns.web.setup import services
 from tests.journalist_interface.conftest import add_staff, page_of
-from tests.journalist_interface.test_inbox import add_source
+from tests.journalist_interface.test_inbox import START, add_source
 
 
 def add_many(db: Session, count: int, *, starred: tuple[int, ...] = ()) -> list[Source]:
@@ -244,3 +255,123 @@ def test_list_page_says_when_nothing_matches(logged_in: FlaskClient) -> None:
     assert "No sources match." in page_of(logged_in, "/?q=nobody")
     assert "No sources match." in page_of(logged_in, "/?after=11-20240501120003000120-42")
     assert page_of(logged_in, "/?after=garbage&status=%00")  # ignored, not an error
+
+
+def every_page(db: Session, staff: Staff, query: ListQuery) -> tuple[list[int], list[int]]:
+    """The ids on every page from the first on, and again read back from the last page up."""
+    page = source_page(db, staff, query)
+    forward = [row.id for row in page.rows]
+    while page.older is not None:
+        page = source_page(db, staff, replace(query, after=page.older))
+        forward += [row.id for row in page.rows]
+    backward = [row.id for row in page.rows]
+    while page.newer is not None:
+        page = source_page(db, staff, replace(query, before=page.newer))
+        backward = [row.id for row in page.rows] + backward
+    return forward, backward
+
+
+def add_teams_cases(db: Session, teams: list[int], count: int) -> dict[int, int]:
+    """count sources owned in turn by teams, three to a moment; each source's id by its n."""
+    db.execute(
+        insert(Source),
+        [
+            {
+                "filesystem_id": "TEAMS" + "".join("ABCDEFGHIJ"[int(d)] for d in f"{n:08d}"),
+                "designation": f"team case {n}",
+                "pgp_fingerprint": "0" * 40,
+                "pgp_public_key": "-",
+                "pgp_secret_key": "-",
+                "interaction_count": 1,
+                "is_starred": n % 50 == 0,
+                "urgent": n % 301 == 0,
+                # Three sources at each moment, so the merge breaks ties by id across teams.
+                "last_updated": START + timedelta(minutes=n // 3),
+                "team_id": teams[n % len(teams)],
+            }
+            for n in range(count)
+        ],
+    )
+    found = db.execute(select(Source.designation, Source.id)).tuples()
+    return {int(designation.rsplit(" ", 1)[1]): id_ for designation, id_ in found}
+
+
+def test_a_member_of_two_teams_pages_through_the_admins_order_of_their_cases(
+    open_db: sessionmaker[Session], settings: Settings
+) -> None:
+    """Each team's walk and the cases shared with them, merged: the admin's list, restricted.
+
+    Enough sources that the unread filter and a label most cases have walk the list and probe
+    each source, while a status few cases have looks its sources up by id (issue 16).
+    """
+    admin = add_staff(open_db, settings, "root", is_admin=True)
+    account = add_staff(open_db, settings, "mo")
+    with open_db() as db:
+        front = front_door_id(db)
+        police, health = create_team(db, "Police liaison").id, create_team(db, "Health").id
+        member = db.get(Staff, account.staff.id)
+        assert member is not None
+        set_teams(db, member, {front, police})
+        ids = add_teams_cases(db, [front, front, police, health], 3400)
+        # Copies shared with the police: of a tenth of Health's cases, and of a front-door
+        # case, which the member sees once, as their own.
+        shared = {ids[n] for n in range(3, 3400, 40)} | {ids[0]}
+        db.execute(
+            insert(Submission),
+            [
+                {"source_id": id_, "filename": "1-msg.gpg", "size": 1, "checksum": "sha256:0"}
+                for id_ in ids.values()
+            ]
+            + [
+                {
+                    "source_id": id_,
+                    "filename": "2-msg.gpg",
+                    "size": 1,
+                    "checksum": "sha256:0",
+                    "shared_with_team_id": police,
+                }
+                for id_ in shared
+            ],
+        )
+        # The member has read every item of one case in seven.
+        read = {ids[n] for n in range(0, 3400, 7)}
+        db.execute(
+            insert(SeenSubmission),
+            [
+                {"submission_id": submission_id, "staff_id": member.id}
+                for submission_id in db.scalars(
+                    select(Submission.id).where(Submission.source_id.in_(read))
+                )
+            ],
+        )
+        in_review = {ids[n] for n in range(0, 3400, 17)}
+        db.execute(insert(Case), [{"source_id": id_, "status": "in_review"} for id_ in in_review])
+        labelled = {ids[n] for n in range(3400) if n % 9}
+        db.execute(insert(CaseLabel), [{"source_id": id_, "label": "knife"} for id_ in labelled])
+        db.commit()
+        candidates = select(func.count()).where(UnreadSource.staff_id == member.id)
+        assert db.scalars(candidates).one() > BY_ID
+        root = db.get(Staff, admin.staff.id)
+        assert root is not None
+        order, _ = every_page(db, root, ListQuery())
+        everything = set(ids.values())
+        # Urgent, then starred, then the latest, and of those at one moment the later made.
+        made = sorted(ids, key=lambda n: (n % 301 == 0, n % 50 == 0, n // 3, n), reverse=True)
+        assert order == [ids[n] for n in made]
+        visible = {ids[n] for n in range(3400) if n % 4 != 3} | shared
+        for staff, sees, unseen in [
+            (root, everything, everything),
+            (member, visible, visible - read),
+        ]:
+            for args, wanted in [
+                ({}, sees),
+                ({"unread": "1"}, unseen),
+                ({"starred": "1"}, sees & {ids[n] for n in range(0, 3400, 50)}),
+                ({"status": "in_review"}, sees & in_review),
+                ({"label": "knife"}, sees & labelled),
+                ({"q": "case 1"}, {id_ for n, id_ in ids.items() if str(n).startswith("1")} & sees),
+            ]:
+                forward, backward = every_page(db, staff, ListQuery.from_args(args))
+                expected = [id_ for id_ in order if id_ in wanted]
+                assert len(expected) > PAGE_SIZE
+                assert forward == backward == expected, (staff.username, args)
