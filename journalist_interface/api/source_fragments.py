@@ -45,11 +45,6 @@ def encode(found: dict[str, Any]) -> bytes:
     return json.dumps(found, separators=(",", ":"), sort_keys=True).encode()
 
 
-def reach_key(reach: Reach) -> str:
-    """Who sees the same counts: everyone with the same teams (or every admin)."""
-    return "all" if reach.everything else ",".join(str(i) for i in sorted(reach.team_ids))
-
-
 class SourceFragments:
     """Each source's JSON bytes, by mount point and reach, then source id, with their stamp."""
 
@@ -75,7 +70,7 @@ class SourceFragments:
         parts: list[bytes] = []
         missing: dict[int, tuple[int, Stamp]] = {}
         with self._lock:
-            view = self._views.setdefault((base, reach_key(reach)), {})
+            view = self._views.setdefault((base, reach.key), {})
             for place, row in enumerate(rows):
                 kept = view.get(row[records.STAMP_ID])
                 if kept is not None and kept[0] == row:

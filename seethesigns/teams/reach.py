@@ -38,6 +38,11 @@ class Reach:
             return cls(True, frozenset())
         return cls(False, team_ids_of(db, staff.id))
 
+    @property
+    def key(self) -> str:
+        """The same for everyone who sees the same cases and items: "all", or their team ids."""
+        return "all" if self.everything else ",".join(str(i) for i in sorted(self.team_ids))
+
     def owns(self, source: Source) -> bool:
         """True if they may work the case: reply, change it, hand it over, share from it."""
         return self.everything or source.team_id in self.team_ids

@@ -23,7 +23,7 @@ from werkzeug.test import TestResponse
 
 from seethesigns.codenames import generate_codename
 from seethesigns.db import make_engine, make_session_factory
-from seethesigns.models import Source, Staff, Team
+from seethesigns.models import Source, Staff, Submission, Team
 from seethesigns.recipients import add_recipient
 from seethesigns.replies import send_reply
 from seethesigns.settings import Settings
@@ -423,3 +423,20 @@ def client_of(journalist_app: Flask, account: NewStaff) -> FlaskClient:
     client = journalist_app.test_client()
     assert log_in(client, account).status_code == 302
     return client
+
+
+def add_shared_copy(db: Session, team: Team) -> Source:
+    """A copy of the one case's item shared with team, as store_shared_copies stores it;
+    returns that case's source."""
+    source = db.scalars(select(Source)).one()
+    db.add(
+        Submission(
+            source_id=source.id,
+            filename="9-x-msg.gpg",
+            size=1,
+            checksum="x",
+            shared_with_team_id=team.id,
+        )
+    )
+    db.commit()
+    return source

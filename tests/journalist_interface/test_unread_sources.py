@@ -13,7 +13,7 @@ from seethesigns.settings import Settings
 from seethesigns.staff_accounts import NewStaff
 from seethesigns.staff_admin import set_admin
 from seethesigns.teams.handover import hand_over
-from tests.journalist_interface.conftest import Mash, add_staff
+from tests.journalist_interface.conftest import Mash, add_shared_copy, add_staff
 from tests.journalist_interface.test_inbox import add_source
 
 
@@ -84,17 +84,7 @@ def test_shares_handovers_and_new_admins_reach_the_right_staff(
     with open_db() as db:
         assert unread(db, fiona) == [mash.designation]
         assert unread(db, paul) == unread(db, hana) == []
-        source = db.scalars(select(Source)).one()
-        db.add(
-            Submission(
-                source_id=source.id,
-                filename="9-x-msg.gpg",
-                size=1,
-                checksum="x",
-                shared_with_team_id=mash.police.id,
-            )
-        )
-        db.commit()
+        source = add_shared_copy(db, mash.police)
         assert unread(db, paul) == [mash.designation]
         # Each has seen all they may see: the rows go, though the other's items stay unseen.
         copy = db.scalars(select(Submission).where(Submission.shared_with_team_id.is_not(None)))

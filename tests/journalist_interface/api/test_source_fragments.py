@@ -18,7 +18,7 @@ from seethesigns.staff_accounts import NewStaff
 from seethesigns.teams.reach import Reach
 from tests.journalist_interface.api.conftest import API, ApiClient
 from tests.journalist_interface.api.test_sync import team_api
-from tests.journalist_interface.conftest import Mash
+from tests.journalist_interface.conftest import Mash, add_shared_copy
 
 BASE = API + "/sources"
 
@@ -40,26 +40,11 @@ def fresh_list(app: Flask, api: ApiClient) -> bytes:
     return response.get_data()
 
 
-def share_with_police(open_db: sessionmaker[Session], mash: Mash) -> None:
-    """A copy of the case's item shared with the police, as store_shared_copies stores it."""
-    with open_db() as db:
-        source = db.scalars(select(Source)).one()
-        db.add(
-            Submission(
-                source_id=source.id,
-                filename="9-x-msg.gpg",
-                size=1,
-                checksum="x",
-                shared_with_team_id=mash.police.id,
-            )
-        )
-        db.commit()
-
-
 def test_each_team_gets_the_bytes_of_the_whole_list_encoded_at_once(
     journalist_app: Flask, mash: Mash, open_db: sessionmaker[Session]
 ) -> None:
-    share_with_police(open_db, mash)
+    with open_db() as db:
+        add_shared_copy(db, mash.police)
     fiona, paul = team_api(journalist_app, mash.fiona), team_api(journalist_app, mash.paul)
     for _ in range(2):  # made, then from what was kept
         for account, api in ((mash.fiona, fiona), (mash.paul, paul)):

@@ -10,7 +10,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
-from seethesigns.models import Source, Staff, Submission, Team
+from seethesigns.models import Source, Staff, Team
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import NewStaff, rename
 from seethesigns.staff_admin import delete_staff
@@ -19,7 +19,13 @@ from tests.conftest import OfflineKey
 from tests.journalist_interface.api.conftest import API, ApiClient, auth, token_of
 from tests.journalist_interface.api.test_replies import post_reply
 from tests.journalist_interface.api.test_seen import message_and_file
-from tests.journalist_interface.conftest import Mash, Reported, add_staff, send_follow_up
+from tests.journalist_interface.conftest import (
+    Mash,
+    Reported,
+    add_shared_copy,
+    add_staff,
+    send_follow_up,
+)
 
 LISTS = ("sources", "submissions", "replies")
 
@@ -168,17 +174,7 @@ def test_each_team_has_its_own_tags_and_a_handover_or_share_changes_them(
         assert revalidate(paul, kind, front[kind]).status_code == 200
         assert revalidate(fiona, kind, police[kind]).status_code == 200
     with open_db() as db:  # a copy shared with the police, as store_shared_copies stores it
-        source = db.scalars(select(Source)).one()
-        db.add(
-            Submission(
-                source_id=source.id,
-                filename="9-x-msg.gpg",
-                size=1,
-                checksum="x",
-                shared_with_team_id=mash.police.id,
-            )
-        )
-        db.commit()
+        add_shared_copy(db, mash.police)
     police = assert_changed(paul, police)
     assert [s["uuid"] for s in paul.get("/sources").get_json()["sources"]] == [mash.source]
     front = assert_changed(fiona, front)
