@@ -15,6 +15,8 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 from gunicorn.http import wsgi
 
+from seethesigns.web.allocator import keep_upload_buffers
+
 # gunicorn's messages that carry what a client is or sent, and what is written instead.
 # Its warning on a malformed request, "Invalid request from ip=<address>: <error>", is the
 # one place it names a client's address; the error may quote what the client sent, so only
@@ -120,6 +122,7 @@ class GunicornServer(BaseApplication):
         wsgi.Response = AppResponse
 
     def load(self) -> Flask:
+        keep_upload_buffers()  # in each worker, after the fork
         return self._factory()
 
 

@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from seethesigns.uploads import EncryptedSpool, GzipReader, UploadTooLarge, sanitize_filename
+from seethesigns.compression import STORED, TRIAL_BYTES
+from seethesigns.uploads import (
+    EncryptedSpool,
+    GzipReader,
+    GzipStream,
+    UploadTooLarge,
+    sanitize_filename,
+)
 
 MARKER = b"SECRET-PLAINTEXT-MARKER-"
 
@@ -229,3 +236,40 @@ def test_long_name_of_four_byte_characters() -> None:
     cleaned = sanitize_filename("😀" * 100)
     assert cleaned == "😀" * 50
     assert len(cleaned.encode("utf-8")) == 200
+
+
+@pytest.mark.parametrize("size", [0, 1, 65_534, 65_535, 65_536, 3 * 65_535, 16 * 65_535 + 1])
+@pytest.mark.parametrize("piece", [1000, 65_535, 1024 * 1024])
+def test_stored_blocks_decompress_to_the_input(size: int, piece: int) -> None:
+    data = os.urandom(size)
+    stream = GzipStream("photo.jpg", level=STORED)
+    parts = [stream.feed(data[start : start + piece]) for start in range(0, size, piece)]
+    gzipped = b"".join(parts) + stream.finish()
+    assert gzip.decompress(gzipped) == data
+    assert fname(gzipped) == "photo.jpg"
+    # Each piece is cut into blocks of at most 65,535 bytes, each behind a five-byte header;
+    # the stream ends with an empty last block and the trailer.
+    blocks = sum(-(-len(data[start : start + piece]) // 65_535) for start in range(0, size, piece))
+    assert len(gzipped) == 10 + len(b"photo.jpg\x00") + 5 * blocks + size + 5 + 8
+
+
+def test_stored_blocks_are_views_of_the_bytes_that_arrived() -> None:
+    stream = GzipStream("video.mp4", level=STORED)
+    head = stream.pieces(b"\x00" * 10)
+    data = os.urandom(200_000)
+    pieces = stream.pieces(data)
+    assert head[0].startswith(b"\x1f\x8b")
+    headers, blocks = pieces[0::2], pieces[1::2]
+    assert all(isinstance(block, memoryview) and block.obj is data for block in blocks)
+    assert [len(header) for header in headers] == [5, 5, 5, 5]
+    assert b"".join(blocks) == data
+
+
+def test_a_stream_that_chose_stored_blocks_says_so() -> None:
+    data = b"\x1a\x45\xdf\xa3" + os.urandom(TRIAL_BYTES)  # WebM: compressed already
+    stream = GzipStream("clip.webm")
+    first = stream.feed(data[:100])
+    assert (first, stream.level) == (b"", None)  # held back until the trial has its bytes
+    rest = stream.feed(data[100:])
+    assert stream.level == STORED
+    assert gzip.decompress(first + rest + stream.finish()) == data

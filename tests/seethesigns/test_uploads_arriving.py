@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from seethesigns.encryption import EncryptionError, GpgService
+from seethesigns.encryption import IOV_MAX, EncryptionError, GpgService, Piece
 from seethesigns.settings import Settings
 from seethesigns.sources import LoggedInSource
 from seethesigns.storage import Store, checksum
@@ -153,3 +153,17 @@ def test_gpg_refusing_the_key_is_raised_when_the_file_is_stored(
         upload.ciphertext(recipients)
     upload.close()
     assert not store.source_dir(source.source.filesystem_id).exists()  # not even the folder
+
+
+def test_pieces_past_one_writev_arrive_in_order(
+    store: Store, gpg: GpgService, source: LoggedInSource, offline_key: OfflineKey
+) -> None:
+    """More pieces than one writev takes (IOV_MAX), of every length, reach gpg in order."""
+    partial = store.partial_path(source.source.filesystem_id)
+    pipe = gpg.start_encryption(partial, [gpg.submission_fingerprint])
+    pieces: list[Piece] = [os.urandom(length % 97) for length in range(3 * IOV_MAX)]
+    pieces += [memoryview(os.urandom(300_000))[7:], b"", memoryview(b"end")]
+    pipe.write(pieces)
+    digest = pipe.finish()
+    assert digest == checksum(partial)
+    assert offline_key.decrypt(partial.read_bytes()) == b"".join(pieces)
