@@ -17,7 +17,13 @@ from sqlalchemy import delete, inspect, text
 from sqlalchemy.orm import Session
 
 from seethesigns.cases import add_label
-from seethesigns.db import alembic_config, forget_deleted, make_engine, upgrade_database
+from seethesigns.db import (
+    alembic_config,
+    described_by_models,
+    forget_deleted,
+    make_engine,
+    upgrade_database,
+)
 from seethesigns.instance_settings import Disguise, disguise, instance_config
 from seethesigns.models import Base, CaseLabel
 from seethesigns.settings import Settings
@@ -42,7 +48,8 @@ def test_upgrade_head_matches_the_models() -> None:
     upgrade_database(url)
     engine = make_engine(url)
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": described_by_models})
+        differences = compare_metadata(context, Base.metadata)
         tables = set(inspect(connection).get_table_names())
     engine.dispose()
     assert differences == []
