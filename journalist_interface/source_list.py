@@ -193,6 +193,9 @@ def _search(db: Session, filters: Filters, text: str) -> None:
     each is then checked exactly. A text too short for the index is checked against every
     source the walk reaches, as before the index: it matches so many that the walk stops soon.
     """
+    if "\x00" in text:  # no text holds one: PostgreSQL stores none, and refused the search
+        filters.conditions.append(false())
+        return
     found = candidates(db, text)
     if found is None:
         filters.conditions.append(scanned(text))

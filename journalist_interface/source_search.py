@@ -60,9 +60,9 @@ def candidates(db: Session, text: str) -> Select[Any] | CompoundSelect | None:
 
     SQLite: an FTS5 phrase, quoted, so no character of the text is an operator; the trigram
     tokenizer folds case as lower() does, and more. A NUL would end the phrase early in FTS5.
-    PostgreSQL: the same case-insensitive LIKEs as the exact test, which pg_trgm's indexes on
-    lower() serve; a text with no letters or digits has no trigram for them, and is read in
-    full from those indexes, correct if not quick.
+    PostgreSQL: the same ILIKEs as the exact test, which pg_trgm's indexes serve; a text with
+    no letters or digits has no trigram for them, and is read in full from those indexes,
+    correct if not quick.
     """
     if len(text) < SHORTEST or "\x00" in text:
         return None

@@ -303,8 +303,9 @@ def test_a_member_of_two_teams_pages_through_the_admins_order_of_their_cases(
 ) -> None:
     """Each team's walk and the cases shared with them, merged: the admin's list, restricted.
 
-    Enough sources that the unread filter and a label most cases have walk the list and probe
-    each source, while a status few cases have looks its sources up by id (issue 16).
+    Enough sources that the unread filter, a label and a search most cases match walk the list
+    and probe each source, while a status or search few cases match looks its sources up by id
+    (issue 16).
     """
     admin = add_staff(open_db, settings, "root", is_admin=True)
     account = add_staff(open_db, settings, "mo")
@@ -372,6 +373,7 @@ def test_a_member_of_two_teams_pages_through_the_admins_order_of_their_cases(
                 ({"status": "in_review"}, sees & in_review),
                 ({"label": "knife"}, sees & labelled),
                 ({"q": "case 1"}, {id_ for n, id_ in ids.items() if str(n).startswith("1")} & sees),
+                ({"q": "team case"}, sees),  # more than BY_ID candidates: a walk
             ]:
                 forward, backward = every_page(db, staff, ListQuery.from_args(args))
                 expected = [id_ for id_ in order if id_ in wanted]

@@ -13,8 +13,8 @@ writer (web, API, CLI, retention) keeps it right. One row per source, not one pe
 triggers then find the row to replace by its rowid; FTS5 cannot look a row up by any other
 column without reading the whole table.
 
-PostgreSQL: pg_trgm's GIN indexes on lower() of the three columns, the very expressions the
-list's case-insensitive `LIKE` compares, which the database keeps itself. pg_trgm is a trusted
+PostgreSQL: pg_trgm's GIN indexes on the three columns, which serve the ILIKE that
+SQLAlchemy writes for the list's case-insensitive match, and which the database keeps itself. pg_trgm is a trusted
 extension (PostgreSQL 13 and later), so the deployment's role, which owns its database
 (ansible/roles/host/tasks/postgresql.yml), may create it.
 
@@ -74,7 +74,7 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == 'postgresql':
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         for name, table, column in TRIGRAM_INDEXES:
-            op.execute(f"CREATE INDEX {name} ON {table} USING gin (lower({column}) gin_trgm_ops)")
+            op.execute(f"CREATE INDEX {name} ON {table} USING gin ({column} gin_trgm_ops)")
         return
     op.execute("CREATE VIRTUAL TABLE source_search USING fts5(doc, tokenize='trigram')")
     op.execute(f"INSERT INTO source_search (rowid, doc) {DOCUMENT}")
