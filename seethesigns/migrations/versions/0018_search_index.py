@@ -11,7 +11,9 @@ id) holding the designation, the labels and the note, one to a line. Triggers on
 case_labels and cases rebuild a source's row whenever one of those texts changes, so every
 writer (web, API, CLI, retention) keeps it right. One row per source, not one per text: the
 triggers then find the row to replace by its rowid; FTS5 cannot look a row up by any other
-column without reading the whole table.
+column without reading the whole table. FTS5 keeps a replaced text in its older segments
+until they are merged (SQLite 3.40 has no secure-delete for FTS5), so forget_deleted merges
+them (seethesigns/db.py).
 
 PostgreSQL: pg_trgm's GIN indexes on the three columns, which serve the ILIKE that
 SQLAlchemy writes for the list's case-insensitive match, and which the database keeps itself. pg_trgm is a trusted
