@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    CompoundSelect,
     String,
     and_,
     cast,
@@ -31,6 +32,7 @@ from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from journalist_interface.list_query import Cursor, ListQuery
+from journalist_interface.source_search import candidates, holds, scanned
 from seethesigns.cases import NEW_STATUSES, STATUS_NAMES, labels_of
 from seethesigns.models import (
     Case,
@@ -141,8 +143,11 @@ class Filters:
 
 
 def _by_id_or_walk(
-    db: Session, filters: Filters, matching: Select[tuple[int]], probe: ColumnElement[bool]
-) -> None:
+    db: Session,
+    filters: Filters,
+    matching: Select[Any] | CompoundSelect,
+    probe: ColumnElement[bool],
+) -> int:
     """Only the sources whose ids `matching` selects, found the cheaper of two ways.
 
     Up to BY_ID of them, by their ids (a seek each, then a sort of those few); beyond, by a
@@ -150,7 +155,7 @@ def _by_id_or_walk(
     so many soon fill. Probing every source for a filter few match walked the whole list:
     13 to 17 ms at 50,000 sources for a status nobody has (issue 16). The ids come back as
     one row, counted and joined by the database: BY_ID + 1 rows took the ORM longer to read
-    than the database to find.
+    than the database to find. Returns how many it found, BY_ID + 1 meaning more.
     """
     first = matching.limit(BY_ID + 1).subquery()
     count, joined = db.execute(
@@ -163,6 +168,7 @@ def _by_id_or_walk(
         filters.by_id = True
     else:
         filters.conditions.append(probe)
+    return int(count)
 
 
 def _case_is(db: Session, filters: Filters, *conditions: ColumnElement[bool]) -> None:
@@ -180,18 +186,21 @@ def _case_is(db: Session, filters: Filters, *conditions: ColumnElement[bool]) ->
     )
 
 
-def _search(text: str) -> ColumnElement[bool]:
-    """True for a source whose designation, a label or the case note holds the text.
+def _search(db: Session, filters: Filters, text: str) -> None:
+    """Only sources whose designation, a label or the case note holds the text.
 
-    The labels and notes that match are found once, by scanning those two small tables, and
-    each source of the list is then looked up among them: the list index is walked as for any
-    filter, never a subquery run per source.
+    The candidates come from the search index (source_search.py), found like any filter's;
+    each is then checked exactly. A text too short for the index is checked against every
+    source the walk reaches, as before the index: it matches so many that the walk stops soon.
     """
-    matching = union_all(
-        select(CaseLabel.source_id).where(CaseLabel.label.icontains(text, autoescape=True)),
-        select(FILTERED.source_id).where(FILTERED.note.icontains(text, autoescape=True)),
-    )
-    return or_(Source.designation.icontains(text, autoescape=True), Source.id.in_(matching))
+    if "\x00" in text:  # no text holds one: PostgreSQL stores none, and refused the search
+        filters.conditions.append(false())
+        return
+    found = candidates(db, text)
+    if found is None:
+        filters.conditions.append(scanned(text))
+    elif 0 < _by_id_or_walk(db, filters, found, scanned(text)) <= BY_ID:
+        filters.conditions.append(holds(text))
 
 
 def _unread(db: Session, filters: Filters, staff_id: int, reach: Reach) -> None:
@@ -239,7 +248,7 @@ def _filters(db: Session, query: ListQuery, staff: Staff, reach: Reach) -> Filte
     # Codenames that never sent anything are not listed (issue 13); a day on they are purged.
     found = Filters([Source.interaction_count > 0])
     if query.search:
-        found.conditions.append(_search(query.search))
+        _search(db, found, query.search)
     if query.starred:
         # Urgent or not, spelt out: the list indexes put urgent before is_starred, and SQLite
         # (no skip-scan without ANALYZE) then walked past every unstarred source for a page of
@@ -368,8 +377,8 @@ def source_page(
     """One page of the list, with unread counts and labels: a few queries, whatever the size.
 
     Three for an admin; a team member's list first reads their teams and what was shared with
-    them; the unread, status or assigned, and label filters each read one more, to find how
-    many sources they match (_by_id_or_walk).
+    them; the search, unread, status or assigned, and label filters each read one more, to
+    find how many sources they match (_by_id_or_walk).
     """
     reach = reach or Reach.of(db, staff)
     rows, more = _page_rows(db, query, staff, reach)

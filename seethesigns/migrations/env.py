@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import pool
 
-from seethesigns.db import make_engine
+from seethesigns.db import described_by_models, make_engine
 from seethesigns.models import Base
 
 config = context.config
@@ -18,6 +18,7 @@ def run_migrations() -> None:
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=True,
+            include_name=described_by_models,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -16,10 +16,17 @@ from alembic.migration import MigrationContext
 from sqlalchemy import delete, inspect, text
 from sqlalchemy.orm import Session
 
+from journalist_interface.source_search import candidates
 from seethesigns.cases import add_label
-from seethesigns.db import alembic_config, forget_deleted, make_engine, upgrade_database
+from seethesigns.db import (
+    alembic_config,
+    described_by_models,
+    forget_deleted,
+    make_engine,
+    upgrade_database,
+)
 from seethesigns.instance_settings import Disguise, disguise, instance_config
-from seethesigns.models import Base, CaseLabel
+from seethesigns.models import Base, Case, CaseLabel, Source
 from seethesigns.settings import Settings
 from seethesigns.sources import LoggedInSource
 from tests.conftest import short_tmpdir
@@ -42,7 +49,8 @@ def test_upgrade_head_matches_the_models() -> None:
     upgrade_database(url)
     engine = make_engine(url)
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": described_by_models})
+        differences = compare_metadata(context, Base.metadata)
         tables = set(inspect(connection).get_table_names())
     engine.dispose()
     assert differences == []
@@ -129,5 +137,39 @@ def test_existing_replies_stay_visible_to_their_source_after_0006() -> None:
     command.downgrade(alembic_config(url), "0005")
     engine = make_engine(url)
     assert "deleted_by_source" not in {c["name"] for c in inspect(engine).get_columns("replies")}
+    engine.dispose()
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def test_0018_indexes_the_texts_already_there_and_goes_back() -> None:
+    home = short_tmpdir("stsmig")
+    url = f"sqlite:///{home / 'old.db'}"
+    command.upgrade(alembic_config(url), "0017")  # an instance from before the search index
+    engine = make_engine(url)
+    with Session(engine) as db:
+        db.add(
+            Source(
+                filesystem_id="A" * 20,
+                designation="gentle otter",
+                pgp_fingerprint="0",
+                pgp_public_key="-",
+                pgp_secret_key="-",
+            )
+        )
+        db.flush()
+        db.add_all([CaseLabel(source_id=1, label="knife"), Case(source_id=1, note="Park Road")])
+        db.commit()
+    upgrade_database(url)
+    with Session(engine) as db:
+        for text_ in ("OTTER", "knife", "park road"):
+            query = candidates(db, text_)
+            assert query is not None and list(db.scalars(query)) == [1], text_
+    engine.dispose()
+    command.downgrade(alembic_config(url), "0017")
+    engine = make_engine(url)
+    assert not any(name.startswith("source_search") for name in inspect(engine).get_table_names())
+    with engine.begin() as connection:  # the triggers went with it: writes still work
+        connection.execute(text("UPDATE case_labels SET label = 'gun'"))
+        connection.execute(text("DELETE FROM sources"))
     engine.dispose()
     shutil.rmtree(home, ignore_errors=True)

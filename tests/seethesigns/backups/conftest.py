@@ -183,18 +183,25 @@ def restore_args(
 
 
 def table_rows(database: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table, in rowid order."""
+    """Every row of every table, in rowid order (primary key order for a WITHOUT ROWID one:
+    FTS5 keeps the search index in some, migration 0018)."""
     with sqlite3.connect(database) as connection:
-        tables = [
-            name
-            for (name,) in connection.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-            )
-        ]
+        tables = connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name"
+        ).fetchall()
         return {
-            table: connection.execute(f'SELECT * FROM "{table}" ORDER BY rowid').fetchall()  # noqa: S608
-            for table in tables
+            table: connection.execute(
+                f'SELECT * FROM "{table}" ORDER BY {_order(connection, table, sql)}'  # noqa: S608
+            ).fetchall()
+            for table, sql in tables
         }
+
+
+def _order(connection: sqlite3.Connection, table: str, sql: str) -> str:
+    if "WITHOUT ROWID" not in sql.upper():
+        return "rowid"
+    columns = connection.execute(f'PRAGMA table_info("{table}")').fetchall()
+    return ", ".join(f'"{name}"' for _, name, *_, pk in sorted(columns, key=lambda c: c[-1]) if pk)
 
 
 def database_rows(url: str) -> dict[str, list[tuple[object, ...]]]:
