@@ -58,7 +58,7 @@ FILTERED = aliased(Case)
 # gives a row's place in it.
 LIST_KEY = tuple_(Source.urgent, Source.is_starred, Source.last_updated, Source.id)
 # The same order among the cases shared with a team: ix_shared_cases_order, whose rows the
-# database's triggers keep equal to their sources' (migration 0018).
+# database's triggers keep equal to their sources' (migration 0019).
 SHARED_KEY = tuple_(
     SharedCase.urgent, SharedCase.is_starred, SharedCase.last_updated, SharedCase.source_id
 )

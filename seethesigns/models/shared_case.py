@@ -9,7 +9,7 @@ from seethesigns.models.base import Base
 
 
 class SharedCase(Base):
-    """A source of which a copy is shared with a team: kept by database triggers (0018).
+    """A source of which a copy is shared with a team: kept by database triggers (0019).
 
     A row exists while any of the source's submissions is shared with the team, and carries
     the source's place in the staff list (urgent, is_starred, last_updated), copied whenever

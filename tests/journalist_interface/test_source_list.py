@@ -411,7 +411,7 @@ def admins_order_of(db: Session, root: Staff, wanted: set[int]) -> list[int]:
 def test_a_case_is_listed_for_a_team_while_a_copy_is_shared_with_it(
     open_db: sessionmaker[Session], settings: Settings
 ) -> None:
-    """shared_cases (migration 0018) gains and loses its rows with the shared copies."""
+    """shared_cases (migration 0019) gains and loses its rows with the shared copies."""
     admin = add_staff(open_db, settings, "root", is_admin=True)
     account = add_staff(open_db, settings, "pc")
     with open_db() as db:

@@ -1,4 +1,4 @@
-"""Migration 0018 starts shared_cases from the copies already shared, and its triggers keep it."""
+"""Migration 0019 starts shared_cases from the copies already shared, and its triggers keep it."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def test_the_migration_lists_each_teams_shared_cases_in_list_order(tmp_path: Pat
     with sqlite3.connect(database) as connection:
         for statement in ROWS + SHARED:
             connection.execute(statement)
-    command.upgrade(config, "0018")
+    command.upgrade(config, "0019")
     with sqlite3.connect(database) as connection:
         assert connection.execute(KEPT).fetchall() == [(2, 1, 0, "2026-11-02")]
         connection.execute("UPDATE sources SET is_starred = 1, last_updated = '2026-11-05'")
@@ -37,7 +37,7 @@ def test_the_migration_lists_each_teams_shared_cases_in_list_order(tmp_path: Pat
         assert connection.execute(KEPT).fetchall() == []
         connection.execute("UPDATE submissions SET shared_with_team_id = 2 WHERE uuid = 'm-3'")
         assert connection.execute(KEPT).fetchall() == [(2, 2, 1, "2026-11-05")]
-    command.downgrade(config, "0017")
+    command.downgrade(config, "0018")
     with sqlite3.connect(database) as connection:
         names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
     assert not {name for name in names if "shared_case" in name}

@@ -6,8 +6,8 @@ queries took 3.9 ms where they took 0.17 at 100. A row here per (team, source) s
 the source's list order copied in, lets the list seek the team's shared cases in order and
 stop after a page.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-03 13:30:00.000000
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0018'
-down_revision = '0017'
+revision = '0019'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
