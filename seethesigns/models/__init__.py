@@ -11,6 +11,7 @@ from seethesigns.models.recipient import Recipient
 from seethesigns.models.recorded_item import RecordedItem
 from seethesigns.models.reply import Reply
 from seethesigns.models.seen import SeenReply, SeenSubmission
+from seethesigns.models.shared_case import SharedCase
 from seethesigns.models.source import Source
 from seethesigns.models.staff import STAFF_STATUSES, Staff
 from seethesigns.models.submission import Submission
@@ -37,6 +38,7 @@ __all__ = [
     "Reply",
     "SeenReply",
     "SeenSubmission",
+    "SharedCase",
     "Source",
     "Staff",
     "Submission",

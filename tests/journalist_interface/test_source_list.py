@@ -24,6 +24,7 @@ from seethesigns.models import (
     Case,
     CaseLabel,
     SeenSubmission,
+    SharedCase,
     Source,
     Staff,
     Submission,
@@ -35,6 +36,9 @@ from seethesigns.teams.membership import create_team, front_door_id, set_teams
 from seethesigns.web.setup import services
 from tests.journalist_interface.conftest import add_staff, page_of
 from tests.journalist_interface.test_inbox import START, add_source
+
+SHARED_COLUMNS = (SharedCase.urgent, SharedCase.is_starred, SharedCase.last_updated)
+ORDER_COLUMNS = (Source.urgent, Source.is_starred, Source.last_updated)
 
 
 def add_many(db: Session, count: int, *, starred: tuple[int, ...] = ()) -> list[Source]:
@@ -179,9 +183,9 @@ def test_one_page_is_three_queries_at_any_size(
             page = source_page(db, alice.staff, ListQuery(unread=True, search="source"))
     assert len(page.rows) == PAGE_SIZE
     # Their teams, the sources the search index finds and those that may be unread for them
-    # (issue 16), their team's part of the list, what was shared with them (issue 14), the
-    # unread counts and the labels.
-    assert len(few) == len(many) == 7
+    # (issue 16), the page (their team's part of the list and what was shared with them,
+    # issue 14), the unread counts and the labels.
+    assert len(few) == len(many) == 6
 
 
 def test_an_admins_page_is_three_queries(
@@ -379,3 +383,120 @@ def test_a_member_of_two_teams_pages_through_the_admins_order_of_their_cases(
                 expected = [id_ for id_ in order if id_ in wanted]
                 assert len(expected) > PAGE_SIZE
                 assert forward == backward == expected, (staff.username, args)
+
+
+def share(db: Session, source_id: int, team_id: int) -> Submission:
+    """A copy of one of the source's items shared with the team, as the workstation shares."""
+    copy = Submission(
+        source_id=source_id,
+        filename="9-copy-msg.gpg",
+        size=1,
+        checksum="sha256:0",
+        shared_with_team_id=team_id,
+    )
+    db.add(copy)
+    db.commit()
+    return copy
+
+
+def in_order(db: Session, staff: Staff, query: ListQuery | None = None) -> list[int]:
+    """Every id the staff member's list shows, read forwards and checked backwards."""
+    forward, backward = every_page(db, staff, query or ListQuery())
+    assert forward == backward
+    return forward
+
+
+def admins_order_of(db: Session, root: Staff, wanted: set[int]) -> list[int]:
+    """The admin's list, restricted to these sources."""
+    return [id_ for id_ in in_order(db, root) if id_ in wanted]
+
+
+def test_a_case_is_listed_for_a_team_while_a_copy_is_shared_with_it(
+    open_db: sessionmaker[Session], settings: Settings
+) -> None:
+    """shared_cases (migration 0019) gains and loses its rows with the shared copies."""
+    admin = add_staff(open_db, settings, "root", is_admin=True)
+    account = add_staff(open_db, settings, "pc")
+    with open_db() as db:
+        front = front_door_id(db)
+        police, health = create_team(db, "Police liaison").id, create_team(db, "Health").id
+        member, root = db.get(Staff, account.staff.id), db.get(Staff, admin.staff.id)
+        assert member is not None and root is not None
+        set_teams(db, member, {police})
+        ids = add_teams_cases(db, [front, police, health], 120)
+        db.commit()
+        own = {id_ for n, id_ in ids.items() if n % 3 == 1}
+        assert in_order(db, member) == admins_order_of(db, root, own)
+        first, second = share(db, ids[0], police), share(db, ids[0], police)
+        health_copy = share(db, ids[2], police)
+        share(db, ids[5], health)  # shared with another team: never the police's
+        shared = own | {ids[0], ids[2]}
+        assert in_order(db, member) == admins_order_of(db, root, shared)
+        db.delete(first)
+        db.commit()
+        assert in_order(db, member) == admins_order_of(db, root, shared)  # one copy is left
+        db.delete(second)
+        health_copy.shared_with_team_id = health  # its copy moved to another team
+        db.commit()
+        assert in_order(db, member) == admins_order_of(db, root, own)
+        police_rows = select(SharedCase.source_id).where(SharedCase.team_id == police)
+        assert db.scalars(police_rows).all() == []
+        # A case handed over to the police is theirs once, not shared as well.
+        share(db, ids[3], police)
+        handed = db.get(Source, ids[3])
+        assert handed is not None
+        handed.team_id = police
+        db.commit()
+        assert in_order(db, member) == admins_order_of(db, root, own | {ids[3]})
+        # A member of two teams a case is shared with sees it once.
+        set_teams(db, member, {police, health})
+        share(db, ids[3], health)
+        share(db, ids[6], health)
+        share(db, ids[6], police)
+        mine = own | {ids[n] for n in range(120) if n % 3 == 2} | {ids[3], ids[6]}
+        assert in_order(db, member) == admins_order_of(db, root, mine)
+
+
+def test_starring_urgency_and_activity_reorder_the_shared_cases(
+    open_db: sessionmaker[Session], settings: Settings
+) -> None:
+    """Each change of a source's place in the list moves its shared rows with it."""
+    admin = add_staff(open_db, settings, "root", is_admin=True)
+    account = add_staff(open_db, settings, "pc")
+    with open_db() as db:
+        front = front_door_id(db)
+        police, health = create_team(db, "Police liaison").id, create_team(db, "Health").id
+        member = db.get(Staff, account.staff.id)
+        root = db.get(Staff, admin.staff.id)
+        assert member is not None and root is not None
+        set_teams(db, member, {police})
+        ids = add_teams_cases(db, [front, police, health], 330)
+        db.commit()
+        # More shared cases than a page: the shared part is paged through as well.
+        shared = {ids[n] for n in range(330) if n % 3 == 2 or n % 9 == 0}
+        for id_ in shared:
+            share(db, id_, police)
+        visible = shared | {ids[n] for n in range(330) if n % 3 == 1}
+        sources = {source.id: source for source in db.scalars(select(Source))}
+        later = START + timedelta(days=1)
+        changes = [
+            lambda n: setattr(sources[ids[n]], "is_starred", not sources[ids[n]].is_starred),
+            lambda n: setattr(sources[ids[n]], "urgent", True),
+            lambda n: setattr(sources[ids[n]], "last_updated", later + timedelta(minutes=n)),
+            lambda n: setattr(sources[ids[n]], "urgent", False),
+        ]
+        for turn, change in enumerate(changes):
+            for n in range(turn, 330, 7):
+                change(n)
+            db.commit()
+            order, _ = every_page(db, root, ListQuery())
+            assert in_order(db, member) == [id_ for id_ in order if id_ in visible], turn
+            starred, _ = every_page(db, root, ListQuery(starred=True))
+            wanted = [id_ for id_ in starred if id_ in visible]
+            assert in_order(db, member, ListQuery(starred=True)) == wanted, turn
+        kept = db.execute(
+            select(SharedCase.source_id, *SHARED_COLUMNS).where(SharedCase.team_id == police)
+        ).tuples()
+        assert sorted(kept) == sorted(
+            db.execute(select(Source.id, *ORDER_COLUMNS).where(Source.id.in_(shared))).tuples()
+        )
