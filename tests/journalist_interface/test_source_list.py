@@ -188,6 +188,37 @@ def test_one_page_is_three_queries_at_any_size(
     assert len(few) == len(many) == 6
 
 
+@pytest.mark.sqlite_only
+def test_mine_with_a_status_is_counted_from_one_index(
+    open_db: sessionmaker[Session], alice: NewStaff
+) -> None:
+    """The count that picks a filter's path reads the cases index alone (migration 0020).
+
+    With an index on assignee_id only, each of a staff member's cases was read to check its
+    status: thousands of rows at 50,000 sources, from disk after any other connection wrote.
+    """
+    with open_db() as db:
+        for source in add_many(db, 3):
+            update_case(db, source, status="in_review", assignee=alice.staff.uuid, note="")
+        engine = db.get_bind()
+        assert isinstance(engine, Engine)
+        run: list[tuple[str, Any]] = []
+
+        def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+            run.append((statement, parameters))
+
+        event.listen(engine, "before_cursor_execute", keep)
+        try:
+            page = source_page(db, alice.staff, ListQuery(status="in_review", mine=True))
+        finally:
+            event.remove(engine, "before_cursor_execute", keep)
+        assert len(page.rows) == 3
+        ((count, parameters),) = [(sql, bound) for sql, bound in run if "group_concat" in sql]
+        explained = db.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + count, parameters)
+        plan = " ".join(row[-1] for row in explained)
+    assert "COVERING INDEX ix_cases_assignee_status" in plan, plan
+
+
 def test_an_admins_page_is_three_queries(
     open_db: sessionmaker[Session], settings: Settings
 ) -> None:

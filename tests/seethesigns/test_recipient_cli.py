@@ -132,7 +132,7 @@ def test_migrate_from_0011_keeps_an_instance_with_a_configured_key_working(
     assert schema_version(settings.database_url) == "0011"
     result = run("migrate", "--config", str(config))
     assert result.exit_code == 0, result.output
-    assert schema_version(settings.database_url) == "0019"
+    assert schema_version(settings.database_url) == "0020"
     rows = run_sql(settings.database_url, "SELECT name, fingerprint, retired_at FROM recipients")
     assert rows == [(CONFIGURED_NAME, offline_key.fingerprint, None)]
     assert active_fingerprints(db, gpg, None) == [offline_key.fingerprint]
