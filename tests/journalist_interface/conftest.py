@@ -425,10 +425,10 @@ def client_of(journalist_app: Flask, account: NewStaff) -> FlaskClient:
     return client
 
 
-def add_shared_copy(db: Session, team: Team) -> Source:
-    """A copy of the one case's item shared with team, as store_shared_copies stores it;
-    returns that case's source."""
-    source = db.scalars(select(Source)).one()
+def add_shared_copy(db: Session, team: Team, source: Source | None = None) -> Source:
+    """A copy of an item of source (by default the one case) shared with team, as
+    store_shared_copies stores it; returns that case's source."""
+    source = source or db.scalars(select(Source)).one()
     db.add(
         Submission(
             source_id=source.id,

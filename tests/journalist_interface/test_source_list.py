@@ -442,6 +442,21 @@ def admins_order_of(db: Session, root: Staff, wanted: set[int]) -> list[int]:
     return [id_ for id_ in in_order(db, root) if id_ in wanted]
 
 
+def police_and_admin(
+    db: Session, account: NewStaff, admin: NewStaff, count: int
+) -> tuple[Staff, Staff, int, int, dict[int, int]]:
+    """account as a police member and the admin, in this session; the police's and health's
+    team ids; and count cases across the front door, the police and health."""
+    front = front_door_id(db)
+    police, health = create_team(db, "Police liaison").id, create_team(db, "Health").id
+    member, root = db.get(Staff, account.staff.id), db.get(Staff, admin.staff.id)
+    assert member is not None and root is not None
+    set_teams(db, member, {police})
+    ids = add_teams_cases(db, [front, police, health], count)
+    db.commit()
+    return member, root, police, health, ids
+
+
 def test_a_case_is_listed_for_a_team_while_a_copy_is_shared_with_it(
     open_db: sessionmaker[Session], settings: Settings
 ) -> None:
@@ -449,13 +464,7 @@ def test_a_case_is_listed_for_a_team_while_a_copy_is_shared_with_it(
     admin = add_staff(open_db, settings, "root", is_admin=True)
     account = add_staff(open_db, settings, "pc")
     with open_db() as db:
-        front = front_door_id(db)
-        police, health = create_team(db, "Police liaison").id, create_team(db, "Health").id
-        member, root = db.get(Staff, account.staff.id), db.get(Staff, admin.staff.id)
-        assert member is not None and root is not None
-        set_teams(db, member, {police})
-        ids = add_teams_cases(db, [front, police, health], 120)
-        db.commit()
+        member, root, police, health, ids = police_and_admin(db, account, admin, 120)
         own = {id_ for n, id_ in ids.items() if n % 3 == 1}
         assert in_order(db, member) == admins_order_of(db, root, own)
         first, second = share(db, ids[0], police), share(db, ids[0], police)
@@ -495,14 +504,7 @@ def test_starring_urgency_and_activity_reorder_the_shared_cases(
     admin = add_staff(open_db, settings, "root", is_admin=True)
     account = add_staff(open_db, settings, "pc")
     with open_db() as db:
-        front = front_door_id(db)
-        police, health = create_team(db, "Police liaison").id, create_team(db, "Health").id
-        member = db.get(Staff, account.staff.id)
-        root = db.get(Staff, admin.staff.id)
-        assert member is not None and root is not None
-        set_teams(db, member, {police})
-        ids = add_teams_cases(db, [front, police, health], 330)
-        db.commit()
+        member, root, police, _health, ids = police_and_admin(db, account, admin, 330)
         # More shared cases than a page: the shared part is paged through as well.
         shared = {ids[n] for n in range(330) if n % 3 == 2 or n % 9 == 0}
         for id_ in shared:

@@ -10,11 +10,11 @@ from journalist_interface.list_query import ListQuery
 from journalist_interface.source_list import source_page
 from journalist_interface.source_search import candidates
 from seethesigns.cases import add_label, remove_label, update_case
-from seethesigns.models import Case, CaseLabel, Staff, Submission
+from seethesigns.models import Case, CaseLabel, Staff
 from seethesigns.settings import Settings
 from seethesigns.staff_accounts import NewStaff
 from seethesigns.teams.membership import create_team, front_door_id
-from tests.journalist_interface.conftest import add_staff, member
+from tests.journalist_interface.conftest import add_shared_copy, add_staff, member
 from tests.journalist_interface.test_inbox import add_source
 from tests.journalist_interface.test_source_list import add_teams_cases
 
@@ -161,16 +161,7 @@ def test_a_member_finds_only_the_cases_their_team_may_see(
         for source in (kept, shared):
             add_label(db, source, "knife")
         update_case(db, kept, status="new", assignee="", note="seen near the station")
-        db.add(
-            Submission(
-                source_id=shared.id,
-                filename="9-x-msg.gpg",
-                size=1,
-                checksum="x",
-                shared_with_team_id=police.id,
-            )
-        )
-        db.commit()
+        add_shared_copy(db, police, shared)
     officer = member(open_db, settings, "pc", police)
     root = add_staff(open_db, settings, "root", is_admin=True)
     with open_db() as db:
