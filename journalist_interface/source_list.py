@@ -25,7 +25,6 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
-    union,
     union_all,
 )
 from sqlalchemy.orm import Session, aliased
@@ -348,8 +347,9 @@ def _page_rows(db: Session, query: ListQuery, staff: Staff, reach: Reach) -> tup
     parts = [part.subquery() for part in _scopes(reach, filters, query)]
     if not parts:
         return [], False
-    # UNION, not UNION ALL: a case shared with two of their teams is in both teams' parts.
-    page = union(*(part.select() for part in parts)).subquery()
+    # A case shared with two of their teams is in both teams' parts: it is taken once below.
+    # (A UNION would take it once too, but through a temporary B-tree of every part's rows.)
+    page = union_all(*(part.select() for part in parts)).subquery()
     found_rows = db.execute(
         select(
             Source.id,
@@ -368,7 +368,8 @@ def _page_rows(db: Session, query: ListQuery, staff: Staff, reach: Reach) -> tup
     )
     # The parts' few rows (PAGE_SIZE + 1 at most each) are merged here, so the database
     # sorts nothing at all: each part reads its index in order.
-    rows = sorted(found_rows, key=_sort_key, reverse=not backwards)
+    once = {row.id: row for row in found_rows}.values()
+    rows = sorted(once, key=_sort_key, reverse=not backwards)
     if backwards:
         return rows[:PAGE_SIZE][::-1], len(rows) > PAGE_SIZE
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
