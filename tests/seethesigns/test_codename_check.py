@@ -30,7 +30,7 @@ def test_every_pair_of_words_can_be_asked() -> None:
 def distinct_codename() -> str:
     """A new codename with no word twice, so that a swapped or other pair is really wrong.
 
-    Words are drawn independently, so about one codename in 400 repeats one; then "delay
+    Words are drawn independently, so about one codename in 370 repeats one; then "delay
     delay" swapped is still right, and CI once failed on it.
     """
     codename = generate_codename()
