@@ -132,6 +132,9 @@ def assert_back_forward_cache_works(page: Page, neutral_url: str, asked: list[st
     """On a page that allows it, Back shows the page again without asking its server."""
     page.goto(neutral_url)
     page.get_by_role("link", name="Tomorrow").click()
+    # Back only once the next page is there: pressed mid-navigation, Chromium could be
+    # swapping the page's process ("Not attached to an active page", once in CI).
+    page.wait_for_url(lambda url: url != neutral_url)
     back(page, asked)
     assert page.url == neutral_url
     assert neutral_url not in asked, "the back/forward cache is off: this test would prove nothing"
