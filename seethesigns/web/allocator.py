@@ -18,9 +18,7 @@ bench/upload measures the worker's resident memory against the issue's budget.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
-from contextlib import suppress
 
 MMAP_THRESHOLD = 4 * 1024 * 1024
 TRIM_THRESHOLD = 32 * 1024 * 1024
@@ -32,16 +30,18 @@ log = logging.getLogger(__name__)
 
 
 def keep_upload_buffers() -> bool:
-    """Tell glibc's malloc to reuse large buffers; False where the C library is not glibc."""
-    name = ctypes.util.find_library("c")
-    if name is None:
+    """Tell glibc's malloc to reuse large buffers; False where the C library has no mallopt.
+
+    The process's own symbols include the C library's: no search for it (ctypes.util's
+    find_library runs ldconfig in a subprocess, at every worker's start).
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except AttributeError:
+        log.info("the C library has no mallopt: large buffers are left to its defaults")
         return False
-    with suppress(OSError, AttributeError):
-        mallopt = ctypes.CDLL(name).mallopt
-        mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-        mallopt.restype = ctypes.c_int
-        # mallopt answers 1 when it took the value, 0 when it did not.
-        kept = mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
-        return mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1 and kept
-    log.info("the C library has no mallopt: large buffers are left to its defaults")
-    return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    # mallopt answers 1 when it took the value, 0 when it did not.
+    kept = mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
+    return mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1 and kept
