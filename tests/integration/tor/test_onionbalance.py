@@ -3,8 +3,9 @@
 Two `seethesigns serve source` processes share one instance; each has its own tor publishing
 an Onionbalance instance service from a HiddenServiceDir (`onion balance backend`), and
 `seethesigns onion balance up` runs the real onionbalance against a third tor. A source
-reports through the frontend address; the backend that served it loses its tor; a new
-client, a tor that never saw the frontend, still reports through the same address.
+reports through the frontend address; the backend that served it (the newest rendezvous
+circuit) loses its tor; a new client, a tor that never saw the frontend, still reports through
+the same address, and the survivor builds the rendezvous.
 
 This module runs its own private network, unlike the others, for two measured reasons:
 - onionbalance's --is-testnet timing is chutney's 20-second voting interval, hard-coded (its
@@ -25,7 +26,9 @@ import stat
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -55,8 +58,13 @@ HSDIRS = 6
 FRONTEND_WITHIN = 240.0
 WELCOME = "You don't have to give your name"
 # A directory to copy the network's tor logs (the new client's and the backends' at info level)
-# and onionbalance's log into after the run, for a failure that needs them.
+# and onionbalance's log into after the run, for a failure that needs them. A failed reach()
+# prints the client's last onion-service lines either way.
 KEEP_LOGS = os.environ.get("SEETHESIGNS_OB_KEEP_LOGS")
+# reach() starts a new isolated try every TRY_EVERY seconds while earlier ones still wait, each
+# for up to TRY_PATIENCE seconds, as a person would press "New Tor circuit for this site".
+TRY_EVERY = 10.0
+TRY_PATIENCE = 60.0
 
 
 @dataclass
@@ -121,9 +129,8 @@ def balanced(
     balancer: subprocess.Popen[bytes] | None = None
     try:
         started = time.monotonic()
-        if KEEP_LOGS:
-            for node in (network.visitor, *backends):
-                node.extra.append(f"Log info file {node.directory}/info.log")
+        for node in (network.client, network.visitor, *backends):
+            node.extra.append(f"Log info file {node.directory}/info.log")
         network.generate()
         network.start()
         network.startup_seconds = time.monotonic() - started
@@ -172,36 +179,74 @@ def isolated(client: TorNode) -> requests.Session:
 
 
 def reach(balanced: Balanced, client: TorNode, within: float) -> requests.Session:
-    """A session that got the frontend's first page through client; each try is isolated.
+    """A session that got the frontend's first page through client, within seconds.
 
-    Isolation matters once a backend is down: a client whose introduction reached the dying
-    backend waits on its rendezvous circuit for minutes (seen: INTRODUCE_ACK at the second
-    tor stopped, no RENDEZVOUS2 after 2 minutes), and every stream on that isolation waits too.
+    Each try is isolated, and a new one starts every TRY_EVERY seconds while the earlier ones
+    still wait. Both matter once a backend is down: a try whose introduction reached the dying
+    backend waits on its rendezvous circuit for minutes (seen: INTRODUCE_ACK at the second tor
+    stopped, no RENDEZVOUS2 after 2 minutes), and every stream on that isolation waits too. On a
+    loaded machine one try can also outlast a short timeout: one at a time with 30 s each, all
+    six tries of a CI run timed out.
     """
     url = f"http://{balanced.frontend}.onion/"
-    found: list[requests.Session] = []
     errors: list[str] = []
 
-    def attempt() -> bool:
-        if balanced.balancer.poll() is not None:
-            raise TorNetworkError(f"onion balance up exited: {balanced.balancer_log.read_text()}")
+    def attempt() -> requests.Session | None:
         session = isolated(client)
         try:
-            page = session.get(url, timeout=30)
-        except requests.ConnectionError as exc:
+            page = session.get(url, timeout=TRY_PATIENCE)
+        except (requests.ConnectionError, requests.Timeout) as exc:
             errors.append(str(exc)[-80:])
-            return False
+            return None
         assert WELCOME in page.text
-        found.append(session)
-        return True
+        return session
 
+    deadline = time.monotonic() + within
+    pool = ThreadPoolExecutor(max_workers=int(TRY_PATIENCE // TRY_EVERY) + 2)
+    pending: set[Future[requests.Session | None]] = set()
+    tries = 0
     try:
-        wait_for(f"{url} answering through {client.name}", attempt, within, interval=2.0)
-    except TorNetworkError as exc:
-        tail = balanced.balancer_log.read_text()[-4000:]
-        raise TorNetworkError(f"{exc}; errors: {errors}\n{tail}") from exc
-    balanced.attempts.append(len(errors) + 1)
-    return found[-1]
+        while time.monotonic() < deadline:
+            if balanced.balancer.poll() is not None:
+                log = balanced.balancer_log.read_text()
+                raise TorNetworkError(f"onion balance up exited: {log}")
+            pending.add(pool.submit(attempt))
+            tries += 1
+            launched = time.monotonic()
+            while pending and time.monotonic() < launched + TRY_EVERY:
+                done, pending = wait(
+                    pending, timeout=launched + TRY_EVERY - time.monotonic(),
+                    return_when=FIRST_COMPLETED,
+                )  # fmt: skip
+                for future in done:
+                    session = future.result()
+                    if session is not None:
+                        balanced.attempts.append(tries)
+                        return session
+            if not pending:  # every try failed at once (no descriptor yet): a short pause
+                time.sleep(max(0.0, launched + 2.0 - time.monotonic()))
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    tail = balanced.balancer_log.read_text()[-3000:]
+    raise TorNetworkError(
+        f"{url} did not answer through {client.name} within {within:.0f} s ({tries} tries, "
+        f"{len(pending)} still waiting); errors: {errors}\n"
+        f"{client.name}'s onion-service log:\n{onion_log_tail(client)}\nonionbalance:\n{tail}"
+    )
+
+
+def onion_log_tail(node: TorNode, lines: int = 60) -> str:
+    """The last of a tor's info-level lines about onion services (descriptor, intro, rendezvous)."""
+    log = node.directory / "info.log"
+    if not log.exists():
+        return "(no info.log)"
+    words = ("hs_", "rend", "intro", "descriptor", "onion")
+    found = [
+        line
+        for line in log.read_text(errors="replace").splitlines()
+        if any(w in line for w in words)
+    ]
+    return "\n".join(found[-lines:])
 
 
 def report(balanced: Balanced, session: requests.Session, message: str) -> None:
@@ -218,10 +263,23 @@ def report(balanced: Balanced, session: requests.Session, message: str) -> None:
     assert "We got it safely" in response.text
 
 
-def serving(backend: TorNode) -> bool:
-    """Whether a backend's tor holds a rendezvous circuit to a client now."""
+def rendezvous(backend: TorNode) -> dict[str, datetime]:
+    """A backend tor's rendezvous circuits to clients now: when each was built, by circuit id."""
     assert backend.controller is not None
-    return any(c.purpose == "HS_SERVICE_REND" for c in backend.controller.get_circuits())
+    circuits = backend.controller.get_circuits()
+    return {c.id: c.created for c in circuits if c.purpose == "HS_SERVICE_REND"}
+
+
+def last_served(backends: list[TorNode]) -> TorNode:
+    """The backend whose newest rendezvous circuit is the newest of all.
+
+    A try that gave up at the client can still finish its rendezvous later, so the other backend
+    may hold a circuit too: the report's own is the one built last.
+    """
+    newest = {node.name: max(rendezvous(node).values(), default=None) for node in backends}
+    serving = [node for node in backends if newest[node.name] is not None]
+    assert serving, "no backend holds a rendezvous circuit"
+    return max(serving, key=lambda node: newest[node.name] or datetime.min)
 
 
 def intro_keys(raw: str, address: str) -> set[bytes]:
@@ -272,11 +330,9 @@ def test_a_report_through_the_frontend_survives_a_backend_going_down(
     wait_for("the frontend listing both backends", lambda: lists_both(balanced), 120, 5)
 
     report(balanced, first, "First report, through the frontend.")
-    served = [node for node in balanced.backends if serving(node)]
-    assert len(served) == 1, [node.name for node in served]
-    (down,) = served
+    down = last_served(balanced.backends)
     (survivor,) = [node for node in balanced.backends if node is not down]
-    assert not serving(survivor)
+    before = set(rendezvous(survivor))
 
     network.stop_node(down)
     stopped = time.monotonic()
@@ -284,7 +340,7 @@ def test_a_report_through_the_frontend_survives_a_backend_going_down(
     second = reach(balanced, network.visitor, 180)
     report(balanced, second, "Second report, after a backend went down.")
     after_stop = time.monotonic() - stopped
-    assert serving(survivor)
+    assert set(rendezvous(survivor)) - before, "the survivor built no new rendezvous circuit"
 
     stored = sorted(balanced.settings.store_dir.glob("*/*-msg.gpg"))
     opened = sorted(offline_key.decrypt(path.read_bytes()) for path in stored)
