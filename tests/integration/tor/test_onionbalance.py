@@ -179,7 +179,7 @@ def isolated(client: TorNode) -> requests.Session:
 
 
 def reach(balanced: Balanced, client: TorNode, within: float) -> requests.Session:
-    """A session that got the frontend's first page through client, within seconds.
+    """A session that got the frontend's first page through client within `within` seconds.
 
     Each try is isolated, and a new one starts every TRY_EVERY seconds while the earlier ones
     still wait. Both matter once a backend is down: a try whose introduction reached the dying
@@ -276,10 +276,9 @@ def last_served(backends: list[TorNode]) -> TorNode:
     A try that gave up at the client can still finish its rendezvous later, so the other backend
     may hold a circuit too: the report's own is the one built last.
     """
-    newest = {node.name: max(rendezvous(node).values(), default=None) for node in backends}
-    serving = [node for node in backends if newest[node.name] is not None]
-    assert serving, "no backend holds a rendezvous circuit"
-    return max(serving, key=lambda node: newest[node.name] or datetime.min)
+    served = [(max(built), node) for node in backends if (built := rendezvous(node).values())]
+    assert served, "no backend holds a rendezvous circuit"
+    return max(served, key=lambda pair: pair[0])[1]
 
 
 def intro_keys(raw: str, address: str) -> set[bytes]:
